@@ -1,0 +1,53 @@
+//! One module per subcommand. Each resolves its settings once, calls the library and reports.
+
+mod clean;
+mod extract;
+mod history;
+mod pipeline;
+mod settings;
+mod status;
+mod verify;
+
+use crate::cli::{Cli, Command};
+use crate::error::Result;
+use crate::runner::pipeline::{analyze_steps, extract_steps};
+use crate::ui::{Output, ProgressMode};
+use settings::CommandFlags;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let global = &cli.global;
+    let out = Output {
+        quiet: global.quiet,
+        verbose: global.verbose,
+        json: global.json,
+        progress: ProgressMode::from_flags(global.quiet, global.no_progress),
+    };
+    match &cli.command {
+        Command::Clean(args) => clean::run(&settings::load(global, CommandFlags::default())?, args),
+        Command::Extract(args) => extract::run(global, args, &out),
+        Command::Analyze(args) => {
+            let s = settings::load(
+                global,
+                CommandFlags { db: Some(&args.db), private: Some(&args.private), render: Some(&args.render), store: None },
+            )?;
+            pipeline::run(s, global, &out, "analyze", analyze_steps())
+        }
+        Command::Reproduce(args) => {
+            let s = settings::load(
+                global,
+                CommandFlags { store: Some(&args.store), db: Some(&args.db), private: Some(&args.private), render: Some(&args.render) },
+            )?;
+            if !args.from_checkpoint {
+                crate::extract::check_store(&s)?;
+            }
+            let mut steps = if args.from_checkpoint { Vec::new() } else { extract_steps() };
+            steps.extend(analyze_steps());
+            pipeline::run(s, global, &out, if args.from_checkpoint { "reproduce --from-checkpoint" } else { "reproduce" }, steps)
+        }
+        Command::Status(args) => status::run(global, args, &out),
+        Command::History(args) => history::run(global, args, &out),
+        Command::Logs(args) => history::logs(global, args),
+        Command::Verify(args) => verify::run(global, args, &out),
+    }
+}

@@ -1,0 +1,81 @@
+//! Running steps through the engine for `extract`, `analyze` and `reproduce`, and printing
+//! the end-of-run summary.
+
+use std::sync::Arc;
+
+use anyhow::anyhow;
+
+use crate::cli::GlobalArgs;
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::runner::engine::{self, PipelineReport, RunOptions};
+use crate::runner::ledger::StepStatus;
+use crate::runner::Step;
+use crate::ui::Output;
+
+/// The run options of the global flags.
+pub fn options(global: &GlobalArgs) -> RunOptions {
+    RunOptions { force: global.force, force_steps: global.force_step.clone(), dry_run: global.dry_run }
+}
+
+/// Checks that every `--force-step` names one of `steps`.
+pub fn check_force_steps(global: &GlobalArgs, steps: &[Arc<dyn Step>]) -> Result<()> {
+    for name in &global.force_step {
+        if !steps.iter().any(|s| s.name() == name) {
+            let known: Vec<&str> = steps.iter().map(|s| s.name()).collect();
+            return Err(Error::usage(anyhow!("`--force-step {name}`: no such step (steps: {})", known.join(", "))));
+        }
+    }
+    Ok(())
+}
+
+/// Runs `steps` and reports; a failed or interrupted step ends the command with its error.
+pub fn run(settings: Settings, global: &GlobalArgs, out: &Output, command: &str, steps: Vec<Arc<dyn Step>>) -> Result<()> {
+    check_force_steps(global, &steps)?;
+    let opts = options(global);
+    let settings = Arc::new(settings);
+    let report = engine::execute(steps, settings.clone(), out, command, &opts).map_err(Error::pipeline)?;
+    print_report(&report, out, &opts);
+    if report.interrupted {
+        return Err(Error::interrupted());
+    }
+    if !report.success {
+        let failures: Vec<String> = report
+            .steps
+            .iter()
+            .filter(|s| !s.status.is_success() && s.status != StepStatus::Skipped)
+            .map(|s| format!("step `{}` {}: {}", s.step, status_word(s.status), s.error.as_deref().unwrap_or("")))
+            .collect();
+        return Err(Error::pipeline(anyhow!("{command} failed (run {}):\n{}", report.run_id, failures.join("\n")))
+            .with_hint(format!("`mlrepro logs {}` shows the whole log", report.run_id)));
+    }
+    Ok(())
+}
+
+fn status_word(s: StepStatus) -> &'static str {
+    match s {
+        StepStatus::Ran => "ran",
+        StepStatus::Cached => "was up to date",
+        StepStatus::Flaky => "passed after a retry",
+        StepStatus::Failed => "failed",
+        StepStatus::TimedOut => "timed out",
+        StepStatus::Cancelled => "was cancelled",
+        StepStatus::Skipped => "was skipped",
+    }
+}
+
+fn print_report(report: &PipelineReport, out: &Output, opts: &RunOptions) {
+    if out.json {
+        println!("{}", serde_json::to_string_pretty(report).expect("the report serializes"));
+        return;
+    }
+    if opts.dry_run {
+        return;
+    }
+    let ran = report.steps.iter().filter(|s| matches!(s.status, StepStatus::Ran | StepStatus::Flaky)).count();
+    if report.success && ran == 0 {
+        out.status(format!("nothing to do: every step is up to date (run {})", report.run_id));
+    } else if report.success {
+        out.status(format!("done: {ran} step(s) ran (run {})", report.run_id));
+    }
+}

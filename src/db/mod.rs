@@ -1,0 +1,7 @@
+//! The public checkpoint: its one canonical schema, the writer, the logical digest, the
+//! data dictionary and verification.
+
+pub mod digest;
+pub mod schema;
+pub mod verify;
+pub mod writer;

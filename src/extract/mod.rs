@@ -1,0 +1,338 @@
+//! Block 1: MLflow store → anonymized public checkpoint + private lookup.
+//!
+//! Discover the runs, select them ([`select`]), parse and compute each included run in
+//! parallel on rayon workers ([`parse`], [`compute`]), number subjects with the keyed hash
+//! ([`anonymize`]), then one writer builds the checkpoint ([`crate::db::writer`]) and the
+//! private files ([`private`]). Configuration ids follow (source name, run id), so the output
+//! is the same whatever the number of threads.
+
+pub mod anonymize;
+pub mod compute;
+pub mod parse;
+pub mod private;
+pub mod rows;
+pub mod run_cache;
+pub mod select;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{anyhow, Context};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::db::writer::{write_checkpoint, CheckpointPaths, WriteOutcome};
+use crate::error::{Error, Result};
+use crate::mlflow::{RunNameRules, Store};
+use crate::runner::{fault, Signals, StatCache};
+use crate::ui::{Output, Progress};
+use anonymize::{CodeMap, Secret, Subject};
+use compute::RunMetrics;
+use parse::RunData;
+use run_cache::{CachedRun, RunCache};
+use select::{select, Candidate, Excluded};
+
+/// What extraction did, for the summary and `--json`.
+#[derive(Debug, Serialize)]
+pub struct ExtractSummary {
+    /// The experiment read.
+    pub experiment: String,
+    /// Runs included in the checkpoint.
+    pub included: usize,
+    /// Runs excluded by selection.
+    pub excluded: usize,
+    /// Runs whose pickle could not be used.
+    pub failed: usize,
+    /// Failed runs with their causes.
+    pub failures: Vec<RunFailure>,
+    /// Anonymized subjects.
+    pub subjects: usize,
+    /// The checkpoint path.
+    pub db: PathBuf,
+    /// Whether the checkpoint file was rewritten.
+    pub checkpoint_written: bool,
+    /// Its logical digest.
+    pub logical_digest: String,
+    /// Runs decoded and computed in this extraction.
+    pub runs_parsed: usize,
+    /// Runs taken from the per-run cache.
+    pub runs_from_cache: usize,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// Included and failed runs parsed per second.
+    pub runs_per_second: f64,
+}
+
+/// A run that could not be extracted.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunFailure {
+    /// The run id.
+    pub run_id: String,
+    /// The run name.
+    pub run_name: String,
+    /// What went wrong (names the file and key path).
+    pub cause: String,
+}
+
+/// A parsed and computed run, with subject codes already replaced by keyed pseudonyms.
+#[derive(Debug)]
+pub struct Extracted {
+    /// The selected run.
+    pub candidate: Candidate,
+    /// Pseudonym of each test subject, in pickle order.
+    pub pseudonyms: Vec<String>,
+    /// Test labels, in pickle order.
+    pub labels: Vec<i64>,
+    /// Mean of each subject's predicted probability over the B models (p̄).
+    pub prob_mean: Vec<f64>,
+    /// Std of each subject's predicted probability over the B models.
+    pub prob_std: Vec<f64>,
+    /// Every metric of the run.
+    pub metrics: RunMetrics,
+}
+
+/// What extraction shares with the runner: the stat cache and the cancel/progress signals.
+pub struct ExtractEnv<'a> {
+    /// Content digests of files.
+    pub stat: &'a StatCache,
+    /// Cancellation and heartbeat.
+    pub signals: &'a Signals,
+}
+
+/// How one run came out of the parallel phase.
+enum RunOutcome {
+    /// Decoded and computed now; carries the original codes for the private lookup.
+    Parsed(Extracted, Vec<String>),
+    /// Taken from the per-run cache.
+    Cached(Extracted),
+    /// Its pickle could not be used.
+    Failed(String),
+}
+
+/// Checks that the store opens and the experiment exists, so that a wrong store or
+/// experiment is a usage error (exit 2) before any step runs.
+pub fn check_store(settings: &Settings) -> Result<()> {
+    let config = &settings.config;
+    let uri = settings.tracking_uri.as_ref().ok_or_else(|| {
+        Error::usage(anyhow!("no tracking store is configured"))
+            .with_hint("pass `--tracking-uri PATH`, set `store.tracking_uri` in the config, or set $MLFLOW_TRACKING_URI")
+    })?;
+    let store = Store::open(uri, config.store.artifact_root.as_deref())?;
+    store.select_experiment(config.store.experiment.as_deref())?;
+    Ok(())
+}
+
+/// Runs Block 1 with the given settings.
+pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Result<ExtractSummary> {
+    let started = Instant::now();
+    let config = &settings.config;
+    let uri = settings.tracking_uri.as_ref().ok_or_else(|| {
+        Error::usage(anyhow!("no tracking store is configured"))
+            .with_hint("pass `--tracking-uri PATH`, set `store.tracking_uri` in the config, or set $MLFLOW_TRACKING_URI")
+    })?;
+    let store = Store::open(uri, config.store.artifact_root.as_deref())?;
+    let experiment = store.select_experiment(config.store.experiment.as_deref())?;
+    let runs = store.runs(&experiment)?;
+    let names = RunNameRules::from_config(&config.run_name).map_err(|m| Error::usage(anyhow!(m)))?;
+    let selection = select(runs, &names, &config.selection);
+    out.status(format!(
+        "extract: experiment {experiment}: {} runs to read, {} excluded",
+        selection.candidates.len(),
+        selection.excluded.len()
+    ));
+    let secret = Secret::load_or_create(config.anonymization.secret_file.as_deref(), &config.outputs.private_dir)
+        .map_err(Error::usage)?;
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.jobs)
+        .build()
+        .map_err(|e| Error::pipeline(anyhow!("cannot start {} worker threads: {e}", settings.jobs)))?;
+    let progress = Progress::new("extract", selection.candidates.len() as u64, out.progress);
+    let run_cache = RunCache::new(&config.outputs.cache_dir);
+    let known = private::load_pseudonyms(&config.outputs.private_dir).map_err(Error::pipeline)?;
+    let slow = match fault::for_step("extract") {
+        Some(fault::Fault::SlowRun(d)) => Some(d),
+        _ => None,
+    };
+    let job = Job {
+        pattern: &config.store.metrics_pickle,
+        secret: &secret,
+        cache: &run_cache,
+        known: &known,
+        private_dir: &config.outputs.private_dir,
+        env,
+    };
+    let results: Vec<(Candidate, RunOutcome)> = pool.install(|| {
+        selection
+            .candidates
+            .into_par_iter()
+            .map(|candidate| {
+                if env.signals.cancelled() {
+                    return (candidate, RunOutcome::Failed("cancelled".into()));
+                }
+                if let Some(d) = slow {
+                    std::thread::sleep(d);
+                }
+                let outcome = job.run(&candidate);
+                progress.inc();
+                env.signals.beat();
+                (candidate, outcome)
+            })
+            .collect()
+    });
+    progress.finish();
+    if env.signals.cancelled() {
+        return Err(Error::interrupted());
+    }
+
+    let mut extracted = Vec::new();
+    let mut failed = Vec::new();
+    let mut pseudonyms = known;
+    let (mut runs_parsed, mut runs_from_cache) = (0, 0);
+    for (candidate, outcome) in results {
+        match outcome {
+            RunOutcome::Parsed(run, codes) => {
+                for (p, o) in run.pseudonyms.iter().zip(codes) {
+                    pseudonyms.insert(p.clone(), o);
+                }
+                runs_parsed += 1;
+                extracted.push(run);
+            }
+            RunOutcome::Cached(run) => {
+                runs_from_cache += 1;
+                extracted.push(run);
+            }
+            RunOutcome::Failed(reason) => failed.push(Excluded { run: candidate.run, reason }),
+        }
+    }
+    let failures: Vec<RunFailure> = failed
+        .iter()
+        .map(|f| RunFailure { run_id: f.run.run_id.clone(), run_name: f.run.run_name.clone(), cause: f.reason.clone() })
+        .collect();
+    if failures.len() > config.selection.max_failed_runs {
+        let list = failures.iter().map(|f| format!("\n  run {}: {}", f.run_id, f.cause)).collect::<String>();
+        return Err(Error::pipeline(anyhow!(
+            "extract: {} run(s) failed, more than `max_failed_runs` ({}); the checkpoint was not changed:{list}",
+            failures.len(),
+            config.selection.max_failed_runs
+        ))
+        .with_hint("fix or delete the failing runs, or allow them with `--max-failed-runs N`"));
+    }
+
+    let subjects = extracted
+        .iter()
+        .flat_map(|r| r.pseudonyms.iter().zip(&r.labels).map(|(p, l)| Subject { pseudonym: p.clone(), label: *l }));
+    let codes = CodeMap::assign(subjects, &config.anonymization.label_prefixes).map_err(Error::pipeline)?;
+    extracted.sort_by(|a, b| {
+        (&a.candidate.run.run_name, &a.candidate.run.run_id).cmp(&(&b.candidate.run.run_name, &b.candidate.run.run_id))
+    });
+    let table_rows = rows::build(&extracted, &selection.excluded, &failed, &codes).map_err(Error::pipeline)?;
+    let metadata = rows::metadata(&experiment, &extracted, &selection.excluded, &failed, &codes);
+    if env.signals.cancelled() {
+        return Err(Error::interrupted());
+    }
+    let paths = CheckpointPaths::new(&config.outputs.db);
+    let outcome = write_checkpoint(&paths, &table_rows, &metadata)
+        .with_context(|| format!("cannot write the checkpoint `{}`", paths.db.display()))
+        .map_err(Error::pipeline)?;
+
+    let anon_to_original: BTreeMap<String, String> = codes
+        .iter()
+        .map(|(p, a)| {
+            pseudonyms
+                .get(p)
+                .map(|o| (a.to_string(), o.clone()))
+                .ok_or_else(|| Error::pipeline(anyhow!("a subject's original code is missing from the private pseudonym table")))
+        })
+        .collect::<Result<_>>()?;
+    let current: BTreeMap<String, String> =
+        codes.iter().filter_map(|(p, _)| pseudonyms.get(p).map(|o| (p.to_string(), o.clone()))).collect();
+    private::save_pseudonyms(&config.outputs.private_dir, &current).map_err(Error::pipeline)?;
+    private::write_lookup(&config.outputs.private_dir, &anon_to_original, &secret.source).map_err(Error::pipeline)?;
+    if let Some(db) = &config.subjects.database {
+        let wanted = config
+            .subjects
+            .demo_subjects
+            .iter()
+            .map(|a| {
+                anon_to_original
+                    .get(a)
+                    .map(|o| (a.clone(), o.clone()))
+                    .ok_or_else(|| anyhow!("demo subject `{a}` (`subjects.demo_subjects`) is not among the extracted subjects"))
+            })
+            .collect::<anyhow::Result<BTreeMap<_, _>>>()
+            .map_err(Error::usage)?;
+        let traces = private::read_traces(db, &wanted).map_err(Error::pipeline)?;
+        private::write_traces(&config.outputs.private_dir, &traces).map_err(Error::pipeline)?;
+    }
+
+    let seconds = started.elapsed().as_secs_f64();
+    let parsed = runs_parsed + failures.len();
+    Ok(ExtractSummary {
+        experiment: experiment.name.clone(),
+        included: extracted.len(),
+        excluded: selection.excluded.len(),
+        failed: failures.len(),
+        failures,
+        subjects: codes.len(),
+        db: paths.db,
+        checkpoint_written: matches!(outcome, WriteOutcome::Written { .. }),
+        logical_digest: outcome.digest().to_string(),
+        runs_parsed,
+        runs_from_cache,
+        seconds,
+        runs_per_second: if seconds > 0.0 { parsed as f64 / seconds } else { 0.0 },
+    })
+}
+
+/// What every worker needs to extract one run.
+struct Job<'a> {
+    pattern: &'a str,
+    secret: &'a Secret,
+    cache: &'a RunCache,
+    known: &'a BTreeMap<String, String>,
+    private_dir: &'a std::path::Path,
+    env: &'a ExtractEnv<'a>,
+}
+
+impl Job<'_> {
+    /// Extracts one run: from the per-run cache when its pickle is unchanged (and every
+    /// subject's original code is in the private table), else by decoding and computing.
+    fn run(&self, candidate: &Candidate) -> RunOutcome {
+        let run = &candidate.run;
+        let relative = self.pattern.replace("{run_name}", &run.run_name);
+        let Some(dir) = run.artifact_dir.as_ref() else {
+            return RunOutcome::Failed(format!("metrics pickle `artifacts/{relative}` not found: the run has no artifact directory"));
+        };
+        let path = dir.join(&relative);
+        if !path.is_file() {
+            return RunOutcome::Failed(format!("metrics pickle `artifacts/{relative}` not found"));
+        }
+        let key = match self.env.stat.digest(&path) {
+            Ok(digest) => RunCache::key(&digest, &self.secret.fingerprint()),
+            Err(e) => return RunOutcome::Failed(format!("`artifacts/{relative}`: {e:#}")),
+        };
+        if let Some(hit) = self.cache.load(&key).filter(|c| c.pseudonyms.iter().all(|p| self.known.contains_key(p))) {
+            let CachedRun { pseudonyms, labels, prob_mean, prob_std, metrics } = hit;
+            return RunOutcome::Cached(Extracted { candidate: candidate.clone(), pseudonyms, labels, prob_mean, prob_std, metrics });
+        }
+        let data: RunData = match parse::read_run_pickle(&path) {
+            Ok(d) => d,
+            Err(e) => return RunOutcome::Failed(format!("`artifacts/{relative}`: {}", e.problem)),
+        };
+        let metrics = compute::run_metrics(&data);
+        let pseudonyms: Vec<String> = data.subject_codes.iter().map(|c| self.secret.pseudonym(c)).collect();
+        let RunData { subject_codes, labels, prob_mean, prob_std, .. } = data;
+        let cached = CachedRun { pseudonyms, labels, prob_mean, prob_std, metrics };
+        // The originals go to the private table first, so the cache entry is usable even if
+        // this extraction is killed before it finishes. A failed write costs only speed.
+        let pairs: Vec<(String, String)> = cached.pseudonyms.iter().cloned().zip(subject_codes.iter().cloned()).collect();
+        if private::append_pseudonyms(self.private_dir, &pairs).is_ok() {
+            let _ = self.cache.store(&key, &cached);
+        }
+        let CachedRun { pseudonyms, labels, prob_mean, prob_std, metrics } = cached;
+        RunOutcome::Parsed(Extracted { candidate: candidate.clone(), pseudonyms, labels, prob_mean, prob_std, metrics }, subject_codes)
+    }
+}

@@ -1,0 +1,394 @@
+//! Calibration on the logit scale: [`calibration_slope_intercept`] (joint logistic fit),
+//! [`calibration_in_the_large`] (intercept with logit(p) as offset) and
+//! [`observed_expected_ratio`].
+//!
+//! Both fits are unpenalized maximum likelihood by Newton's method (IRLS), iterated to machine
+//! precision so that they agree with statsmodels' `Logit` / `GLM` far inside 1e-6.
+
+use super::input::validate;
+use super::summation::numpy_mean;
+use super::MetricError;
+
+/// Probabilities are clipped to `[LOGIT_CLIP, 1 - LOGIT_CLIP]` before `logit`.
+pub const LOGIT_CLIP: f64 = 1e-10;
+
+/// Iteration cap of both Newton solvers; convergence takes well under 30 iterations.
+const MAX_ITERATIONS: usize = 100;
+
+/// A Newton step smaller than this, relative to `1 + |parameter|`, ends the iteration: the
+/// quadratic convergence makes the next iterate exact to machine precision.
+const STEP_TOLERANCE: f64 = 1e-10;
+
+/// Relative change of the log-likelihood that counts as rounding noise, not as a decrease.
+const LOG_LIKELIHOOD_NOISE: f64 = 1e-12;
+
+/// Step halving stops at this fraction of the Newton step.
+const MIN_STEP_SCALE: f64 = 1e-3;
+
+/// The joint recalibration fit `logit P(y = 1) = intercept + slope · logit(p)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CalibrationFit {
+    /// β: 1 is ideal, below 1 the predictions are too extreme, above 1 too timid.
+    pub slope: f64,
+    /// α of the joint fit; not the calibration-in-the-large.
+    pub intercept: f64,
+}
+
+/// Calibration slope and intercept: unpenalized logistic regression of `y` on
+/// `logit(clip(p))`, the reference's `calibration_slope_intercept`.
+///
+/// Fails with [`MetricError::SingleClass`], [`MetricError::NoVariance`] (all logits equal) or
+/// [`MetricError::PerfectlySeparated`] (`max l[y=0] <= min l[y=1]` or the reverse), where the
+/// MLE does not exist, and with [`MetricError::NotConverged`] if Newton stalls.
+pub fn calibration_slope_intercept(y: &[i64], p: &[f64]) -> Result<CalibrationFit, MetricError> {
+    let counts = validate(y, p)?.require_both()?;
+    let x: Vec<f64> = p.iter().map(|&p| clipped_logit(p)).collect();
+    check_slope_estimable(y, &x)?;
+
+    let mut beta = [logit(counts.prevalence()), 0.0];
+    let mut log_lik = log_likelihood(y, &x, beta);
+    for iteration in 1..=MAX_ITERATIONS {
+        let (mut g0, mut g1, mut h00, mut h01, mut h11) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for (&yi, &xi) in y.iter().zip(&x) {
+            let mu = expit(beta[0] + beta[1] * xi);
+            let residual = yi as f64 - mu;
+            let weight = mu * (1.0 - mu);
+            g0 += residual;
+            g1 += residual * xi;
+            h00 += weight;
+            h01 += weight * xi;
+            h11 += weight * xi * xi;
+        }
+        let det = h00 * h11 - h01 * h01;
+        if !(det > 0.0 && det.is_finite()) {
+            return Err(MetricError::NotConverged {
+                iterations: iteration,
+            });
+        }
+        let step = [(h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det];
+
+        // Converged once the full Newton step is negligible: quadratic convergence makes the
+        // iterate after it exact to machine precision. This is judged on the full step, never
+        // on a shortened one.
+        if (0..2).all(|j| step[j].abs() <= STEP_TOLERANCE * (1.0 + beta[j].abs())) {
+            return Ok(CalibrationFit {
+                slope: beta[1] + step[1],
+                intercept: beta[0] + step[0],
+            });
+        }
+
+        // Far from the optimum a full step can overshoot: halve it while it lowers the
+        // likelihood by more than rounding noise.
+        let noise = LOG_LIKELIHOOD_NOISE * (1.0 + log_lik.abs());
+        let mut scale = 1.0;
+        let (next, next_log_lik) = loop {
+            let candidate = [beta[0] + scale * step[0], beta[1] + scale * step[1]];
+            let candidate_log_lik = log_likelihood(y, &x, candidate);
+            if candidate_log_lik >= log_lik - noise || scale < MIN_STEP_SCALE {
+                break (candidate, candidate_log_lik);
+            }
+            scale *= 0.5;
+        };
+        if !(next[0].is_finite() && next[1].is_finite() && next_log_lik.is_finite()) {
+            return Err(MetricError::NotConverged {
+                iterations: iteration,
+            });
+        }
+        beta = next;
+        log_lik = next_log_lik;
+    }
+    Err(MetricError::NotConverged {
+        iterations: MAX_ITERATIONS,
+    })
+}
+
+/// Calibration-in-the-large: the intercept α of `logit P(y = 1) = α + logit(clip(p))` with the
+/// slope fixed at 1 (logit(p) as offset), the STRATOS definition; 0 is ideal.
+///
+/// The MLE exists whenever both classes are present, so only [`MetricError::SingleClass`] and
+/// input errors are possible (and [`MetricError::NotConverged`], which bracketing rules out in
+/// practice).
+pub fn calibration_in_the_large(y: &[i64], p: &[f64]) -> Result<f64, MetricError> {
+    let counts = validate(y, p)?.require_both()?;
+    let x: Vec<f64> = p.iter().map(|&p| clipped_logit(p)).collect();
+    let cases = counts.cases as f64;
+    // score(α) = Σ y - Σ expit(α + x) falls from n₁ to n₁ - n; the root lies where expit(α + x)
+    // averages to the prevalence, hence between logit(π) - max x and logit(π) - min x.
+    let (min_x, max_x) = x
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let centre = logit(counts.prevalence());
+    let (mut lo, mut hi) = (centre - max_x, centre - min_x);
+    let mut alpha = (lo + hi) / 2.0;
+    for _ in 0..MAX_ITERATIONS {
+        let (mut score, mut information) = (cases, 0.0);
+        for &xi in &x {
+            let mu = expit(alpha + xi);
+            score -= mu;
+            information += mu * (1.0 - mu);
+        }
+        if score == 0.0 || lo >= hi {
+            return Ok(alpha);
+        }
+        if score > 0.0 {
+            lo = alpha;
+        } else {
+            hi = alpha;
+        }
+        let newton = alpha + score / information;
+        // Safeguarded Newton: fall back to bisection when the step leaves the bracket.
+        let next = if newton > lo && newton < hi {
+            newton
+        } else {
+            (lo + hi) / 2.0
+        };
+        let converged = (next - alpha).abs() <= STEP_TOLERANCE * (1.0 + alpha.abs());
+        alpha = next;
+        if converged {
+            return Ok(alpha);
+        }
+    }
+    Err(MetricError::NotConverged {
+        iterations: MAX_ITERATIONS,
+    })
+}
+
+/// Observed-to-expected ratio `mean(y) / max(mean(clip(p)), LOGIT_CLIP)`; 1 is ideal. Defined
+/// for a single class too (0 when there are no events).
+pub fn observed_expected_ratio(y: &[i64], p: &[f64]) -> Result<f64, MetricError> {
+    let counts = validate(y, p)?;
+    let expected = numpy_mean(p.len(), &|i| clip(p[i]));
+    Ok(counts.prevalence() / expected.max(LOGIT_CLIP))
+}
+
+/// Rejects logits from which no slope can be estimated: all equal, or perfectly separating
+/// the two classes (CONTRACT.md, including ties at the boundary).
+fn check_slope_estimable(y: &[i64], x: &[f64]) -> Result<(), MetricError> {
+    let mut controls = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut cases = (f64::INFINITY, f64::NEG_INFINITY);
+    for (&yi, &xi) in y.iter().zip(x) {
+        let range = if yi == 1 { &mut cases } else { &mut controls };
+        range.0 = range.0.min(xi);
+        range.1 = range.1.max(xi);
+    }
+    if controls.0.min(cases.0) == controls.1.max(cases.1) {
+        return Err(MetricError::NoVariance);
+    }
+    if controls.1 <= cases.0 || cases.1 <= controls.0 {
+        return Err(MetricError::PerfectlySeparated);
+    }
+    Ok(())
+}
+
+/// Log-likelihood Σ y·η − log(1 + e^η) of the joint model, computed without overflow.
+fn log_likelihood(y: &[i64], x: &[f64], beta: [f64; 2]) -> f64 {
+    y.iter()
+        .zip(x)
+        .map(|(&yi, &xi)| {
+            let eta = beta[0] + beta[1] * xi;
+            let softplus = if eta > 0.0 {
+                eta + (-eta).exp().ln_1p()
+            } else {
+                eta.exp().ln_1p()
+            };
+            yi as f64 * eta - softplus
+        })
+        .sum()
+}
+
+fn clip(p: f64) -> f64 {
+    p.clamp(LOGIT_CLIP, 1.0 - LOGIT_CLIP)
+}
+
+fn clipped_logit(p: f64) -> f64 {
+    logit(clip(p))
+}
+
+/// `ln(p / (1 - p))`, as the reference writes it.
+fn logit(p: f64) -> f64 {
+    (p / (1.0 - p)).ln()
+}
+
+/// The logistic function, without overflow for large |η|.
+fn expit(eta: f64) -> f64 {
+    if eta >= 0.0 {
+        1.0 / (1.0 + (-eta).exp())
+    } else {
+        let e = eta.exp();
+        e / (1.0 + e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_close(actual: f64, expected: f64) {
+        let tolerance = 1e-9f64.max(1e-6 * expected.abs());
+        assert!(
+            (actual - expected).abs() <= tolerance,
+            "{actual} vs {expected}"
+        );
+    }
+
+    #[test]
+    fn slope_and_intercept_match_statsmodels_logit() {
+        // statsmodels 0.14.4: l = np.log(pc / (1 - pc)), pc = np.clip(P, 1e-10, 1 - 1e-10);
+        // sm.Logit(Y, sm.add_constant(l)).fit(disp=0).params
+        let fit = calibration_slope_intercept(&Y, &P).unwrap();
+        assert_close(fit.intercept, INTERCEPT);
+        assert_close(fit.slope, SLOPE);
+    }
+
+    #[test]
+    fn steep_slope_of_timid_predictions_matches_statsmodels() {
+        // Predictions squeezed into [0.45, 0.55] (same generator, continued): slope ≈ 11.6.
+        // sm.Logit(...).fit().params == [-0.3676689376613603, 11.63836044286476];
+        // GLM with offset: -0.4868457396591713
+        let y = [
+            0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0, 1, 1, 1,
+            0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1,
+        ];
+        let p = [
+            0.5168, 0.4971, 0.5065, 0.5265, 0.5135, 0.5054, 0.5059, 0.4804, 0.4531, 0.4937, 0.4715,
+            0.4909, 0.5353, 0.4734, 0.4558, 0.4781, 0.4794, 0.5162, 0.5057, 0.5284, 0.5164, 0.4906,
+            0.5314, 0.4667, 0.4523, 0.459, 0.5222, 0.4962, 0.4661, 0.5001, 0.4652, 0.5196, 0.4946,
+            0.4881, 0.4802, 0.513, 0.4862, 0.4588, 0.4618, 0.5462,
+        ];
+        let fit = calibration_slope_intercept(&y, &p).unwrap();
+        assert_close(fit.intercept, -0.3676689376613603);
+        assert_close(fit.slope, 11.63836044286476);
+        assert_close(
+            calibration_in_the_large(&y, &p).unwrap(),
+            -0.4868457396591713,
+        );
+    }
+
+    #[test]
+    fn well_calibrated_data_fit_slope_one_intercept_zero() {
+        // Each p appears with exactly p·m cases out of m, so the MLE is (0, 1).
+        let mut y = Vec::new();
+        let mut p = Vec::new();
+        for (prob, cases, total) in [(0.2, 1, 5), (0.5, 2, 4), (0.75, 3, 4), (0.9, 9, 10)] {
+            for i in 0..total {
+                p.push(prob);
+                y.push(i64::from(i < cases));
+            }
+        }
+        let fit = calibration_slope_intercept(&y, &p).unwrap();
+        assert!(fit.intercept.abs() < 1e-12, "{fit:?}");
+        assert!((fit.slope - 1.0).abs() < 1e-12, "{fit:?}");
+        assert!(calibration_in_the_large(&y, &p).unwrap().abs() < 1e-12);
+    }
+
+    #[test]
+    fn calibration_in_the_large_matches_statsmodels_glm_with_offset() {
+        // sm.GLM(Y, np.ones((len(Y), 1)), family=sm.families.Binomial(), offset=l).fit().params[0]
+        assert_close(calibration_in_the_large(&Y, &P).unwrap(), CITL);
+        // With all logits equal the slope is undefined but the offset fit is not:
+        // α = logit(π) - logit(p) = logit(0.5) - logit(0.2) = ln 4.
+        assert_close(
+            calibration_in_the_large(&[0, 1, 0, 1], &[0.2; 4]).unwrap(),
+            4f64.ln(),
+        );
+    }
+
+    #[test]
+    fn separated_and_constant_predictions_are_detected() {
+        assert_eq!(
+            calibration_slope_intercept(&[0, 0, 1, 1], &[0.1, 0.3, 0.6, 0.9]),
+            Err(MetricError::PerfectlySeparated)
+        );
+        // Reversed separation and a tie at the boundary (quasi-complete) count too.
+        assert_eq!(
+            calibration_slope_intercept(&[1, 1, 0, 0], &[0.1, 0.3, 0.3, 0.9]),
+            Err(MetricError::PerfectlySeparated)
+        );
+        // 0 and 1e-12 clip to the same value, so the logits have no variance.
+        assert_eq!(
+            calibration_slope_intercept(&[0, 1, 0], &[0.0, 1e-12, 0.0]),
+            Err(MetricError::NoVariance)
+        );
+        assert_eq!(
+            calibration_slope_intercept(&[1, 1], &[0.2, 0.4]),
+            Err(MetricError::SingleClass)
+        );
+        assert_eq!(
+            calibration_in_the_large(&[0, 0], &[0.2, 0.4]),
+            Err(MetricError::SingleClass)
+        );
+    }
+
+    #[test]
+    fn extreme_probabilities_are_clipped_not_fatal() {
+        // p = 0 and p = 1 become logits of about ∓23; the overlap keeps the MLE finite.
+        let y = [0, 1, 0, 1, 1, 0];
+        let p = [0.0, 0.0, 0.4, 1.0, 0.7, 1.0];
+        let fit = calibration_slope_intercept(&y, &p).unwrap();
+        assert!(fit.slope.is_finite() && fit.intercept.is_finite());
+        assert!(calibration_in_the_large(&y, &p).unwrap().is_finite());
+    }
+
+    /// The score equations Σ (y - μ) and Σ (y - μ) x of the joint fit at (α, β).
+    fn joint_score(y: &[i64], p: &[f64], alpha: f64, beta: f64) -> (f64, f64) {
+        y.iter().zip(p).fold((0.0, 0.0), |(s0, s1), (&yi, &pi)| {
+            let x = clipped_logit(pi);
+            let residual = yi as f64 - expit(alpha + beta * x);
+            (s0 + residual, s1 + residual * x)
+        })
+    }
+
+    #[test]
+    fn nearly_separated_data_converge_to_the_root_of_the_score() {
+        // Cases above controls except for one crossing pair: a steep but finite MLE.
+        let y = [0, 1, 0, 1, 0, 1, 0, 1, 0, 1];
+        let p = [0.47, 0.45, 0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.05, 0.99];
+        let fit = calibration_slope_intercept(&y, &p).unwrap();
+        assert!(fit.slope > 3.0, "{fit:?}");
+        let (s0, s1) = joint_score(&y, &p, fit.intercept, fit.slope);
+        assert!(s0.abs() < 1e-12 && s1.abs() < 1e-12, "{s0} {s1}");
+    }
+
+    #[test]
+    fn offset_fit_with_exact_zeros_and_ones_solves_its_score_equation() {
+        // statsmodels 0.14.4's GLM(..., offset=l).fit() reports "converged" at 4.5e14 here
+        // (exp overflow on the ±23 offsets); the true root makes Σ y = Σ expit(α + l).
+        let y = [0, 0, 1, 1, 1, 1, 1, 1, 0, 1];
+        let p = [
+            0.202, 0.859, 0.574, 1.0, 1.0, 0.185, 0.186, 0.552, 0.014, 1.0,
+        ];
+        let alpha = calibration_in_the_large(&y, &p).unwrap();
+        let expected: f64 = p.iter().map(|&pi| expit(alpha + clipped_logit(pi))).sum();
+        assert!((expected - 7.0).abs() < 1e-12, "{alpha} {expected}");
+    }
+
+    #[test]
+    fn observed_expected_ratio_by_hand() {
+        // mean(y) = 0.5, mean(p) = 0.25
+        assert_eq!(
+            observed_expected_ratio(&[0, 1, 0, 1], &[0.1, 0.4, 0.2, 0.3]).unwrap(),
+            2.0
+        );
+        // All-zero predictions are clipped to 1e-10 before dividing.
+        assert_eq!(
+            observed_expected_ratio(&[0, 1], &[0.0, 0.0]).unwrap(),
+            0.5 / 1e-10
+        );
+    }
+
+    // numpy.random.default_rng(42): P = np.round(rng.uniform(0.02, 0.98, 30), 3),
+    // Y = (rng.uniform(size=30) < P**1.5).astype(int)
+    const Y: [i64; 30] = [
+        0, 0, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1, 0, 0, 1, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1,
+    ];
+    const P: [f64; 30] = [
+        0.763, 0.441, 0.844, 0.689, 0.11, 0.957, 0.751, 0.775, 0.143, 0.452, 0.376, 0.91, 0.638,
+        0.81, 0.446, 0.238, 0.552, 0.081, 0.815, 0.626, 0.748, 0.36, 0.952, 0.877, 0.767, 0.207,
+        0.468, 0.062, 0.168, 0.676,
+    ];
+    const SLOPE: f64 = 1.8461009097366856;
+    const INTERCEPT: f64 = -0.710597381944672;
+    const CITL: f64 = -0.33175935405269413;
+}

@@ -1,0 +1,154 @@
+//! [`per_column`]: a metric over every bootstrap column of a probability matrix, with the
+//! degenerate columns left out and counted, ready for [`percentile_ci`].
+
+use super::bootstrap::{nanmean, percentile_ci};
+use super::input::count_classes;
+use super::MetricError;
+
+/// Values of one metric over the columns of a bootstrap matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnMetric {
+    /// The metric of every column it is defined for, in column order.
+    pub values: Vec<f64>,
+    /// Columns left out, by reason (a degenerate [`MetricError`]), in order of first occurrence.
+    pub left_out: Vec<(MetricError, usize)>,
+}
+
+impl ColumnMetric {
+    /// Number of columns left out, over all reasons.
+    pub fn left_out_count(&self) -> usize {
+        self.left_out.iter().map(|(_, count)| count).sum()
+    }
+
+    /// Percentile 95 % interval over the kept columns; `None` for fewer than two values or
+    /// zero spread (see [`percentile_ci`]).
+    pub fn ci(&self) -> Option<(f64, f64)> {
+        percentile_ci(&self.values)
+    }
+
+    /// Mean over the kept columns (`numpy.nanmean`); `None` when no column was kept.
+    pub fn mean(&self) -> Option<f64> {
+        nanmean(&self.values)
+    }
+}
+
+/// Applies `metric` to every column of the row-major `rows × columns` matrix `matrix` (row i =
+/// subject i, column b = bootstrap model b) against the labels `y`.
+///
+/// A column whose metric fails with a degenerate reason ([`MetricError::is_degenerate`]: single
+/// class, separation, no variance, no convergence) is left out and counted; any other error is
+/// broken input and is returned as [`MetricError::InColumn`]. One column buffer is reused.
+pub fn per_column<F>(
+    y: &[i64],
+    matrix: &[f64],
+    columns: usize,
+    mut metric: F,
+) -> Result<ColumnMetric, MetricError>
+where
+    F: FnMut(&[i64], &[f64]) -> Result<f64, MetricError>,
+{
+    let rows = count_classes(y)?.n();
+    if rows.checked_mul(columns) != Some(matrix.len()) {
+        return Err(MetricError::MatrixShape {
+            len: matrix.len(),
+            rows,
+            columns,
+        });
+    }
+    let mut column_values = vec![0.0; rows];
+    let mut result = ColumnMetric {
+        values: Vec::with_capacity(columns),
+        left_out: Vec::new(),
+    };
+    for column in 0..columns {
+        for (row, value) in column_values.iter_mut().enumerate() {
+            *value = matrix[row * columns + column];
+        }
+        match metric(y, &column_values) {
+            Ok(value) => result.values.push(value),
+            Err(reason) if reason.is_degenerate() => {
+                match result.left_out.iter_mut().find(|(seen, _)| *seen == reason) {
+                    Some((_, count)) => *count += 1,
+                    None => result.left_out.push((reason, 1)),
+                }
+            }
+            Err(reason) => {
+                return Err(MetricError::InColumn {
+                    column,
+                    reason: Box::new(reason),
+                })
+            }
+        }
+    }
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{auroc, brier, calibration_slope_intercept};
+
+    /// Row-major 4 × 3 matrix: column 0 ranks perfectly, column 1 is constant, column 2 is
+    /// reversed.
+    const Y: [i64; 4] = [0, 0, 1, 1];
+    const MATRIX: [f64; 12] = [
+        0.1, 0.5, 0.9, //
+        0.2, 0.5, 0.8, //
+        0.7, 0.5, 0.3, //
+        0.8, 0.5, 0.2, //
+    ];
+
+    #[test]
+    fn reads_columns_of_a_row_major_matrix() {
+        let aurocs = per_column(&Y, &MATRIX, 3, auroc).unwrap();
+        assert_eq!(aurocs.values, [1.0, 0.5, 0.0]);
+        assert_eq!(aurocs.left_out_count(), 0);
+        // np.nanpercentile([1.0, 0.5, 0.0], [2.5, 97.5]) == [0.025, 0.975]
+        assert_eq!(aurocs.ci(), Some((0.025, 0.975)));
+        assert_eq!(aurocs.mean(), Some(0.5));
+        let briers = per_column(&Y, &MATRIX, 3, brier).unwrap();
+        assert_eq!(briers.values[1], 0.25);
+    }
+
+    #[test]
+    fn degenerate_columns_are_counted_by_reason() {
+        let slopes = per_column(&Y, &MATRIX, 3, |y, p| {
+            calibration_slope_intercept(y, p).map(|fit| fit.slope)
+        })
+        .unwrap();
+        assert!(slopes.values.is_empty());
+        assert_eq!(
+            slopes.left_out,
+            [
+                (MetricError::PerfectlySeparated, 2),
+                (MetricError::NoVariance, 1)
+            ]
+        );
+        assert_eq!(slopes.left_out_count(), 3);
+        assert_eq!(slopes.ci(), None);
+        assert_eq!(slopes.mean(), None);
+
+        // Labels of one class leave out every column of a metric that needs both.
+        let single = per_column(&[1, 1], &[0.2, 0.3, 0.4, 0.5], 2, auroc).unwrap();
+        assert_eq!(single.left_out, [(MetricError::SingleClass, 2)]);
+    }
+
+    #[test]
+    fn broken_input_names_the_column() {
+        let mut matrix = MATRIX;
+        matrix[2 * 3 + 2] = f64::NAN;
+        let err = per_column(&Y, &matrix, 3, brier).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "bootstrap column 2: probability is not finite at index 2"
+        );
+        assert_eq!(
+            per_column(&Y, &MATRIX, 4, brier),
+            Err(MetricError::MatrixShape {
+                len: 12,
+                rows: 4,
+                columns: 4
+            })
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! MLflow tracking-store readers: the file store (`mlruns/`) and the SQLite store
+//! (`mlflow.db`), behind one [`Run`] type, plus the run-name grammar that yields the factor
+//! columns.
+
+mod file_store;
+mod run;
+mod run_name;
+mod sqlite_store;
+mod store;
+
+pub use run::{Experiment, LifecycleStage, Run, RunStatus};
+pub use run_name::{Factors, NameClass, RunNamePattern, RunNameRules};
+pub use store::{Store, StoreKind};

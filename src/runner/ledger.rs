@@ -1,0 +1,256 @@
+//! The ledger: an append-only record of every pipeline run, one JSON Lines file per run,
+//! plus each run's log.
+//!
+//! A run that has no `finished` event (the process was killed) shows as `incomplete`.
+//! Writing the ledger never breaks a run: a failed write becomes one warning.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::fsx;
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    /// Ran and succeeded at the first attempt.
+    Ran,
+    /// Up to date; not run.
+    Cached,
+    /// Succeeded after a retry.
+    Flaky,
+    /// Failed.
+    Failed,
+    /// Stopped at its timeout.
+    TimedOut,
+    /// Interrupted by the user.
+    Cancelled,
+    /// Not run because an earlier step failed.
+    Skipped,
+}
+
+impl StepStatus {
+    /// Whether the step's outputs are good.
+    pub fn is_success(self) -> bool {
+        matches!(self, StepStatus::Ran | StepStatus::Cached | StepStatus::Flaky)
+    }
+}
+
+/// One step's entry in the ledger.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepEntry {
+    /// Step name.
+    pub step: String,
+    /// How it ended.
+    pub status: StepStatus,
+    /// Why it ran (empty when cached).
+    pub reasons: Vec<String>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// Digest of the step key.
+    pub key_digest: String,
+    /// Output path → digest.
+    pub outputs: BTreeMap<String, String>,
+    /// The error, for failed steps.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+enum Event {
+    Started { id: String, command: String, started: String, pid: u32 },
+    Step(StepEntry),
+    Finished { status: String, finished: String, seconds: f64 },
+}
+
+/// A pipeline run being recorded.
+pub struct Ledger {
+    id: String,
+    file: Option<File>,
+    log: Option<File>,
+    started: std::time::Instant,
+    warned: bool,
+}
+
+fn now() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Where ledgers live.
+pub fn ledger_dir(cache_dir: &Path) -> PathBuf {
+    cache_dir.join("ledger-v1")
+}
+
+/// Where logs live.
+pub fn log_dir(cache_dir: &Path) -> PathBuf {
+    cache_dir.join("logs")
+}
+
+impl Ledger {
+    /// Starts recording a run of `command`; the id sorts by start time.
+    pub fn start(cache_dir: &Path, command: &str) -> Ledger {
+        let mut random = [0u8; 3];
+        let _ = getrandom::fill(&mut random);
+        let id = format!("{}-{}", jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S%.3fZ"), crate::db::digest::hex(&random));
+        let open = |dir: PathBuf, name: String| -> Option<File> {
+            fsx::create_dir_all(&dir).ok()?;
+            OpenOptions::new().create(true).append(true).open(dir.join(name)).ok()
+        };
+        let mut ledger = Ledger {
+            file: open(ledger_dir(cache_dir), format!("{id}.jsonl")),
+            log: open(log_dir(cache_dir), format!("{id}.log")),
+            id: id.clone(),
+            started: std::time::Instant::now(),
+            warned: false,
+        };
+        ledger.write(&Event::Started { id, command: command.into(), started: now(), pid: std::process::id() });
+        ledger
+    }
+
+    /// The run id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Records a finished step.
+    pub fn step(&mut self, entry: StepEntry) {
+        self.write(&Event::Step(entry));
+    }
+
+    /// Appends a line to the run's log.
+    pub fn log(&mut self, line: &str) {
+        if let Some(f) = &mut self.log {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+
+    /// Records the end of the run.
+    pub fn finish(&mut self, success: bool) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        self.write(&Event::Finished { status: if success { "success" } else { "failed" }.into(), finished: now(), seconds });
+    }
+
+    fn write(&mut self, event: &Event) {
+        let ok = self.file.as_mut().is_some_and(|f| {
+            let line = serde_json::to_string(event).expect("events serialize");
+            writeln!(f, "{line}").and_then(|()| f.flush()).is_ok()
+        });
+        if !ok && !self.warned {
+            self.warned = true;
+            eprintln!("warning: cannot write the run ledger; this run will be missing from `mlrepro history`");
+        }
+    }
+}
+
+/// A past run as `mlrepro history` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRecord {
+    /// Run id.
+    pub id: String,
+    /// The command that ran.
+    pub command: String,
+    /// Start time (UTC).
+    pub started: String,
+    /// `success`, `failed` or `incomplete` (no end record: killed).
+    pub status: String,
+    /// Wall time, when finished.
+    pub seconds: Option<f64>,
+    /// Its steps.
+    pub steps: Vec<StepEntry>,
+}
+
+/// Every recorded run, newest first.
+pub fn runs(cache_dir: &Path) -> Result<Vec<RunRecord>> {
+    let dir = ledger_dir(cache_dir);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for entry in fsx::read_dir_sorted(&dir)?.into_iter().rev() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "jsonl") {
+            out.push(read_run(&path)?);
+        }
+    }
+    Ok(out)
+}
+
+fn read_run(path: &Path) -> Result<RunRecord> {
+    let text = fsx::read_to_string(path)?;
+    let mut rec = RunRecord {
+        id: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        command: String::new(),
+        started: String::new(),
+        status: "incomplete".into(),
+        seconds: None,
+        steps: Vec::new(),
+    };
+    // A line cut short by a crash is skipped; everything before it still counts.
+    for event in text.lines().filter_map(|l| serde_json::from_str::<Event>(l).ok()) {
+        match event {
+            Event::Started { command, started, .. } => {
+                rec.command = command;
+                rec.started = started;
+            }
+            Event::Step(s) => rec.steps.push(s),
+            Event::Finished { status, seconds, .. } => {
+                rec.status = status;
+                rec.seconds = Some(seconds);
+            }
+        }
+    }
+    Ok(rec)
+}
+
+/// The run whose id starts with `prefix` (which must be unambiguous).
+pub fn find(cache_dir: &Path, prefix: &str) -> Result<RunRecord> {
+    let all = runs(cache_dir)?;
+    let matching: Vec<_> = all.into_iter().filter(|r| r.id.starts_with(prefix)).collect();
+    match matching.len() {
+        1 => Ok(matching.into_iter().next().expect("one")),
+        0 => Err(anyhow!("no pipeline run with id `{prefix}`; `mlrepro history` lists them")),
+        n => Err(anyhow!("`{prefix}` matches {n} runs; give more of the id")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(step: &str, status: StepStatus) -> StepEntry {
+        StepEntry {
+            step: step.into(),
+            status,
+            reasons: vec!["forced".into()],
+            attempts: 1,
+            seconds: 0.5,
+            key_digest: "k".into(),
+            outputs: BTreeMap::new(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn records_runs_and_marks_unfinished_ones_incomplete() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = Ledger::start(dir.path(), "extract");
+        a.step(entry("extract", StepStatus::Ran));
+        a.finish(true);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let mut b = Ledger::start(dir.path(), "reproduce");
+        b.step(entry("extract", StepStatus::Cached));
+        drop(b);
+        let runs = runs(dir.path()).unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!((runs[0].command.as_str(), runs[0].status.as_str()), ("reproduce", "incomplete"));
+        assert_eq!((runs[1].command.as_str(), runs[1].status.as_str()), ("extract", "success"));
+        assert_eq!(find(dir.path(), &runs[1].id[..22]).unwrap().steps[0].status, StepStatus::Ran);
+    }
+}

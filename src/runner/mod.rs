@@ -1,0 +1,17 @@
+//! The step engine under `extract`, `analyze` and `reproduce`: step keys and the
+//! content-hash cache, the stat cache, retries, timeouts and the stall watchdog, the project
+//! lock, step records and the ledger.
+
+pub mod engine;
+pub mod fault;
+pub mod fingerprint;
+pub mod ledger;
+pub mod lock;
+pub mod pipeline;
+pub mod record;
+pub mod retry;
+pub mod stat_cache;
+pub mod step;
+
+pub use stat_cache::StatCache;
+pub use step::{Signals, Step, StepContext, StepOutput};

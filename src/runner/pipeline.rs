@@ -1,0 +1,170 @@
+//! The built-in steps: `extract` (Block 1) and `verify` (the checkpoint check before Block 2).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Result};
+use sha2::{Digest, Sha256};
+
+use super::fingerprint::StepKey;
+use super::stat_cache::StatCache;
+use super::step::{Step, StepContext, StepOutput};
+use crate::config::Settings;
+use crate::db::digest::hex;
+use crate::db::verify::verify;
+use crate::db::writer::CheckpointPaths;
+use crate::extract::{self, anonymize::Secret, private, run_cache::EXTRACTOR_VERSION, ExtractEnv};
+use crate::mlflow::Store;
+
+/// Block 1: store → checkpoint + private lookup.
+pub struct ExtractStep;
+
+impl Step for ExtractStep {
+    fn name(&self) -> &str {
+        "extract"
+    }
+
+    fn prepare(&self, settings: &Settings) -> Result<()> {
+        let c = &settings.config;
+        Secret::load_or_create(c.anonymization.secret_file.as_deref(), &c.outputs.private_dir).map(|_| ())
+    }
+
+    fn key(&self, settings: &Settings, stat: &StatCache) -> Result<StepKey> {
+        let c = &settings.config;
+        let mut key = StepKey::new("extract", EXTRACTOR_VERSION);
+        key.config("store.experiment", &c.store.experiment);
+        key.config("store.metrics_pickle", &c.store.metrics_pickle);
+        key.config("run_name", &c.run_name);
+        key.config("selection", &c.selection);
+        key.config("anonymization.label_prefixes", &c.anonymization.label_prefixes);
+        key.config("subjects.demo_subjects", &c.subjects.demo_subjects);
+        let uri = settings.tracking_uri.as_ref().ok_or_else(|| anyhow!("no tracking store is configured"))?;
+        key.config("store.tracking_uri", &uri.raw);
+        // The secret's fingerprint, not the secret: a new secret renumbers every subject.
+        let secret = match &c.anonymization.secret_file {
+            Some(f) => Secret::load_or_create(Some(f), &c.outputs.private_dir).map(|s| s.fingerprint())?,
+            None if c.outputs.private_dir.join("anonymization_secret").exists() => {
+                Secret::load_or_create(None, &c.outputs.private_dir)?.fingerprint()
+            }
+            None => "to be created".into(),
+        };
+        key.input("anonymization secret (fingerprint)", secret);
+        if let Some(db) = &c.subjects.database {
+            key.input(format!("subjects database `{}`", db.display()), stat.digest(db)?);
+        }
+        let store = Store::open(uri, c.store.artifact_root.as_deref()).map_err(|e| anyhow!(e.render()))?;
+        let experiment = store.select_experiment(c.store.experiment.as_deref()).map_err(|e| anyhow!(e.render()))?;
+        key.input("experiment", experiment.id.clone());
+        for run in store.runs(&experiment).map_err(|e| anyhow!(e.render()))? {
+            let mut h = Sha256::new();
+            h.update(run.describe_for_digest());
+            let pickle = run.artifact_dir.as_ref().map(|d| d.join(c.store.metrics_pickle.replace("{run_name}", &run.run_name)));
+            match pickle.filter(|p| p.is_file()) {
+                Some(p) => h.update(format!("pickle {}\n", stat.digest(&p)?)),
+                None => h.update("no pickle\n"),
+            }
+            key.input(format!("run {}", run.run_id), hex(&h.finalize()));
+        }
+        Ok(key)
+    }
+
+    fn outputs(&self, settings: &Settings) -> Vec<PathBuf> {
+        let paths = CheckpointPaths::new(&settings.config.outputs.db);
+        let mut out = vec![paths.db, paths.sha256, paths.dictionary, settings.config.outputs.private_dir.join(private::LOOKUP_FILE)];
+        if settings.config.subjects.database.is_some() {
+            out.push(settings.config.outputs.private_dir.join(private::TRACES_FILE));
+        }
+        out
+    }
+
+    fn run(&self, ctx: &StepContext) -> Result<StepOutput> {
+        let env = ExtractEnv { stat: &ctx.stat, signals: &ctx.signals };
+        let s = extract::extract(&ctx.settings, &ctx.out, &env).map_err(|e| anyhow!(e.render()))?;
+        for f in &s.failures {
+            ctx.out.warn(format!("run {} ({}) failed: {}", f.run_id, f.run_name, f.cause));
+        }
+        let summary = format!(
+            "{} included, {} excluded, {} failed; {} decoded, {} from cache; checkpoint {} (digest {})",
+            s.included,
+            s.excluded,
+            s.failed,
+            s.runs_parsed,
+            s.runs_from_cache,
+            if s.checkpoint_written { "written" } else { "unchanged" },
+            &s.logical_digest[..12]
+        );
+        Ok(StepOutput { summary, details: serde_json::to_value(&s).ok() })
+    }
+}
+
+/// Checks the checkpoint (checksum, schema, row counts, logical digest) before Block 2.
+pub struct VerifyStep;
+
+impl Step for VerifyStep {
+    fn name(&self) -> &str {
+        "verify"
+    }
+
+    fn key(&self, settings: &Settings, stat: &StatCache) -> Result<StepKey> {
+        let paths = CheckpointPaths::new(&settings.config.outputs.db);
+        let mut key = StepKey::new("verify", 1);
+        for p in [&paths.db, &paths.sha256] {
+            let digest = if p.exists() { stat.digest(p)? } else { "missing".into() };
+            key.input(p.display().to_string(), digest);
+        }
+        Ok(key)
+    }
+
+    fn outputs(&self, _settings: &Settings) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    fn run(&self, ctx: &StepContext) -> Result<StepOutput> {
+        let db = &ctx.settings.config.outputs.db;
+        let v = verify(db)?;
+        if !v.ok() {
+            return Err(anyhow!(
+                "the checkpoint `{}` is refused:\n{}\nregenerate it with `mlrepro extract` (needs the MLflow store), or restore the published checkpoint and its `.sha256`",
+                db.display(),
+                v.failures()
+            ));
+        }
+        let digest = v.logical_digest.clone().unwrap_or_default();
+        Ok(StepOutput {
+            summary: format!("checkpoint ok, logical digest {}", &digest[..digest.len().min(12)]),
+            details: serde_json::to_value(&v).ok(),
+        })
+    }
+}
+
+/// The steps of Block 1.
+pub fn extract_steps() -> Vec<Arc<dyn Step>> {
+    vec![Arc::new(ExtractStep)]
+}
+
+/// Block 2's figures and tables, which this build does not include: the step says so and
+/// fails, so `analyze` and `reproduce` never report a success they did not earn.
+pub struct AnalysisNotBuilt;
+
+impl Step for AnalysisNotBuilt {
+    fn name(&self) -> &str {
+        "figures"
+    }
+
+    fn key(&self, _settings: &Settings, _stat: &StatCache) -> Result<StepKey> {
+        Ok(StepKey::new("figures", 0))
+    }
+
+    fn outputs(&self, _settings: &Settings) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    fn run(&self, _ctx: &StepContext) -> Result<StepOutput> {
+        Err(anyhow!("the analysis block (figures, LaTeX tables, report) is not included in this version of mlrepro"))
+    }
+}
+
+/// The steps of Block 2.
+pub fn analyze_steps() -> Vec<Arc<dyn Step>> {
+    vec![Arc::new(VerifyStep), Arc::new(AnalysisNotBuilt)]
+}

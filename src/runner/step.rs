@@ -1,0 +1,79 @@
+//! What a pipeline step is: a name, a key, outputs and the work.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use super::fingerprint::StepKey;
+use super::stat_cache::StatCache;
+use crate::config::Settings;
+use crate::ui::Output;
+
+/// Shared state a running step reports to and reads from.
+#[derive(Debug, Default)]
+pub struct Signals {
+    /// Set when the step must stop (Ctrl-C, SIGTERM or its timeout); workers check it between
+    /// units of work.
+    pub cancel: AtomicBool,
+    /// Incremented by the step whenever it makes progress; the watchdog reads it.
+    pub heartbeat: AtomicU64,
+}
+
+impl Signals {
+    /// Records progress.
+    pub fn beat(&self) {
+        self.heartbeat.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether the step has been asked to stop.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// What a successful step reports.
+#[derive(Debug, Clone, Default)]
+pub struct StepOutput {
+    /// One line for the terminal and the log.
+    pub summary: String,
+    /// Machine-readable details for `--json`.
+    pub details: Option<serde_json::Value>,
+}
+
+/// What a step gets while it runs.
+#[derive(Clone)]
+pub struct StepContext {
+    /// The resolved settings.
+    pub settings: Arc<Settings>,
+    /// Output options.
+    pub out: Output,
+    /// Cancellation and progress.
+    pub signals: Arc<Signals>,
+    /// The shared stat cache.
+    pub stat: Arc<StatCache>,
+    /// Attempt number, from 1.
+    pub attempt: u32,
+}
+
+/// One step of the pipeline.
+pub trait Step: Send + Sync {
+    /// The step's name (as in `--force-step`).
+    fn name(&self) -> &str;
+
+    /// Creates what the step's key needs before a real run (never called by `status` or
+    /// `--dry-run`). Most steps need nothing.
+    fn prepare(&self, _settings: &Settings) -> Result<()> {
+        Ok(())
+    }
+
+    /// The step's key: its code version, the config keys it reads and its inputs' digests.
+    fn key(&self, settings: &Settings, stat: &StatCache) -> Result<StepKey>;
+
+    /// The files the step writes; each must exist and be non-empty after a success.
+    fn outputs(&self, settings: &Settings) -> Vec<PathBuf>;
+
+    /// Does the work. Errors are classified transient or not by [`super::retry::is_transient`].
+    fn run(&self, ctx: &StepContext) -> Result<StepOutput>;
+}

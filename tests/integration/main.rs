@@ -1,0 +1,10 @@
+//! Integration tests: they run the built `mlrepro` binary on real fixtures.
+//!
+//! One test binary (every extra one would link DuckDB again), one module per area.
+
+mod cli;
+mod extract;
+mod golden;
+mod pickles;
+mod runner;
+mod support;

@@ -1,0 +1,35 @@
+//! Shared helpers: the binary under test, the repository root, temporary projects.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The repository root (where `configs/` and `tests/fixtures/` live).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `mlrepro` binary, run in `dir`, with a clean environment for MLflow variables.
+pub fn mlrepro(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("mlrepro").expect("the mlrepro binary is built");
+    cmd.current_dir(dir).env_remove("MLFLOW_TRACKING_URI");
+    cmd
+}
+
+/// The `mlrepro` binary as a plain process (for tests that spawn and kill it).
+pub fn mlrepro_process(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("mlrepro"));
+    cmd.current_dir(dir)
+        .env_remove("MLFLOW_TRACKING_URI")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    cmd
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
