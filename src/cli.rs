@@ -14,7 +14,12 @@ use clap::{Args, Parser, Subcommand};
 /// checkpoint plus a private subject lookup. Block 2 (`analyze`) renders figures and LaTeX
 /// tables from that checkpoint alone.
 #[derive(Debug, Parser)]
-#[command(name = "mlrepro", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "mlrepro",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -27,7 +32,13 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Configuration file (YAML).
-    #[arg(short = 'c', long = "config", global = true, value_name = "FILE", default_value = "configs/default.yaml")]
+    #[arg(
+        short = 'c',
+        long = "config",
+        global = true,
+        value_name = "FILE",
+        default_value = "configs/default.yaml"
+    )]
     pub config: PathBuf,
 
     /// Number of parallel jobs [default: the number of CPU cores].
@@ -252,7 +263,8 @@ mod tests {
 
     #[test]
     fn global_flags_work_after_the_subcommand() {
-        let cli = Cli::try_parse_from(["mlrepro", "extract", "-j", "4", "--force", "--json"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["mlrepro", "extract", "-j", "4", "--force", "--json"]).unwrap();
         assert_eq!(cli.global.jobs, Some(4));
         assert!(cli.global.force && cli.global.json);
     }

@@ -91,7 +91,7 @@ impl Default for RunNameConfig {
 }
 
 /// The `selection` section.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SelectionConfig {
     /// When set, only methods listed here are included; others are excluded with the reason.
@@ -100,12 +100,6 @@ pub struct SelectionConfig {
     pub featurizations: Option<Vec<String>>,
     /// Most failed runs tolerated before extraction fails.
     pub max_failed_runs: usize,
-}
-
-impl Default for SelectionConfig {
-    fn default() -> Self {
-        Self { registry: None, featurizations: None, max_failed_runs: 0 }
-    }
 }
 
 /// Allowed method names per factor.
@@ -274,8 +268,12 @@ impl CategoryRule {
     /// Whether `name` satisfies every condition of the rule (a rule with none matches all).
     pub fn matches(&self, name: &str) -> bool {
         self.equals.as_deref().is_none_or(|e| e == name)
-            && self.starts_with.as_deref().is_none_or(|p| name.starts_with(p))
-            && (self.contains_any.is_empty() || self.contains_any.iter().any(|s| name.contains(s.as_str())))
+            && self
+                .starts_with
+                .as_deref()
+                .is_none_or(|p| name.starts_with(p))
+            && (self.contains_any.is_empty()
+                || self.contains_any.iter().any(|s| name.contains(s.as_str())))
     }
 }
 
@@ -286,13 +284,21 @@ impl FactorStyle {
         self.names
             .get(name)
             .and_then(|m| m.category.clone())
-            .or_else(|| self.categories.iter().find(|r| r.matches(name)).map(|r| r.category.clone()))
+            .or_else(|| {
+                self.categories
+                    .iter()
+                    .find(|r| r.matches(name))
+                    .map(|r| r.category.clone())
+            })
             .unwrap_or_else(|| "Other".into())
     }
 
     /// The full display name of a method (the name itself when none is configured).
     pub fn display(&self, name: &str) -> String {
-        self.names.get(name).and_then(|m| m.display.clone()).unwrap_or_else(|| name.to_string())
+        self.names
+            .get(name)
+            .and_then(|m| m.display.clone())
+            .unwrap_or_else(|| name.to_string())
     }
 
     /// The short label of a method: its abbreviation, else its display name.
@@ -390,9 +396,10 @@ impl ConfigError {
     /// A one-line suggestion for the user, where there is a real action.
     pub fn hint(&self) -> Option<String> {
         match self {
-            ConfigError::Unreadable { .. } => {
-                Some("pass another file with `-c FILE`; `configs/default.yaml` runs the bundled demo".into())
-            }
+            ConfigError::Unreadable { .. } => Some(
+                "pass another file with `-c FILE`; `configs/default.yaml` runs the bundled demo"
+                    .into(),
+            ),
             ConfigError::Invalid { message, .. } if message.contains("unknown field") => {
                 Some("check the spelling of the key against `configs/default.yaml`".into())
             }
@@ -416,8 +423,10 @@ impl Config {
         let config: Config = if text.trim().is_empty() {
             Config::default()
         } else {
-            serde_yaml_ng::from_str(text)
-                .map_err(|e| ConfigError::Invalid { path: path.to_path_buf(), message: e.to_string() })?
+            serde_yaml_ng::from_str(text).map_err(|e| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?
         };
         config.validate(path)?;
         Ok(config)
@@ -435,8 +444,13 @@ impl Config {
             crate::mlflow::RunNamePattern::parse_partial(p)
                 .map_err(|m| bad(&format!("run_name.legacy_patterns[{i}]"), m))?;
         }
-        if !self.store.metrics_pickle.contains("{run_name}") && self.store.metrics_pickle.contains('{') {
-            return Err(bad("store.metrics_pickle", "the only placeholder allowed is `{run_name}`".into()));
+        if !self.store.metrics_pickle.contains("{run_name}")
+            && self.store.metrics_pickle.contains('{')
+        {
+            return Err(bad(
+                "store.metrics_pickle",
+                "the only placeholder allowed is `{run_name}`".into(),
+            ));
         }
         for (label, prefix) in &self.anonymization.label_prefixes {
             if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_alphabetic()) {
@@ -446,33 +460,52 @@ impl Config {
                 ));
             }
         }
-        let prefixes: std::collections::BTreeSet<_> = self.anonymization.label_prefixes.values().collect();
+        let prefixes: std::collections::BTreeSet<_> =
+            self.anonymization.label_prefixes.values().collect();
         if prefixes.len() != self.anonymization.label_prefixes.len() {
-            return Err(bad("anonymization.label_prefixes", "two labels share a prefix".into()));
+            return Err(bad(
+                "anonymization.label_prefixes",
+                "two labels share a prefix".into(),
+            ));
         }
         if self.analysis.top_k == 0 {
             return Err(bad("analysis.top_k", "must be at least 1".into()));
         }
         if !(72..=1200).contains(&self.analysis.png_dpi) {
-            return Err(bad("analysis.png_dpi", format!("{} is outside 72..=1200", self.analysis.png_dpi)));
+            return Err(bad(
+                "analysis.png_dpi",
+                format!("{} is outside 72..=1200", self.analysis.png_dpi),
+            ));
         }
         if self.runner.attempts == 0 {
-            return Err(bad("runner.attempts", "must be at least 1 (1 means no retry)".into()));
+            return Err(bad(
+                "runner.attempts",
+                "must be at least 1 (1 means no retry)".into(),
+            ));
         }
         if self.runner.step_timeout_s == 0 {
-            return Err(bad("runner.step_timeout_s", "must be at least 1 second".into()));
+            return Err(bad(
+                "runner.step_timeout_s",
+                "must be at least 1 second".into(),
+            ));
         }
         let mut names = std::collections::BTreeSet::new();
         for (i, step) in self.runner.custom_steps.iter().enumerate() {
             let key = format!("runner.custom_steps[{i}]");
             if step.name.is_empty() || !names.insert(step.name.as_str()) {
-                return Err(bad(&format!("{key}.name"), "must be non-empty and unique".into()));
+                return Err(bad(
+                    &format!("{key}.name"),
+                    "must be non-empty and unique".into(),
+                ));
             }
             if step.command.is_empty() {
                 return Err(bad(&format!("{key}.command"), "must name a program".into()));
             }
             if step.outputs.is_empty() {
-                return Err(bad(&format!("{key}.outputs"), "must list at least one output file".into()));
+                return Err(bad(
+                    &format!("{key}.outputs"),
+                    "must list at least one output file".into(),
+                ));
             }
         }
         Ok(())
@@ -549,16 +582,34 @@ pub struct Overrides {
 
 impl Settings {
     /// Applies flags over the config file, and the config over `MLFLOW_TRACKING_URI`.
-    pub fn resolve(config_path: &Path, mut config: Config, o: Overrides, env_tracking_uri: Option<String>) -> Settings {
+    pub fn resolve(
+        config_path: &Path,
+        mut config: Config,
+        o: Overrides,
+        env_tracking_uri: Option<String>,
+    ) -> Settings {
         fn set<T>(slot: &mut T, value: Option<T>) {
             if let Some(v) = value {
                 *slot = v;
             }
         }
-        let tracking_uri = match (o.tracking_uri, config.store.tracking_uri.clone(), env_tracking_uri) {
-            (Some(raw), _, _) => Some(TrackingUri { raw, origin: Origin::Flag }),
-            (None, Some(raw), _) => Some(TrackingUri { raw, origin: Origin::Config }),
-            (None, None, Some(raw)) if !raw.is_empty() => Some(TrackingUri { raw, origin: Origin::Env }),
+        let tracking_uri = match (
+            o.tracking_uri,
+            config.store.tracking_uri.clone(),
+            env_tracking_uri,
+        ) {
+            (Some(raw), _, _) => Some(TrackingUri {
+                raw,
+                origin: Origin::Flag,
+            }),
+            (None, Some(raw), _) => Some(TrackingUri {
+                raw,
+                origin: Origin::Config,
+            }),
+            (None, None, Some(raw)) if !raw.is_empty() => Some(TrackingUri {
+                raw,
+                origin: Origin::Env,
+            }),
             _ => None,
         };
         if o.experiment.is_some() {
@@ -573,11 +624,17 @@ impl Settings {
         set(&mut config.outputs.figures_dir, o.figures_dir);
         set(&mut config.outputs.outputs_dir, o.outputs_dir);
         set(&mut config.runner.lock_timeout_s, o.lock_timeout_s);
-        let jobs = o
-            .jobs
-            .map(usize::from)
-            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-        Settings { config_path: config_path.to_path_buf(), config, tracking_uri, jobs }
+        let jobs = o.jobs.map(usize::from).unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+        Settings {
+            config_path: config_path.to_path_buf(),
+            config,
+            tracking_uri,
+            jobs,
+        }
     }
 }
 
@@ -603,19 +660,26 @@ mod tests {
 
     #[test]
     fn wrong_type_is_named() {
-        let msg = parse("selection:\n  max_failed_runs: many\n").unwrap_err().to_string();
+        let msg = parse("selection:\n  max_failed_runs: many\n")
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("max_failed_runs"), "{msg}");
     }
 
     #[test]
     fn bad_value_names_the_key() {
         let msg = parse("analysis:\n  top_k: 0\n").unwrap_err().to_string();
-        assert_eq!(msg, "invalid config file `test.yaml`: key `analysis.top_k`: must be at least 1");
+        assert_eq!(
+            msg,
+            "invalid config file `test.yaml`: key `analysis.top_k`: must be at least 1"
+        );
     }
 
     #[test]
     fn pattern_needs_all_factors() {
-        let msg = parse("run_name:\n  pattern: \"{classifier}__{outlier}\"\n").unwrap_err().to_string();
+        let msg = parse("run_name:\n  pattern: \"{classifier}__{outlier}\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("run_name.pattern"), "{msg}");
     }
 
@@ -623,12 +687,31 @@ mod tests {
     fn flag_beats_config_beats_env() {
         let mut c = Config::default();
         let env = Some("env-store".to_string());
-        let s = Settings::resolve(Path::new("c.yaml"), c.clone(), Overrides::default(), env.clone());
-        assert_eq!(s.tracking_uri.unwrap(), TrackingUri { raw: "env-store".into(), origin: Origin::Env });
+        let s = Settings::resolve(
+            Path::new("c.yaml"),
+            c.clone(),
+            Overrides::default(),
+            env.clone(),
+        );
+        assert_eq!(
+            s.tracking_uri.unwrap(),
+            TrackingUri {
+                raw: "env-store".into(),
+                origin: Origin::Env
+            }
+        );
         c.store.tracking_uri = Some("config-store".into());
-        let s = Settings::resolve(Path::new("c.yaml"), c.clone(), Overrides::default(), env.clone());
+        let s = Settings::resolve(
+            Path::new("c.yaml"),
+            c.clone(),
+            Overrides::default(),
+            env.clone(),
+        );
         assert_eq!(s.tracking_uri.unwrap().origin, Origin::Config);
-        let o = Overrides { tracking_uri: Some("flag-store".into()), ..Default::default() };
+        let o = Overrides {
+            tracking_uri: Some("flag-store".into()),
+            ..Default::default()
+        };
         let s = Settings::resolve(Path::new("c.yaml"), c, o, env);
         assert_eq!(s.tracking_uri.unwrap().raw, "flag-store");
     }
@@ -637,9 +720,21 @@ mod tests {
     fn category_rules_first_match_wins() {
         let style = FactorStyle {
             categories: vec![
-                CategoryRule { equals: Some("pupil-gt".into()), category: "Ground Truth".into(), ..Default::default() },
-                CategoryRule { starts_with: Some("ensemble".into()), category: "Ensemble".into(), ..Default::default() },
-                CategoryRule { contains_any: vec!["MOMENT".into()], category: "Foundation Model".into(), ..Default::default() },
+                CategoryRule {
+                    equals: Some("pupil-gt".into()),
+                    category: "Ground Truth".into(),
+                    ..Default::default()
+                },
+                CategoryRule {
+                    starts_with: Some("ensemble".into()),
+                    category: "Ensemble".into(),
+                    ..Default::default()
+                },
+                CategoryRule {
+                    contains_any: vec!["MOMENT".into()],
+                    category: "Foundation Model".into(),
+                    ..Default::default()
+                },
             ],
             ..Default::default()
         };

@@ -54,7 +54,11 @@ impl Error {
     }
 
     fn new(kind: ErrorKind, source: anyhow::Error) -> Self {
-        Self { kind, source, hint: None }
+        Self {
+            kind,
+            source,
+            hint: None,
+        }
     }
 
     /// Adds a hint: one line that tells the user what to do next.

@@ -22,12 +22,14 @@ pub fn read_to_string(path: &Path) -> Result<String> {
 
 /// Creates a directory and its parents, naming it in the error.
 pub fn create_dir_all(path: &Path) -> Result<()> {
-    fs::create_dir_all(path).with_context(|| format!("cannot create directory `{}`", path.display()))
+    fs::create_dir_all(path)
+        .with_context(|| format!("cannot create directory `{}`", path.display()))
 }
 
 /// Lists a directory's entries sorted by file name, naming it in the error.
 pub fn read_dir_sorted(path: &Path) -> Result<Vec<fs::DirEntry>> {
-    let entries = fs::read_dir(path).with_context(|| format!("cannot list `{}`", path.display()))?;
+    let entries =
+        fs::read_dir(path).with_context(|| format!("cannot list `{}`", path.display()))?;
     let mut out = entries
         .collect::<std::io::Result<Vec<_>>>()
         .with_context(|| format!("cannot list `{}`", path.display()))?;
@@ -59,7 +61,10 @@ pub fn remove_dir_all_if_exists(path: &Path) -> Result<()> {
 pub fn temp_beside(target: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = parent_dir(target);
     create_dir_all(&dir)?;
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
@@ -72,9 +77,12 @@ pub fn promote(tmp: tempfile::NamedTempFile, target: &Path) -> Result<()> {
     tmp.as_file()
         .sync_all()
         .with_context(|| format!("cannot flush the new `{}`", target.display()))?;
-    tmp.persist(target)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot move the new file into place at `{}`", target.display()))?;
+    tmp.persist(target).map_err(|e| e.error).with_context(|| {
+        format!(
+            "cannot move the new file into place at `{}`",
+            target.display()
+        )
+    })?;
     Ok(())
 }
 
@@ -124,7 +132,10 @@ mod tests {
         write_atomic(&p, b"second").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"second");
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o644);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
         let leftovers: Vec<_> = fs::read_dir(p.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
     }

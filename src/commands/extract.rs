@@ -12,7 +12,12 @@ use super::settings::{self, CommandFlags};
 pub fn run(global: &GlobalArgs, args: &ExtractArgs, out: &Output) -> Result<()> {
     let settings = settings::load(
         global,
-        CommandFlags { store: Some(&args.store), db: Some(&args.db), private: Some(&args.private), render: None },
+        CommandFlags {
+            store: Some(&args.store),
+            db: Some(&args.db),
+            private: Some(&args.private),
+            render: None,
+        },
     )?;
     crate::extract::check_store(&settings)?;
     pipeline::run(settings, global, out, "extract", extract_steps())

@@ -19,27 +19,56 @@ pub fn run(global: &GlobalArgs, args: &HistoryArgs, out: &Output) -> Result<()> 
             let runs = ledger::runs(cache_dir).map_err(Error::pipeline)?;
             let runs: Vec<_> = runs.into_iter().take(args.limit).collect();
             if out.json {
-                println!("{}", serde_json::to_string_pretty(&runs).expect("runs serialize"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&runs).expect("runs serialize")
+                );
             } else if runs.is_empty() {
                 println!("no pipeline runs recorded yet");
             } else {
-                println!("{:<28} {:<11} {:<11} {:>9}  steps", "id", "command", "status", "seconds");
+                println!(
+                    "{:<28} {:<11} {:<11} {:>9}  steps",
+                    "id", "command", "status", "seconds"
+                );
                 for r in runs {
-                    let steps: Vec<String> = r.steps.iter().map(|s| format!("{}:{:?}", s.step, s.status).to_lowercase()).collect();
+                    let steps: Vec<String> = r
+                        .steps
+                        .iter()
+                        .map(|s| format!("{}:{:?}", s.step, s.status).to_lowercase())
+                        .collect();
                     let secs = r.seconds.map_or("-".into(), |s| format!("{s:.2}"));
-                    println!("{:<28} {:<11} {:<11} {:>9}  {}", r.id, r.command, r.status, secs, steps.join(" "));
+                    println!(
+                        "{:<28} {:<11} {:<11} {:>9}  {}",
+                        r.id,
+                        r.command,
+                        r.status,
+                        secs,
+                        steps.join(" ")
+                    );
                 }
             }
         }
         Some(HistoryAction::Show { id }) => {
             let run = ledger::find(cache_dir, id).map_err(Error::usage)?;
             if out.json {
-                println!("{}", serde_json::to_string_pretty(&run).expect("a run serializes"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&run).expect("a run serializes")
+                );
                 return Ok(());
             }
-            println!("run {}: `mlrepro {}` started {}, {}", run.id, run.command, run.started, run.status);
+            println!(
+                "run {}: `mlrepro {}` started {}, {}",
+                run.id, run.command, run.started, run.status
+            );
             for s in &run.steps {
-                println!("  {:<12} {:<9} {:>8.2} s  attempts {}", s.step, format!("{:?}", s.status).to_lowercase(), s.seconds, s.attempts);
+                println!(
+                    "  {:<12} {:<9} {:>8.2} s  attempts {}",
+                    s.step,
+                    format!("{:?}", s.status).to_lowercase(),
+                    s.seconds,
+                    s.attempts
+                );
                 for r in &s.reasons {
                     println!("      because {r}");
                 }

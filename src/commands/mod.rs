@@ -29,21 +29,45 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Analyze(args) => {
             let s = settings::load(
                 global,
-                CommandFlags { db: Some(&args.db), private: Some(&args.private), render: Some(&args.render), store: None },
+                CommandFlags {
+                    db: Some(&args.db),
+                    private: Some(&args.private),
+                    render: Some(&args.render),
+                    store: None,
+                },
             )?;
             pipeline::run(s, global, &out, "analyze", analyze_steps())
         }
         Command::Reproduce(args) => {
             let s = settings::load(
                 global,
-                CommandFlags { store: Some(&args.store), db: Some(&args.db), private: Some(&args.private), render: Some(&args.render) },
+                CommandFlags {
+                    store: Some(&args.store),
+                    db: Some(&args.db),
+                    private: Some(&args.private),
+                    render: Some(&args.render),
+                },
             )?;
             if !args.from_checkpoint {
                 crate::extract::check_store(&s)?;
             }
-            let mut steps = if args.from_checkpoint { Vec::new() } else { extract_steps() };
+            let mut steps = if args.from_checkpoint {
+                Vec::new()
+            } else {
+                extract_steps()
+            };
             steps.extend(analyze_steps());
-            pipeline::run(s, global, &out, if args.from_checkpoint { "reproduce --from-checkpoint" } else { "reproduce" }, steps)
+            pipeline::run(
+                s,
+                global,
+                &out,
+                if args.from_checkpoint {
+                    "reproduce --from-checkpoint"
+                } else {
+                    "reproduce"
+                },
+                steps,
+            )
         }
         Command::Status(args) => status::run(global, args, &out),
         Command::History(args) => history::run(global, args, &out),

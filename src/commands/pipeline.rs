@@ -15,7 +15,11 @@ use crate::ui::Output;
 
 /// The run options of the global flags.
 pub fn options(global: &GlobalArgs) -> RunOptions {
-    RunOptions { force: global.force, force_steps: global.force_step.clone(), dry_run: global.dry_run }
+    RunOptions {
+        force: global.force,
+        force_steps: global.force_step.clone(),
+        dry_run: global.dry_run,
+    }
 }
 
 /// Checks that every `--force-step` names one of `steps`.
@@ -23,18 +27,28 @@ pub fn check_force_steps(global: &GlobalArgs, steps: &[Arc<dyn Step>]) -> Result
     for name in &global.force_step {
         if !steps.iter().any(|s| s.name() == name) {
             let known: Vec<&str> = steps.iter().map(|s| s.name()).collect();
-            return Err(Error::usage(anyhow!("`--force-step {name}`: no such step (steps: {})", known.join(", "))));
+            return Err(Error::usage(anyhow!(
+                "`--force-step {name}`: no such step (steps: {})",
+                known.join(", ")
+            )));
         }
     }
     Ok(())
 }
 
 /// Runs `steps` and reports; a failed or interrupted step ends the command with its error.
-pub fn run(settings: Settings, global: &GlobalArgs, out: &Output, command: &str, steps: Vec<Arc<dyn Step>>) -> Result<()> {
+pub fn run(
+    settings: Settings,
+    global: &GlobalArgs,
+    out: &Output,
+    command: &str,
+    steps: Vec<Arc<dyn Step>>,
+) -> Result<()> {
     check_force_steps(global, &steps)?;
     let opts = options(global);
     let settings = Arc::new(settings);
-    let report = engine::execute(steps, settings.clone(), out, command, &opts).map_err(Error::pipeline)?;
+    let report =
+        engine::execute(steps, settings.clone(), out, command, &opts).map_err(Error::pipeline)?;
     print_report(&report, out, &opts);
     if report.interrupted {
         return Err(Error::interrupted());
@@ -44,10 +58,24 @@ pub fn run(settings: Settings, global: &GlobalArgs, out: &Output, command: &str,
             .steps
             .iter()
             .filter(|s| !s.status.is_success() && s.status != StepStatus::Skipped)
-            .map(|s| format!("step `{}` {}: {}", s.step, status_word(s.status), s.error.as_deref().unwrap_or("")))
+            .map(|s| {
+                format!(
+                    "step `{}` {}: {}",
+                    s.step,
+                    status_word(s.status),
+                    s.error.as_deref().unwrap_or("")
+                )
+            })
             .collect();
-        return Err(Error::pipeline(anyhow!("{command} failed (run {}):\n{}", report.run_id, failures.join("\n")))
-            .with_hint(format!("`mlrepro logs {}` shows the whole log", report.run_id)));
+        return Err(Error::pipeline(anyhow!(
+            "{command} failed (run {}):\n{}",
+            report.run_id,
+            failures.join("\n")
+        ))
+        .with_hint(format!(
+            "`mlrepro logs {}` shows the whole log",
+            report.run_id
+        )));
     }
     Ok(())
 }
@@ -66,15 +94,25 @@ fn status_word(s: StepStatus) -> &'static str {
 
 fn print_report(report: &PipelineReport, out: &Output, opts: &RunOptions) {
     if out.json {
-        println!("{}", serde_json::to_string_pretty(report).expect("the report serializes"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(report).expect("the report serializes")
+        );
         return;
     }
     if opts.dry_run {
         return;
     }
-    let ran = report.steps.iter().filter(|s| matches!(s.status, StepStatus::Ran | StepStatus::Flaky)).count();
+    let ran = report
+        .steps
+        .iter()
+        .filter(|s| matches!(s.status, StepStatus::Ran | StepStatus::Flaky))
+        .count();
     if report.success && ran == 0 {
-        out.status(format!("nothing to do: every step is up to date (run {})", report.run_id));
+        out.status(format!(
+            "nothing to do: every step is up to date (run {})",
+            report.run_id
+        ));
     } else if report.success {
         out.status(format!("done: {ran} step(s) ran (run {})", report.run_id));
     }

@@ -33,5 +33,10 @@ pub fn load(global: &GlobalArgs, flags: CommandFlags<'_>) -> Result<Settings> {
         lock_timeout_s: global.lock_timeout,
         jobs: global.jobs,
     };
-    Ok(Settings::resolve(&global.config, config, overrides, std::env::var("MLFLOW_TRACKING_URI").ok()))
+    Ok(Settings::resolve(
+        &global.config,
+        config,
+        overrides,
+        std::env::var("MLFLOW_TRACKING_URI").ok(),
+    ))
 }

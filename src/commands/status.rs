@@ -13,14 +13,26 @@ use super::settings::{self, CommandFlags};
 pub fn run(global: &GlobalArgs, args: &StatusArgs, out: &Output) -> Result<()> {
     let settings = settings::load(
         global,
-        CommandFlags { store: Some(&args.store), db: Some(&args.db), private: Some(&args.private), render: Some(&args.render) },
+        CommandFlags {
+            store: Some(&args.store),
+            db: Some(&args.db),
+            private: Some(&args.private),
+            render: Some(&args.render),
+        },
     )?;
-    let mut steps = if args.from_checkpoint { Vec::new() } else { extract_steps() };
+    let mut steps = if args.from_checkpoint {
+        Vec::new()
+    } else {
+        extract_steps()
+    };
     steps.extend(analyze_steps());
     check_force_steps(global, &steps)?;
     let report = freshness(&steps, &settings, &options(global)).map_err(Error::pipeline)?;
     if out.json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("freshness serializes"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("freshness serializes")
+        );
         return Ok(());
     }
     for f in &report {

@@ -11,14 +11,28 @@ use super::settings::{self, CommandFlags};
 
 /// Runs `mlrepro verify`.
 pub fn run(global: &GlobalArgs, args: &VerifyArgs, out: &Output) -> Result<()> {
-    let settings = settings::load(global, CommandFlags { db: Some(&args.db), ..Default::default() })?;
+    let settings = settings::load(
+        global,
+        CommandFlags {
+            db: Some(&args.db),
+            ..Default::default()
+        },
+    )?;
     let db = &settings.config.outputs.db;
     let v = verify(db).map_err(Error::pipeline)?;
     if out.json {
-        println!("{}", serde_json::to_string_pretty(&v).expect("the verification serializes"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).expect("the verification serializes")
+        );
     } else {
         for c in &v.checks {
-            out.status(format!("{:>15} {}  {}", c.name, if c.ok { "ok    " } else { "FAILED" }, c.detail));
+            out.status(format!(
+                "{:>15} {}  {}",
+                c.name,
+                if c.ok { "ok    " } else { "FAILED" },
+                c.detail
+            ));
         }
         if v.ok() && out.verbose > 0 {
             for (table, n) in &v.row_counts {

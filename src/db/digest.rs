@@ -19,13 +19,19 @@ pub fn logical_digest(conn: &Connection, catalog: &str) -> Result<String> {
     let mut hasher = Sha256::new();
     for table in tables() {
         let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-        let mut sql = format!("SELECT {} FROM {catalog}.main.{}", columns.join(", "), table.name);
+        let mut sql = format!(
+            "SELECT {} FROM {catalog}.main.{}",
+            columns.join(", "),
+            table.name
+        );
         if table.name == "metadata" {
             sql.push_str(&format!(" WHERE key <> '{DIGEST_KEY}'"));
         }
         sql.push_str(&format!(" ORDER BY {}", table.primary_key.join(", ")));
         hasher.update(format!("table {}\n{}\n", table.name, columns.join("\t")));
-        let mut stmt = conn.prepare(&sql).with_context(|| format!("cannot read table `{}`", table.name))?;
+        let mut stmt = conn
+            .prepare(&sql)
+            .with_context(|| format!("cannot read table `{}`", table.name))?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             let mut line = String::new();

@@ -60,11 +60,20 @@ pub struct Table {
 }
 
 fn col(name: &str, ty: SqlType, doc: &str) -> Column {
-    Column { name: name.into(), ty, nullable: false, check: None, doc: doc.into() }
+    Column {
+        name: name.into(),
+        ty,
+        nullable: false,
+        check: None,
+        doc: doc.into(),
+    }
 }
 
 fn opt(name: &str, ty: SqlType, doc: &str) -> Column {
-    Column { nullable: true, ..col(name, ty, doc) }
+    Column {
+        nullable: true,
+        ..col(name, ty, doc)
+    }
 }
 
 fn checked(mut c: Column, check: &'static str) -> Column {
@@ -91,7 +100,11 @@ const OVER_ITERATIONS: &str = "the B stored per-iteration test values";
 const OVER_COLUMNS: &str = "the B bootstrap columns of the test probability matrix (single-class or perfectly separated columns left out, counted in `metric_notes`)";
 
 fn config_id() -> Column {
-    col("config_id", SqlType::Integer, "Configuration, see `essential_metrics.config_id`.")
+    col(
+        "config_id",
+        SqlType::Integer,
+        "Configuration, see `essential_metrics.config_id`.",
+    )
 }
 
 /// Every table of the public checkpoint, in creation order.
@@ -109,7 +122,11 @@ pub fn tables() -> Vec<Table> {
         col("n_events", Integer, "Test subjects with label 1."),
         col("n_bootstrap", Integer, "Bootstrap iterations B (retrained models)."),
     ];
-    essential.extend(with_ci("auroc", "Mean over the B retrained models of the test AUROC (stored per-iteration values).", OVER_ITERATIONS));
+    essential.extend(with_ci(
+        "auroc",
+        "Mean over the B retrained models of the test AUROC (stored per-iteration values).",
+        OVER_ITERATIONS,
+    ));
     essential.extend(with_ci("brier", "Mean over the B retrained models of the test Brier score (mean squared error of probabilities).", OVER_ITERATIONS));
     for (name, doc) in [
         ("scaled_brier", "Index of prediction accuracy 1 − Brier(p̄)/(π(1−π)) of the mean prediction p̄."),
@@ -294,10 +311,20 @@ pub fn data_dictionary() -> String {
          π is the proportion of label-1 test subjects. Subject codes are anonymous.\n"
     );
     for t in tables() {
-        let _ = write!(out, "\n## `{}`\n\n{}\n\n| column | type | null | meaning |\n|---|---|---|---|\n", t.name, t.doc);
+        let _ = write!(
+            out,
+            "\n## `{}`\n\n{}\n\n| column | type | null | meaning |\n|---|---|---|---|\n",
+            t.name, t.doc
+        );
         for c in &t.columns {
             let null = if c.nullable { "yes" } else { "no" };
-            let _ = writeln!(out, "| `{}` | {} | {null} | {} |", c.name, c.ty.sql(), c.doc.replace('|', "\\|"));
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {null} | {} |",
+                c.name,
+                c.ty.sql(),
+                c.doc.replace('|', "\\|")
+            );
         }
     }
     out
@@ -310,20 +337,52 @@ mod tests {
     #[test]
     fn contract_columns_exist() {
         let tables = tables();
-        let essential = tables.iter().find(|t| t.name == "essential_metrics").unwrap();
+        let essential = tables
+            .iter()
+            .find(|t| t.name == "essential_metrics")
+            .unwrap();
         let names: Vec<&str> = essential.columns.iter().map(|c| c.name.as_str()).collect();
         for required in [
-            "config_id", "run_id", "source_name", "classifier", "featurization", "imputation_method",
-            "outlier_method", "n_test", "n_events", "n_bootstrap", "auroc", "auroc_ci_lower",
-            "auroc_ci_upper", "brier", "brier_ci_lower", "brier_ci_upper", "scaled_brier",
-            "calibration_slope", "calibration_intercept", "calibration_in_the_large", "o_e_ratio",
-            "net_benefit_5pct", "net_benefit_10pct", "net_benefit_15pct", "net_benefit_20pct",
+            "config_id",
+            "run_id",
+            "source_name",
+            "classifier",
+            "featurization",
+            "imputation_method",
+            "outlier_method",
+            "n_test",
+            "n_events",
+            "n_bootstrap",
+            "auroc",
+            "auroc_ci_lower",
+            "auroc_ci_upper",
+            "brier",
+            "brier_ci_lower",
+            "brier_ci_upper",
+            "scaled_brier",
+            "calibration_slope",
+            "calibration_intercept",
+            "calibration_in_the_large",
+            "o_e_ratio",
+            "net_benefit_5pct",
+            "net_benefit_10pct",
+            "net_benefit_15pct",
+            "net_benefit_20pct",
         ] {
             assert!(names.contains(&required), "missing {required}");
         }
-        for t in ["predictions", "calibration_curves", "dca_curves", "probability_distributions",
-                  "retention_metrics", "distribution_stats", "supplementary_metrics", "extraction_runs",
-                  "metadata", "metric_notes"] {
+        for t in [
+            "predictions",
+            "calibration_curves",
+            "dca_curves",
+            "probability_distributions",
+            "retention_metrics",
+            "distribution_stats",
+            "supplementary_metrics",
+            "extraction_runs",
+            "metadata",
+            "metric_notes",
+        ] {
             assert!(tables.iter().any(|x| x.name == t), "missing table {t}");
         }
     }

@@ -45,11 +45,20 @@ impl Verification {
 
     /// The failed checks, one per line.
     pub fn failures(&self) -> String {
-        self.checks.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.name, c.detail)).collect::<Vec<_>>().join("\n")
+        self.checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     fn add(&mut self, name: &str, ok: bool, detail: impl Into<String>) -> bool {
-        self.checks.push(Check { name: name.into(), ok, detail: detail.into() });
+        self.checks.push(Check {
+            name: name.into(),
+            ok,
+            detail: detail.into(),
+        });
         ok
     }
 }
@@ -57,14 +66,34 @@ impl Verification {
 /// Verifies the checkpoint at `db`.
 pub fn verify(db: &Path) -> Result<Verification> {
     let paths = CheckpointPaths::new(db);
-    let mut v = Verification { db: db.display().to_string(), checks: vec![], logical_digest: None, row_counts: vec![] };
-    if !v.add("file", db.is_file(), if db.is_file() { "present" } else { "missing" }) {
+    let mut v = Verification {
+        db: db.display().to_string(),
+        checks: vec![],
+        logical_digest: None,
+        row_counts: vec![],
+    };
+    if !v.add(
+        "file",
+        db.is_file(),
+        if db.is_file() { "present" } else { "missing" },
+    ) {
         return Ok(v);
     }
     let recorded = match std::fs::read_to_string(&paths.sha256) {
-        Ok(text) => text.split_whitespace().next().unwrap_or_default().to_string(),
+        Ok(text) => text
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
         Err(_) => {
-            v.add("checksum", false, format!("`{}` is missing; a checkpoint is only trusted with its checksum", paths.sha256.display()));
+            v.add(
+                "checksum",
+                false,
+                format!(
+                    "`{}` is missing; a checkpoint is only trusted with its checksum",
+                    paths.sha256.display()
+                ),
+            );
             return Ok(v);
         }
     };
@@ -72,7 +101,11 @@ pub fn verify(db: &Path) -> Result<Verification> {
     if !v.add(
         "checksum",
         recorded == actual,
-        if recorded == actual { format!("sha256 {actual}") } else { format!("file has sha256 {actual}, `.sha256` says {recorded}") },
+        if recorded == actual {
+            format!("sha256 {actual}")
+        } else {
+            format!("file has sha256 {actual}, `.sha256` says {recorded}")
+        },
     ) {
         return Ok(v);
     }
@@ -82,7 +115,11 @@ pub fn verify(db: &Path) -> Result<Verification> {
         return Ok(v);
     }
     let version: Option<String> = conn
-        .query_row("SELECT value FROM ckpt.main.metadata WHERE key = 'schema_version'", [], |r| r.get(0))
+        .query_row(
+            "SELECT value FROM ckpt.main.metadata WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
         .ok();
     let expected = SCHEMA_VERSION.to_string();
     if !v.add(
@@ -106,28 +143,58 @@ pub fn verify(db: &Path) -> Result<Verification> {
         for c in &table.columns {
             match found.iter().find(|(n, _)| n == &c.name) {
                 None => missing.push(format!("`{}.{}`", table.name, c.name)),
-                Some((_, ty)) if ty != c.ty.sql() => missing.push(format!("`{}.{}` is {ty}, not {}", table.name, c.name, c.ty.sql())),
+                Some((_, ty)) if ty != c.ty.sql() => missing.push(format!(
+                    "`{}.{}` is {ty}, not {}",
+                    table.name,
+                    c.name,
+                    c.ty.sql()
+                )),
                 _ => {}
             }
         }
     }
-    if !v.add("tables", missing.is_empty(), if missing.is_empty() { "all tables and columns present".into() } else { missing.join(", ") }) {
+    if !v.add(
+        "tables",
+        missing.is_empty(),
+        if missing.is_empty() {
+            "all tables and columns present".into()
+        } else {
+            missing.join(", ")
+        },
+    ) {
         return Ok(v);
     }
     for table in tables() {
-        let n: u64 = conn.query_row(&format!("SELECT count(*) FROM ckpt.main.{}", table.name), [], |r| r.get(0))?;
+        let n: u64 = conn.query_row(
+            &format!("SELECT count(*) FROM ckpt.main.{}", table.name),
+            [],
+            |r| r.get(0),
+        )?;
         v.row_counts.push((table.name.to_string(), n));
     }
     let problems = consistency_problems(&conn)?;
-    v.add("row counts", problems.is_empty(), if problems.is_empty() { "consistent across tables".into() } else { problems.join("; ") });
-    let recorded: Option<String> =
-        conn.query_row(&format!("SELECT value FROM ckpt.main.metadata WHERE key = '{DIGEST_KEY}'"), [], |r| r.get(0)).ok();
+    v.add(
+        "row counts",
+        problems.is_empty(),
+        if problems.is_empty() {
+            "consistent across tables".into()
+        } else {
+            problems.join("; ")
+        },
+    );
+    let recorded: Option<String> = conn
+        .query_row(
+            &format!("SELECT value FROM ckpt.main.metadata WHERE key = '{DIGEST_KEY}'"),
+            [],
+            |r| r.get(0),
+        )
+        .ok();
     let digest = logical_digest(&conn, "ckpt").context("cannot compute the logical digest")?;
     v.add(
         "logical digest",
         recorded.as_deref() == Some(digest.as_str()),
         match &recorded {
-            Some(r) if r == &digest => format!("{digest}"),
+            Some(r) if r == &digest => digest.clone(),
             Some(r) => format!("content hashes to {digest}, metadata says {r}"),
             None => "no `logical_digest` in `metadata`".into(),
         },

@@ -32,7 +32,10 @@ impl TableRows {
     /// Adds one row to `table`, given as (column, value) pairs in any order. Every column of
     /// the schema must be given exactly once.
     pub fn push(&mut self, table: &'static str, cells: Vec<(&str, Value)>) -> Result<()> {
-        let schema = tables().into_iter().find(|t| t.name == table).ok_or_else(|| anyhow!("no table `{table}` in the schema"))?;
+        let schema = tables()
+            .into_iter()
+            .find(|t| t.name == table)
+            .ok_or_else(|| anyhow!("no table `{table}` in the schema"))?;
         let mut by_name: BTreeMap<&str, Value> = BTreeMap::new();
         for (name, value) in cells {
             if by_name.insert(name, value).is_some() {
@@ -105,12 +108,21 @@ impl CheckpointPaths {
         let dir = fsx::parent_dir(db);
         let mut sha = db.as_os_str().to_owned();
         sha.push(".sha256");
-        Self { db: db.to_path_buf(), sha256: sha.into(), parquet_dir: dir.join("parquet"), dictionary: dir.join("SCHEMA.md") }
+        Self {
+            db: db.to_path_buf(),
+            sha256: sha.into(),
+            parquet_dir: dir.join("parquet"),
+            dictionary: dir.join("SCHEMA.md"),
+        }
     }
 }
 
 /// Writes `rows` and `metadata` as the checkpoint at `paths.db`, atomically.
-pub fn write_checkpoint(paths: &CheckpointPaths, rows: &TableRows, metadata: &[(&str, String)]) -> Result<WriteOutcome> {
+pub fn write_checkpoint(
+    paths: &CheckpointPaths,
+    rows: &TableRows,
+    metadata: &[(&str, String)],
+) -> Result<WriteOutcome> {
     let dir = fsx::parent_dir(&paths.db);
     fsx::create_dir_all(&dir)?;
     let tmp = TempDb::new(&paths.db);
@@ -120,10 +132,14 @@ pub fn write_checkpoint(paths: &CheckpointPaths, rows: &TableRows, metadata: &[(
         sql_path(&tmp.path)
     ))
     .with_context(|| format!("cannot create `{}`", tmp.path.display()))?;
-    conn.execute_batch(&ddl()).context("cannot create the checkpoint tables")?;
+    conn.execute_batch(&ddl())
+        .context("cannot create the checkpoint tables")?;
     append_all(&conn, rows, metadata)?;
     let digest = logical_digest(&conn, "ckpt")?;
-    conn.execute("INSERT INTO ckpt.main.metadata VALUES (?, ?)", [DIGEST_KEY, digest.as_str()])?;
+    conn.execute(
+        "INSERT INTO ckpt.main.metadata VALUES (?, ?)",
+        [DIGEST_KEY, digest.as_str()],
+    )?;
 
     if existing_digest(&paths.db).as_deref() == Some(digest.as_str()) && companions_present(paths) {
         drop(conn);
@@ -135,10 +151,15 @@ pub fn write_checkpoint(paths: &CheckpointPaths, rows: &TableRows, metadata: &[(
         .with_context(|| format!("cannot create a temporary directory in `{}`", dir.display()))?;
     for table in tables() {
         let out = parquet_tmp.path().join(format!("{}.parquet", table.name));
-        conn.execute_batch(&format!("COPY ckpt.main.{} TO '{}' (FORMAT parquet)", table.name, sql_path(&out)))
-            .with_context(|| format!("cannot export table `{}` to Parquet", table.name))?;
+        conn.execute_batch(&format!(
+            "COPY ckpt.main.{} TO '{}' (FORMAT parquet)",
+            table.name,
+            sql_path(&out)
+        ))
+        .with_context(|| format!("cannot export table `{}` to Parquet", table.name))?;
     }
-    conn.execute_batch("USE memory; DETACH ckpt;").context("cannot close the new checkpoint")?;
+    conn.execute_batch("USE memory; DETACH ckpt;")
+        .context("cannot close the new checkpoint")?;
     drop(conn);
 
     let sha = format!("{}  {}\n", sha256_file(&tmp.path)?, file_name(&paths.db));
@@ -156,14 +177,20 @@ fn append_all(conn: &Connection, rows: &TableRows, metadata: &[(&str, String)]) 
             .with_context(|| format!("cannot append to `{}`", table.name))?;
         let mut append = |row: Vec<Value>| -> Result<()> {
             if row.len() != table.columns.len() {
-                bail!("a row of `{}` has {} values for {} columns", table.name, row.len(), table.columns.len());
+                bail!(
+                    "a row of `{}` has {} values for {} columns",
+                    table.name,
+                    row.len(),
+                    table.columns.len()
+                );
             }
             appender
                 .append_row(duckdb::appender_params_from_iter(row))
                 .with_context(|| format!("cannot append a row to `{}`", table.name))
         };
         if table.name == "metadata" {
-            let mut all: Vec<(String, String)> = vec![("schema_version".into(), SCHEMA_VERSION.to_string())];
+            let mut all: Vec<(String, String)> =
+                vec![("schema_version".into(), SCHEMA_VERSION.to_string())];
             all.extend(metadata.iter().map(|(k, v)| (k.to_string(), v.clone())));
             for (k, v) in all {
                 if k == DIGEST_KEY {
@@ -175,7 +202,9 @@ fn append_all(conn: &Connection, rows: &TableRows, metadata: &[(&str, String)]) 
         for row in rows.get(table.name) {
             append(row.clone())?;
         }
-        appender.flush().with_context(|| format!("cannot write table `{}`", table.name))?;
+        appender
+            .flush()
+            .with_context(|| format!("cannot write table `{}`", table.name))?;
     }
     Ok(())
 }
@@ -186,8 +215,14 @@ pub fn existing_digest(db: &Path) -> Option<String> {
         return None;
     }
     let conn = Connection::open_in_memory().ok()?;
-    conn.execute_batch(&format!("ATTACH '{}' AS old (READ_ONLY)", sql_path(db))).ok()?;
-    conn.query_row("SELECT value FROM old.main.metadata WHERE key = ?", [DIGEST_KEY], |r| r.get(0)).ok()
+    conn.execute_batch(&format!("ATTACH '{}' AS old (READ_ONLY)", sql_path(db)))
+        .ok()?;
+    conn.query_row(
+        "SELECT value FROM old.main.metadata WHERE key = ?",
+        [DIGEST_KEY],
+        |r| r.get(0),
+    )
+    .ok()
 }
 
 fn companions_present(paths: &CheckpointPaths) -> bool {
@@ -195,7 +230,9 @@ fn companions_present(paths: &CheckpointPaths) -> bool {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// A path quoted for a DuckDB string literal.
@@ -210,9 +247,11 @@ fn replace_dir(new: tempfile::TempDir, target: &Path) -> Result<()> {
     let old = target.with_extension("old");
     fsx::remove_dir_all_if_exists(&old)?;
     if target.exists() {
-        std::fs::rename(target, &old).with_context(|| format!("cannot move `{}` aside", target.display()))?;
+        std::fs::rename(target, &old)
+            .with_context(|| format!("cannot move `{}` aside", target.display()))?;
     }
-    std::fs::rename(&new_path, target).with_context(|| format!("cannot move the new `{}` into place", target.display()))?;
+    std::fs::rename(&new_path, target)
+        .with_context(|| format!("cannot move the new `{}` into place", target.display()))?;
     fsx::remove_dir_all_if_exists(&old)
 }
 
@@ -225,18 +264,35 @@ struct TempDb {
 impl TempDb {
     fn new(target: &Path) -> Self {
         let dir = fsx::parent_dir(target);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let path = dir.join(format!(".{}.{}.{nanos}.tmp", file_name(target), std::process::id()));
-        Self { path, promoted: false }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let path = dir.join(format!(
+            ".{}.{}.{nanos}.tmp",
+            file_name(target),
+            std::process::id()
+        ));
+        Self {
+            path,
+            promoted: false,
+        }
     }
 
     fn promote(mut self, target: &Path) -> Result<()> {
         let wal = wal_path(&self.path);
         if wal.exists() {
-            return Err(anyhow!("`{}` still has a write-ahead log after closing", self.path.display()));
+            return Err(anyhow!(
+                "`{}` still has a write-ahead log after closing",
+                self.path.display()
+            ));
         }
-        std::fs::rename(&self.path, target)
-            .with_context(|| format!("cannot move the new checkpoint into place at `{}`", target.display()))?;
+        std::fs::rename(&self.path, target).with_context(|| {
+            format!(
+                "cannot move the new checkpoint into place at `{}`",
+                target.display()
+            )
+        })?;
         self.promoted = true;
         Ok(())
     }

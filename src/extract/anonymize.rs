@@ -34,7 +34,8 @@ impl Secret {
                 if !p.exists() {
                     create_private_dir(private_dir)?;
                     let mut bytes = [0u8; 32];
-                    getrandom::fill(&mut bytes).map_err(|e| anyhow!("cannot draw a random secret: {e}"))?;
+                    getrandom::fill(&mut bytes)
+                        .map_err(|e| anyhow!("cannot draw a random secret: {e}"))?;
                     fsx::write_atomic_mode(&p, format!("{}\n", hex(&bytes)).as_bytes(), 0o600)?;
                 }
                 p
@@ -43,14 +44,21 @@ impl Secret {
         let text = fsx::read_to_string(&path).context("cannot read the anonymization secret")?;
         let key = text.trim();
         if key.len() < 16 {
-            bail!("the anonymization secret in `{}` is shorter than 16 characters", path.display());
+            bail!(
+                "the anonymization secret in `{}` is shorter than 16 characters",
+                path.display()
+            );
         }
-        Ok(Secret { key: key.as_bytes().to_vec(), source: path })
+        Ok(Secret {
+            key: key.as_bytes().to_vec(),
+            source: path,
+        })
     }
 
     /// The keyed pseudonym of an original code: hex HMAC-SHA256. Safe to store in caches.
     pub fn pseudonym(&self, original: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
         mac.update(original.as_bytes());
         hex(&mac.finalize().into_bytes())
     }
@@ -85,12 +93,19 @@ pub struct CodeMap {
 impl CodeMap {
     /// Numbers every subject: per label prefix, in pseudonym order, from 1, zero-padded to at
     /// least 3 digits. A subject seen with two labels, or a label without a prefix, fails.
-    pub fn assign(subjects: impl IntoIterator<Item = Subject>, prefixes: &BTreeMap<i64, String>) -> Result<CodeMap> {
+    pub fn assign(
+        subjects: impl IntoIterator<Item = Subject>,
+        prefixes: &BTreeMap<i64, String>,
+    ) -> Result<CodeMap> {
         let mut label_of: BTreeMap<String, i64> = BTreeMap::new();
         for s in subjects {
             match label_of.get(&s.pseudonym) {
                 Some(&l) if l != s.label => {
-                    bail!("subject `{}` (keyed pseudonym) has label {l} in one run and {} in another", &s.pseudonym[..12], s.label)
+                    bail!(
+                        "subject `{}` (keyed pseudonym) has label {l} in one run and {} in another",
+                        &s.pseudonym[..12],
+                        s.label
+                    )
                 }
                 _ => {
                     label_of.insert(s.pseudonym, s.label);
@@ -99,9 +114,11 @@ impl CodeMap {
         }
         let mut by_prefix: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
         for (pseudonym, label) in &label_of {
-            let prefix = prefixes
-                .get(label)
-                .ok_or_else(|| anyhow!("label {label} has no anonymous-code prefix (`anonymization.label_prefixes`)"))?;
+            let prefix = prefixes.get(label).ok_or_else(|| {
+                anyhow!(
+                    "label {label} has no anonymous-code prefix (`anonymization.label_prefixes`)"
+                )
+            })?;
             by_prefix.entry(prefix).or_default().push(pseudonym);
         }
         let mut by_pseudonym = BTreeMap::new();
@@ -124,7 +141,9 @@ impl CodeMap {
 
     /// All (pseudonym, anonymous code) pairs.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.by_pseudonym.iter().map(|(p, a)| (p.as_str(), a.as_str()))
+        self.by_pseudonym
+            .iter()
+            .map(|(p, a)| (p.as_str(), a.as_str()))
     }
 
     /// Number of subjects.
@@ -143,7 +162,10 @@ mod tests {
     use super::*;
 
     fn secret(text: &str) -> Secret {
-        Secret { key: text.as_bytes().to_vec(), source: PathBuf::new() }
+        Secret {
+            key: text.as_bytes().to_vec(),
+            source: PathBuf::new(),
+        }
     }
 
     #[test]
@@ -159,8 +181,16 @@ mod tests {
     fn codes_follow_keyed_order_per_prefix() {
         let s = secret("0123456789abcdef0123");
         let prefixes = BTreeMap::from([(0, "H".to_string()), (1, "G".to_string())]);
-        let originals = [("PLR1001", 0), ("PLR1002", 0), ("PLR1003", 0), ("PLR4001", 1)];
-        let subjects = originals.iter().map(|(c, l)| Subject { pseudonym: s.pseudonym(c), label: *l });
+        let originals = [
+            ("PLR1001", 0),
+            ("PLR1002", 0),
+            ("PLR1003", 0),
+            ("PLR4001", 1),
+        ];
+        let subjects = originals.iter().map(|(c, l)| Subject {
+            pseudonym: s.pseudonym(c),
+            label: *l,
+        });
         let map = CodeMap::assign(subjects, &prefixes).unwrap();
         let mut controls: Vec<_> = originals[..3].iter().map(|(c, _)| s.pseudonym(c)).collect();
         controls.sort();
@@ -174,7 +204,10 @@ mod tests {
     #[test]
     fn width_grows_past_999() {
         let prefixes = BTreeMap::from([(0, "H".to_string())]);
-        let subjects = (0..1000).map(|i| Subject { pseudonym: format!("{i:08}"), label: 0 });
+        let subjects = (0..1000).map(|i| Subject {
+            pseudonym: format!("{i:08}"),
+            label: 0,
+        });
         let map = CodeMap::assign(subjects, &prefixes).unwrap();
         assert_eq!(map.anonymous("00000000").unwrap(), "H0001");
     }
@@ -182,7 +215,16 @@ mod tests {
     #[test]
     fn conflicting_labels_fail() {
         let prefixes = BTreeMap::from([(0, "H".to_string()), (1, "G".to_string())]);
-        let subjects = [Subject { pseudonym: "ab".repeat(8), label: 0 }, Subject { pseudonym: "ab".repeat(8), label: 1 }];
+        let subjects = [
+            Subject {
+                pseudonym: "ab".repeat(8),
+                label: 0,
+            },
+            Subject {
+                pseudonym: "ab".repeat(8),
+                label: 1,
+            },
+        ];
         assert!(CodeMap::assign(subjects, &prefixes).is_err());
     }
 
@@ -196,6 +238,9 @@ mod tests {
         assert_eq!(a.pseudonym("x"), b.pseudonym("x"));
         let mode = std::fs::metadata(&a.source).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        assert_eq!(std::fs::metadata(&private).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            std::fs::metadata(&private).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
     }
 }

@@ -123,27 +123,88 @@ type Columns = (&'static str, &'static str, &'static str);
 
 const AUROC: Columns = ("auroc", "auroc_ci_lower", "auroc_ci_upper");
 const BRIER: Columns = ("brier", "brier_ci_lower", "brier_ci_upper");
-const SCALED_BRIER: Columns = ("scaled_brier", "scaled_brier_ci_lower", "scaled_brier_ci_upper");
-const SLOPE: Columns = ("calibration_slope", "calibration_slope_ci_lower", "calibration_slope_ci_upper");
-const INTERCEPT: Columns = ("calibration_intercept", "calibration_intercept_ci_lower", "calibration_intercept_ci_upper");
-const CITL: Columns = ("calibration_in_the_large", "calibration_in_the_large_ci_lower", "calibration_in_the_large_ci_upper");
+const SCALED_BRIER: Columns = (
+    "scaled_brier",
+    "scaled_brier_ci_lower",
+    "scaled_brier_ci_upper",
+);
+const SLOPE: Columns = (
+    "calibration_slope",
+    "calibration_slope_ci_lower",
+    "calibration_slope_ci_upper",
+);
+const INTERCEPT: Columns = (
+    "calibration_intercept",
+    "calibration_intercept_ci_lower",
+    "calibration_intercept_ci_upper",
+);
+const CITL: Columns = (
+    "calibration_in_the_large",
+    "calibration_in_the_large_ci_lower",
+    "calibration_in_the_large_ci_upper",
+);
 const OE: Columns = ("o_e_ratio", "o_e_ratio_ci_lower", "o_e_ratio_ci_upper");
 const NET_BENEFITS: [(Columns, f64); 4] = [
-    (("net_benefit_5pct", "net_benefit_5pct_ci_lower", "net_benefit_5pct_ci_upper"), 0.05),
-    (("net_benefit_10pct", "net_benefit_10pct_ci_lower", "net_benefit_10pct_ci_upper"), 0.10),
-    (("net_benefit_15pct", "net_benefit_15pct_ci_lower", "net_benefit_15pct_ci_upper"), 0.15),
-    (("net_benefit_20pct", "net_benefit_20pct_ci_lower", "net_benefit_20pct_ci_upper"), 0.20),
+    (
+        (
+            "net_benefit_5pct",
+            "net_benefit_5pct_ci_lower",
+            "net_benefit_5pct_ci_upper",
+        ),
+        0.05,
+    ),
+    (
+        (
+            "net_benefit_10pct",
+            "net_benefit_10pct_ci_lower",
+            "net_benefit_10pct_ci_upper",
+        ),
+        0.10,
+    ),
+    (
+        (
+            "net_benefit_15pct",
+            "net_benefit_15pct_ci_lower",
+            "net_benefit_15pct_ci_upper",
+        ),
+        0.15,
+    ),
+    (
+        (
+            "net_benefit_20pct",
+            "net_benefit_20pct_ci_lower",
+            "net_benefit_20pct_ci_upper",
+        ),
+        0.20,
+    ),
 ];
 
 /// Supplementary columns and the pickle keys they come from.
 const SUPPLEMENTARY: [(Columns, &str); 7] = [
     (("f1_score", "f1_score_ci_lower", "f1_score_ci_upper"), "F1"),
     (("aupr", "aupr_ci_lower", "aupr_ci_upper"), "AUPR"),
-    (("sensitivity", "sensitivity_ci_lower", "sensitivity_ci_upper"), "sensitivity"),
-    (("specificity", "specificity_ci_lower", "specificity_ci_upper"), "specificity"),
+    (
+        (
+            "sensitivity",
+            "sensitivity_ci_lower",
+            "sensitivity_ci_upper",
+        ),
+        "sensitivity",
+    ),
+    (
+        (
+            "specificity",
+            "specificity_ci_lower",
+            "specificity_ci_upper",
+        ),
+        "specificity",
+    ),
     (("ppv", "ppv_ci_lower", "ppv_ci_upper"), "PPV"),
     (("npv", "npv_ci_lower", "npv_ci_upper"), "NPV"),
-    (("accuracy", "accuracy_ci_lower", "accuracy_ci_upper"), "accuracy"),
+    (
+        ("accuracy", "accuracy_ci_lower", "accuracy_ci_upper"),
+        "accuracy",
+    ),
 ];
 
 /// Largest difference between a stored mean and its recomputation that passes without a note.
@@ -157,11 +218,20 @@ struct Notes(BTreeMap<String, Vec<String>>);
 
 impl Notes {
     fn add(&mut self, metric: &str, reason: impl Into<String>) {
-        self.0.entry(metric.to_string()).or_default().push(reason.into());
+        self.0
+            .entry(metric.to_string())
+            .or_default()
+            .push(reason.into());
     }
 
     fn into_vec(self) -> Vec<Note> {
-        self.0.into_iter().map(|(metric, reasons)| Note { metric, reason: reasons.join("; ") }).collect()
+        self.0
+            .into_iter()
+            .map(|(metric, reasons)| Note {
+                metric,
+                reason: reasons.join("; "),
+            })
+            .collect()
     }
 }
 
@@ -173,16 +243,26 @@ pub fn run_metrics(data: &RunData) -> RunMetrics {
     let mut notes = Notes::default();
 
     let mut essential = vec![
-        stored(data, "AUROC", AUROC, &mut notes, |y, p| metrics::auroc(y, p)),
-        stored(data, "Brier", BRIER, &mut notes, |y, p| metrics::brier(y, p)),
+        stored(data, "AUROC", AUROC, &mut notes, |y, p| {
+            metrics::auroc(y, p)
+        }),
+        stored(data, "Brier", BRIER, &mut notes, |y, p| {
+            metrics::brier(y, p)
+        }),
         on_mean(data, SCALED_BRIER, &mut notes, metrics::scaled_brier),
-        on_mean(data, SLOPE, &mut notes, |y, p| metrics::calibration_slope_intercept(y, p).map(|f| f.slope)),
-        on_mean(data, INTERCEPT, &mut notes, |y, p| metrics::calibration_slope_intercept(y, p).map(|f| f.intercept)),
+        on_mean(data, SLOPE, &mut notes, |y, p| {
+            metrics::calibration_slope_intercept(y, p).map(|f| f.slope)
+        }),
+        on_mean(data, INTERCEPT, &mut notes, |y, p| {
+            metrics::calibration_slope_intercept(y, p).map(|f| f.intercept)
+        }),
         on_mean(data, CITL, &mut notes, metrics::calibration_in_the_large),
         on_mean(data, OE, &mut notes, metrics::observed_expected_ratio),
     ];
     for (columns, t) in NET_BENEFITS {
-        essential.push(on_mean(data, columns, &mut notes, move |y, p| metrics::net_benefit(y, p, t)));
+        essential.push(on_mean(data, columns, &mut notes, move |y, p| {
+            metrics::net_benefit(y, p, t)
+        }));
     }
 
     let supplementary = SUPPLEMENTARY
@@ -191,7 +271,10 @@ pub fn run_metrics(data: &RunData) -> RunMetrics {
             let estimate = match data.iteration_scalars.get(*key) {
                 Some(values) => iteration_estimate(values, columns.0, &mut notes),
                 None => {
-                    notes.add(columns.0, format!("the pickle stores no per-iteration `{key}`"));
+                    notes.add(
+                        columns.0,
+                        format!("the pickle stores no per-iteration `{key}`"),
+                    );
                     Estimate::default()
                 }
             };
@@ -212,13 +295,16 @@ pub fn run_metrics(data: &RunData) -> RunMetrics {
             .iter()
             .enumerate()
             .flat_map(|(outcome, bins)| {
-                bins.iter().flatten().enumerate().map(move |(index, bin)| HistogramRow {
-                    outcome: outcome as u8,
-                    index,
-                    start: bin.lower,
-                    end: bin.upper,
-                    count: bin.count,
-                })
+                bins.iter()
+                    .flatten()
+                    .enumerate()
+                    .map(move |(index, bin)| HistogramRow {
+                        outcome: outcome as u8,
+                        index,
+                        start: bin.lower,
+                        end: bin.upper,
+                        count: bin.count,
+                    })
             })
             .collect(),
         Err(e) => {
@@ -245,14 +331,25 @@ pub fn run_metrics(data: &RunData) -> RunMetrics {
 }
 
 fn named(columns: Columns, estimate: Estimate) -> NamedEstimate {
-    NamedEstimate { column: columns.0.into(), ci_lower: columns.1.into(), ci_upper: columns.2.into(), estimate }
+    NamedEstimate {
+        column: columns.0.into(),
+        ci_lower: columns.1.into(),
+        ci_upper: columns.2.into(),
+        estimate,
+    }
 }
 
 /// Mean and percentile CI of stored per-iteration values.
 fn iteration_estimate(values: &[f64], metric: &str, notes: &mut Notes) -> Estimate {
     let nan = values.iter().filter(|v| v.is_nan()).count();
     if nan > 0 {
-        notes.add(metric, format!("{nan} of {} per-iteration values are NaN and were ignored", values.len()));
+        notes.add(
+            metric,
+            format!(
+                "{nan} of {} per-iteration values are NaN and were ignored",
+                values.len()
+            ),
+        );
     }
     let value = metrics::nanmean(values);
     if value.is_none() {
@@ -260,7 +357,10 @@ fn iteration_estimate(values: &[f64], metric: &str, notes: &mut Notes) -> Estima
     }
     let ci = metrics::percentile_ci(values);
     if ci.is_none() && value.is_some() {
-        notes.add(&format!("{metric}_ci"), "fewer than 2 usable per-iteration values, or zero spread");
+        notes.add(
+            &format!("{metric}_ci"),
+            "fewer than 2 usable per-iteration values, or zero spread",
+        );
     }
     Estimate { value, ci }
 }
@@ -274,13 +374,17 @@ fn stored(
     recompute: impl FnMut(&[i64], &[f64]) -> Result<f64, MetricError>,
 ) -> NamedEstimate {
     let Some(values) = data.iteration_scalars.get(key) else {
-        notes.add(columns.0, format!("the pickle stores no per-iteration `{key}`"));
+        notes.add(
+            columns.0,
+            format!("the pickle stores no per-iteration `{key}`"),
+        );
         return named(columns, Estimate::default());
     };
     let estimate = iteration_estimate(values, columns.0, notes);
-    if let (Some(stored_mean), Ok(recomputed)) =
-        (estimate.value, metrics::per_column(&data.labels, &data.prob_matrix, data.n_bootstrap, recompute))
-    {
+    if let (Some(stored_mean), Ok(recomputed)) = (
+        estimate.value,
+        metrics::per_column(&data.labels, &data.prob_matrix, data.n_bootstrap, recompute),
+    ) {
         if let Some(mean) = recomputed.mean() {
             if (mean - stored_mean).abs() > RECOMPUTE_TOLERANCE {
                 notes.add(
@@ -310,17 +414,33 @@ fn on_mean(
     let ci_metric = format!("{}_ci", columns.0);
     if single_class(&data.labels) {
         // Every bootstrap column shares the labels, so every column is left out.
-        notes.add(&ci_metric, format!("all {} bootstrap columns left out: {}", data.n_bootstrap, MetricError::SingleClass));
+        notes.add(
+            &ci_metric,
+            format!(
+                "all {} bootstrap columns left out: {}",
+                data.n_bootstrap,
+                MetricError::SingleClass
+            ),
+        );
         return named(columns, Estimate { value, ci: None });
     }
     let ci = match metrics::per_column(&data.labels, &data.prob_matrix, data.n_bootstrap, metric) {
         Ok(c) => {
             for (reason, count) in &c.left_out {
-                notes.add(&ci_metric, format!("{count} of {} bootstrap columns left out: {reason}", data.n_bootstrap));
+                notes.add(
+                    &ci_metric,
+                    format!(
+                        "{count} of {} bootstrap columns left out: {reason}",
+                        data.n_bootstrap
+                    ),
+                );
             }
             let ci = c.ci();
             if ci.is_none() && value.is_some() {
-                notes.add(&ci_metric, "fewer than 2 usable bootstrap columns, or zero spread");
+                notes.add(
+                    &ci_metric,
+                    "fewer than 2 usable bootstrap columns, or zero spread",
+                );
             }
             ci
         }
@@ -348,7 +468,12 @@ fn retention_rows(data: &RunData, notes: &mut Notes) -> Vec<RetentionRow> {
                     ("scaled_brier", m.map(|m| m.scaled_brier)),
                     ("net_benefit", m.map(|m| m.net_benefit)),
                 ]
-                .map(|(metric, value)| RetentionRow { rate: pt.rate, n_retained: pt.kept, metric: metric.into(), value })
+                .map(|(metric, value)| RetentionRow {
+                    rate: pt.rate,
+                    n_retained: pt.kept,
+                    metric: metric.into(),
+                    value,
+                })
             })
             .collect(),
         Err(e) => {
@@ -378,7 +503,10 @@ fn distribution(data: &RunData, notes: &mut Notes) -> Distribution {
         },
         Err(e) => {
             notes.add("distribution_stats", e.to_string());
-            Distribution { auroc, ..Default::default() }
+            Distribution {
+                auroc,
+                ..Default::default()
+            }
         }
     }
 }

@@ -135,20 +135,29 @@ pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Resul
     let store = Store::open(uri, config.store.artifact_root.as_deref())?;
     let experiment = store.select_experiment(config.store.experiment.as_deref())?;
     let runs = store.runs(&experiment)?;
-    let names = RunNameRules::from_config(&config.run_name).map_err(|m| Error::usage(anyhow!(m)))?;
+    let names =
+        RunNameRules::from_config(&config.run_name).map_err(|m| Error::usage(anyhow!(m)))?;
     let selection = select(runs, &names, &config.selection);
     out.status(format!(
         "extract: experiment {experiment}: {} runs to read, {} excluded",
         selection.candidates.len(),
         selection.excluded.len()
     ));
-    let secret = Secret::load_or_create(config.anonymization.secret_file.as_deref(), &config.outputs.private_dir)
-        .map_err(Error::usage)?;
+    let secret = Secret::load_or_create(
+        config.anonymization.secret_file.as_deref(),
+        &config.outputs.private_dir,
+    )
+    .map_err(Error::usage)?;
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.jobs)
         .build()
-        .map_err(|e| Error::pipeline(anyhow!("cannot start {} worker threads: {e}", settings.jobs)))?;
+        .map_err(|e| {
+            Error::pipeline(anyhow!(
+                "cannot start {} worker threads: {e}",
+                settings.jobs
+            ))
+        })?;
     let progress = Progress::new("extract", selection.candidates.len() as u64, out.progress);
     let run_cache = RunCache::new(&config.outputs.cache_dir);
     let known = private::load_pseudonyms(&config.outputs.private_dir).map_err(Error::pipeline)?;
@@ -204,15 +213,25 @@ pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Resul
                 runs_from_cache += 1;
                 extracted.push(run);
             }
-            RunOutcome::Failed(reason) => failed.push(Excluded { run: candidate.run, reason }),
+            RunOutcome::Failed(reason) => failed.push(Excluded {
+                run: candidate.run,
+                reason,
+            }),
         }
     }
     let failures: Vec<RunFailure> = failed
         .iter()
-        .map(|f| RunFailure { run_id: f.run.run_id.clone(), run_name: f.run.run_name.clone(), cause: f.reason.clone() })
+        .map(|f| RunFailure {
+            run_id: f.run.run_id.clone(),
+            run_name: f.run.run_name.clone(),
+            cause: f.reason.clone(),
+        })
         .collect();
     if failures.len() > config.selection.max_failed_runs {
-        let list = failures.iter().map(|f| format!("\n  run {}: {}", f.run_id, f.cause)).collect::<String>();
+        let list = failures
+            .iter()
+            .map(|f| format!("\n  run {}: {}", f.run_id, f.cause))
+            .collect::<String>();
         return Err(Error::pipeline(anyhow!(
             "extract: {} run(s) failed, more than `max_failed_runs` ({}); the checkpoint was not changed:{list}",
             failures.len(),
@@ -221,15 +240,27 @@ pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Resul
         .with_hint("fix or delete the failing runs, or allow them with `--max-failed-runs N`"));
     }
 
-    let subjects = extracted
-        .iter()
-        .flat_map(|r| r.pseudonyms.iter().zip(&r.labels).map(|(p, l)| Subject { pseudonym: p.clone(), label: *l }));
-    let codes = CodeMap::assign(subjects, &config.anonymization.label_prefixes).map_err(Error::pipeline)?;
-    extracted.sort_by(|a, b| {
-        (&a.candidate.run.run_name, &a.candidate.run.run_id).cmp(&(&b.candidate.run.run_name, &b.candidate.run.run_id))
+    let subjects = extracted.iter().flat_map(|r| {
+        r.pseudonyms.iter().zip(&r.labels).map(|(p, l)| Subject {
+            pseudonym: p.clone(),
+            label: *l,
+        })
     });
-    let table_rows = rows::build(&extracted, &selection.excluded, &failed, &codes).map_err(Error::pipeline)?;
-    let metadata = rows::metadata(&experiment, &extracted, &selection.excluded, &failed, &codes);
+    let codes =
+        CodeMap::assign(subjects, &config.anonymization.label_prefixes).map_err(Error::pipeline)?;
+    extracted.sort_by(|a, b| {
+        (&a.candidate.run.run_name, &a.candidate.run.run_id)
+            .cmp(&(&b.candidate.run.run_name, &b.candidate.run.run_id))
+    });
+    let table_rows =
+        rows::build(&extracted, &selection.excluded, &failed, &codes).map_err(Error::pipeline)?;
+    let metadata = rows::metadata(
+        &experiment,
+        &extracted,
+        &selection.excluded,
+        &failed,
+        &codes,
+    );
     if env.signals.cancelled() {
         return Err(Error::interrupted());
     }
@@ -244,13 +275,24 @@ pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Resul
             pseudonyms
                 .get(p)
                 .map(|o| (a.to_string(), o.clone()))
-                .ok_or_else(|| Error::pipeline(anyhow!("a subject's original code is missing from the private pseudonym table")))
+                .ok_or_else(|| {
+                    Error::pipeline(anyhow!(
+                        "a subject's original code is missing from the private pseudonym table"
+                    ))
+                })
         })
         .collect::<Result<_>>()?;
-    let current: BTreeMap<String, String> =
-        codes.iter().filter_map(|(p, _)| pseudonyms.get(p).map(|o| (p.to_string(), o.clone()))).collect();
+    let current: BTreeMap<String, String> = codes
+        .iter()
+        .filter_map(|(p, _)| pseudonyms.get(p).map(|o| (p.to_string(), o.clone())))
+        .collect();
     private::save_pseudonyms(&config.outputs.private_dir, &current).map_err(Error::pipeline)?;
-    private::write_lookup(&config.outputs.private_dir, &anon_to_original, &secret.source).map_err(Error::pipeline)?;
+    private::write_lookup(
+        &config.outputs.private_dir,
+        &anon_to_original,
+        &secret.source,
+    )
+    .map_err(Error::pipeline)?;
     if let Some(db) = &config.subjects.database {
         let wanted = config
             .subjects
@@ -283,7 +325,11 @@ pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Resul
         runs_parsed,
         runs_from_cache,
         seconds,
-        runs_per_second: if seconds > 0.0 { parsed as f64 / seconds } else { 0.0 },
+        runs_per_second: if seconds > 0.0 {
+            parsed as f64 / seconds
+        } else {
+            0.0
+        },
     })
 }
 
@@ -314,25 +360,79 @@ impl Job<'_> {
             Ok(digest) => RunCache::key(&digest, &self.secret.fingerprint()),
             Err(e) => return RunOutcome::Failed(format!("`artifacts/{relative}`: {e:#}")),
         };
-        if let Some(hit) = self.cache.load(&key).filter(|c| c.pseudonyms.iter().all(|p| self.known.contains_key(p))) {
-            let CachedRun { pseudonyms, labels, prob_mean, prob_std, metrics } = hit;
-            return RunOutcome::Cached(Extracted { candidate: candidate.clone(), pseudonyms, labels, prob_mean, prob_std, metrics });
+        if let Some(hit) = self
+            .cache
+            .load(&key)
+            .filter(|c| c.pseudonyms.iter().all(|p| self.known.contains_key(p)))
+        {
+            let CachedRun {
+                pseudonyms,
+                labels,
+                prob_mean,
+                prob_std,
+                metrics,
+            } = hit;
+            return RunOutcome::Cached(Extracted {
+                candidate: candidate.clone(),
+                pseudonyms,
+                labels,
+                prob_mean,
+                prob_std,
+                metrics,
+            });
         }
         let data: RunData = match parse::read_run_pickle(&path) {
             Ok(d) => d,
             Err(e) => return RunOutcome::Failed(format!("`artifacts/{relative}`: {}", e.problem)),
         };
         let metrics = compute::run_metrics(&data);
-        let pseudonyms: Vec<String> = data.subject_codes.iter().map(|c| self.secret.pseudonym(c)).collect();
-        let RunData { subject_codes, labels, prob_mean, prob_std, .. } = data;
-        let cached = CachedRun { pseudonyms, labels, prob_mean, prob_std, metrics };
+        let pseudonyms: Vec<String> = data
+            .subject_codes
+            .iter()
+            .map(|c| self.secret.pseudonym(c))
+            .collect();
+        let RunData {
+            subject_codes,
+            labels,
+            prob_mean,
+            prob_std,
+            ..
+        } = data;
+        let cached = CachedRun {
+            pseudonyms,
+            labels,
+            prob_mean,
+            prob_std,
+            metrics,
+        };
         // The originals go to the private table first, so the cache entry is usable even if
         // this extraction is killed before it finishes. A failed write costs only speed.
-        let pairs: Vec<(String, String)> = cached.pseudonyms.iter().cloned().zip(subject_codes.iter().cloned()).collect();
+        let pairs: Vec<(String, String)> = cached
+            .pseudonyms
+            .iter()
+            .cloned()
+            .zip(subject_codes.iter().cloned())
+            .collect();
         if private::append_pseudonyms(self.private_dir, &pairs).is_ok() {
             let _ = self.cache.store(&key, &cached);
         }
-        let CachedRun { pseudonyms, labels, prob_mean, prob_std, metrics } = cached;
-        RunOutcome::Parsed(Extracted { candidate: candidate.clone(), pseudonyms, labels, prob_mean, prob_std, metrics }, subject_codes)
+        let CachedRun {
+            pseudonyms,
+            labels,
+            prob_mean,
+            prob_std,
+            metrics,
+        } = cached;
+        RunOutcome::Parsed(
+            Extracted {
+                candidate: candidate.clone(),
+                pseudonyms,
+                labels,
+                prob_mean,
+                prob_std,
+                metrics,
+            },
+            subject_codes,
+        )
     }
 }

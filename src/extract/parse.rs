@@ -62,8 +62,12 @@ pub struct ParseError {
 
 /// Reads and validates one run's pickle.
 pub fn read_run_pickle(path: &Path) -> Result<RunData, ParseError> {
-    let fail = |problem: String| ParseError { file: path.to_path_buf(), problem };
-    let file = File::open(path).map_err(|e| fail(format!("cannot open: {}", e.to_string().to_lowercase())))?;
+    let fail = |problem: String| ParseError {
+        file: path.to_path_buf(),
+        problem,
+    };
+    let file = File::open(path)
+        .map_err(|e| fail(format!("cannot open: {}", e.to_string().to_lowercase())))?;
     // SAFETY: the file is opened read-only and only read through the map; a concurrent
     // truncation by another process would be a store being rewritten under us, which the
     // content digest taken before extraction detects on the next run.
@@ -76,28 +80,43 @@ fn decode_run(root: &Value<'_>) -> Result<RunData, String> {
     let subject_codes = strings(root, CODES)?;
     let n = subject_codes.len();
     if n < 2 {
-        return Err(format!("{CODES}: expected at least 2 test subjects, found {n}"));
+        return Err(format!(
+            "{CODES}: expected at least 2 test subjects, found {n}"
+        ));
     }
     let labels = floats_or_ints(root, LABELS, n)?
         .into_iter()
         .enumerate()
         .map(|(i, v)| match v {
             0 | 1 => Ok(v),
-            other => Err(format!("{LABELS}[{i}]: expected label 0 or 1, found {other}")),
+            other => Err(format!(
+                "{LABELS}[{i}]: expected label 0 or 1, found {other}"
+            )),
         })
         .collect::<Result<Vec<_>, _>>()?;
     let prob_mean = probabilities(root, PROB_MEAN, n)?;
     let prob_std = finite_floats(root, PROB_STD, n)?;
     let matrix_value = at(root, MATRIX)?;
-    let matrix = matrix_value
-        .as_array()
-        .ok_or_else(|| format!("{MATRIX}: expected a float array of shape [{n}, B], found {}", matrix_value.describe()))?;
+    let matrix = matrix_value.as_array().ok_or_else(|| {
+        format!(
+            "{MATRIX}: expected a float array of shape [{n}, B], found {}",
+            matrix_value.describe()
+        )
+    })?;
     let n_bootstrap = match matrix.shape() {
         [rows, b] if *rows == n && *b >= 1 => *b,
-        _ => return Err(format!("{MATRIX}: expected a float array of shape [{n}, B], found {}", matrix_value.describe())),
+        _ => {
+            return Err(format!(
+                "{MATRIX}: expected a float array of shape [{n}, B], found {}",
+                matrix_value.describe()
+            ))
+        }
     };
     if !matrix.dtype().to_string().starts_with("float") {
-        return Err(format!("{MATRIX}: expected a float array of shape [{n}, B], found {}", matrix_value.describe()));
+        return Err(format!(
+            "{MATRIX}: expected a float array of shape [{n}, B], found {}",
+            matrix_value.describe()
+        ));
     }
     let prob_matrix = matrix.to_f64_vec().map_err(|e| format!("{MATRIX}: {e}"))?;
     if let Some(i) = prob_matrix.iter().position(|p| !(0.0..=1.0).contains(p)) {
@@ -109,7 +128,15 @@ fn decode_run(root: &Value<'_>) -> Result<RunData, String> {
         ));
     }
     let iteration_scalars = iteration_scalars(root, n_bootstrap)?;
-    Ok(RunData { subject_codes, labels, prob_mean, prob_std, prob_matrix, n_bootstrap, iteration_scalars })
+    Ok(RunData {
+        subject_codes,
+        labels,
+        prob_mean,
+        prob_std,
+        prob_matrix,
+        n_bootstrap,
+        iteration_scalars,
+    })
 }
 
 fn at<'v, 'a>(root: &'v Value<'a>, path: &str) -> Result<&'v Value<'a>, String> {
@@ -118,10 +145,18 @@ fn at<'v, 'a>(root: &'v Value<'a>, path: &str) -> Result<&'v Value<'a>, String> 
 
 fn strings(root: &Value<'_>, path: &str) -> Result<Vec<String>, String> {
     let v = at(root, path)?;
-    let found = || format!("{path}: expected an array of subject codes (str), found {}", v.describe());
+    let found = || {
+        format!(
+            "{path}: expected an array of subject codes (str), found {}",
+            v.describe()
+        )
+    };
     let codes = match (v.as_array(), v.as_list()) {
         (Some(a), _) => a.to_string_vec().map_err(|_| found())?,
-        (None, Some(items)) => items.iter().map(|i| i.as_str().map(str::to_string).ok_or_else(found)).collect::<Result<_, _>>()?,
+        (None, Some(items)) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_string).ok_or_else(found))
+            .collect::<Result<_, _>>()?,
         _ => return Err(found()),
     };
     if let Some(i) = codes.iter().position(|c| c.is_empty()) {
@@ -132,7 +167,12 @@ fn strings(root: &Value<'_>, path: &str) -> Result<Vec<String>, String> {
 
 fn floats_or_ints(root: &Value<'_>, path: &str, n: usize) -> Result<Vec<i64>, String> {
     let v = at(root, path)?;
-    let found = || format!("{path}: expected an integer array of length {n}, found {}", v.describe());
+    let found = || {
+        format!(
+            "{path}: expected an integer array of length {n}, found {}",
+            v.describe()
+        )
+    };
     let a = v.as_array().ok_or_else(found)?;
     if a.shape() != [n] {
         return Err(found());
@@ -142,14 +182,22 @@ fn floats_or_ints(root: &Value<'_>, path: &str, n: usize) -> Result<Vec<i64>, St
 
 fn finite_floats(root: &Value<'_>, path: &str, n: usize) -> Result<Vec<f64>, String> {
     let v = at(root, path)?;
-    let found = || format!("{path}: expected a float array of length {n}, found {}", v.describe());
+    let found = || {
+        format!(
+            "{path}: expected a float array of length {n}, found {}",
+            v.describe()
+        )
+    };
     let a = v.as_array().ok_or_else(found)?;
     if a.shape() != [n] || !a.dtype().to_string().starts_with("float") {
         return Err(found());
     }
     let values = a.to_f64_vec().map_err(|_| found())?;
     if let Some(i) = values.iter().position(|x| !x.is_finite()) {
-        return Err(format!("{path}[{i}]: expected a finite number, found {}", values[i]));
+        return Err(format!(
+            "{path}[{i}]: expected a finite number, found {}",
+            values[i]
+        ));
     }
     Ok(values)
 }
@@ -157,7 +205,10 @@ fn finite_floats(root: &Value<'_>, path: &str, n: usize) -> Result<Vec<f64>, Str
 fn probabilities(root: &Value<'_>, path: &str, n: usize) -> Result<Vec<f64>, String> {
     let values = finite_floats(root, path, n)?;
     if let Some(i) = values.iter().position(|p| !(0.0..=1.0).contains(p)) {
-        return Err(format!("{path}[{i}]: probability {} is not in [0, 1]", values[i]));
+        return Err(format!(
+            "{path}[{i}]: probability {} is not in [0, 1]",
+            values[i]
+        ));
     }
     Ok(values)
 }
@@ -165,16 +216,32 @@ fn probabilities(root: &Value<'_>, path: &str, n: usize) -> Result<Vec<f64>, Str
 /// Every per-iteration scalar metric of the test split; each must hold B numbers.
 fn iteration_scalars(root: &Value<'_>, b: usize) -> Result<BTreeMap<String, Vec<f64>>, String> {
     let dict = at(root, SCALARS)?;
-    let entries = dict
-        .as_dict()
-        .ok_or_else(|| format!("{SCALARS}: expected a dict of metric lists, found {}", dict.describe()))?;
+    let entries = dict.as_dict().ok_or_else(|| {
+        format!(
+            "{SCALARS}: expected a dict of metric lists, found {}",
+            dict.describe()
+        )
+    })?;
     let mut out = BTreeMap::new();
     for (key, v) in entries {
-        let key = key.as_str().ok_or_else(|| format!("{SCALARS}: expected metric names, found a {} key", key.describe()))?;
+        let key = key.as_str().ok_or_else(|| {
+            format!(
+                "{SCALARS}: expected metric names, found a {} key",
+                key.describe()
+            )
+        })?;
         let path = format!("{SCALARS}.{key}");
-        let found = || format!("{path}: expected {b} numbers (one per iteration), found {}", v.describe());
+        let found = || {
+            format!(
+                "{path}: expected {b} numbers (one per iteration), found {}",
+                v.describe()
+            )
+        };
         let values: Vec<f64> = match (v.as_list(), v.as_array()) {
-            (Some(items), _) => items.iter().map(|x| x.as_f64().ok_or_else(found)).collect::<Result<_, _>>()?,
+            (Some(items), _) => items
+                .iter()
+                .map(|x| x.as_f64().ok_or_else(found))
+                .collect::<Result<_, _>>()?,
             (None, Some(a)) if a.shape() == [b] => a.to_f64_vec().map_err(|_| found())?,
             _ => return Err(found()),
         };

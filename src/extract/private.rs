@@ -36,11 +36,18 @@ struct LookupMetadata {
 }
 
 /// Writes `subject_lookup.yaml`: anonymous → original, original → anonymous, and counts.
-pub fn write_lookup(private_dir: &Path, anon_to_original: &BTreeMap<String, String>, secret_file: &Path) -> Result<PathBuf> {
+pub fn write_lookup(
+    private_dir: &Path,
+    anon_to_original: &BTreeMap<String, String>,
+    secret_file: &Path,
+) -> Result<PathBuf> {
     create_private_dir(private_dir)?;
     let mut per_prefix = BTreeMap::new();
     for anon in anon_to_original.keys() {
-        let prefix: String = anon.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        let prefix: String = anon
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
         *per_prefix.entry(prefix).or_insert(0) += 1;
     }
     let file = LookupFile {
@@ -51,7 +58,10 @@ pub fn write_lookup(private_dir: &Path, anon_to_original: &BTreeMap<String, Stri
             secret_file: secret_file.display().to_string(),
         },
         lookup: anon_to_original,
-        reverse_lookup: anon_to_original.iter().map(|(a, o)| (o.as_str(), a.as_str())).collect(),
+        reverse_lookup: anon_to_original
+            .iter()
+            .map(|(a, o)| (o.as_str(), a.as_str()))
+            .collect(),
     };
     let text = serde_yaml_ng::to_string(&file).context("cannot serialize the subject lookup")?;
     let path = private_dir.join(LOOKUP_FILE);
@@ -92,17 +102,28 @@ struct TracesMetadata<'a> {
 }
 
 /// Reads the traces of `wanted` (anonymous code → original code) from the subjects database.
-pub fn read_traces(database: &Path, wanted: &BTreeMap<String, String>) -> Result<BTreeMap<String, Trace>> {
+pub fn read_traces(
+    database: &Path,
+    wanted: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, Trace>> {
     let conn = duckdb::Connection::open_in_memory()?;
-    conn.execute_batch(&format!("ATTACH '{}' AS subjects (READ_ONLY)", sql_path(database)))
-        .with_context(|| format!("cannot open the subjects database `{}`", database.display()))?;
+    conn.execute_batch(&format!(
+        "ATTACH '{}' AS subjects (READ_ONLY)",
+        sql_path(database)
+    ))
+    .with_context(|| format!("cannot open the subjects database `{}`", database.display()))?;
     let mut stmt = conn
         .prepare(
             "SELECT time, pupil_gt, pupil_raw, outlier_mask, Red, Blue, class_label FROM ( \
                SELECT * FROM subjects.main.train UNION ALL SELECT * FROM subjects.main.test) \
              WHERE subject_code = ? ORDER BY time",
         )
-        .with_context(|| format!("`{}` lacks the expected `train`/`test` columns", database.display()))?;
+        .with_context(|| {
+            format!(
+                "`{}` lacks the expected `train`/`test` columns",
+                database.display()
+            )
+        })?;
     let mut out = BTreeMap::new();
     for (anon, original) in wanted {
         let mut t = Trace {
@@ -119,13 +140,17 @@ pub fn read_traces(database: &Path, wanted: &BTreeMap<String, String>) -> Result
             t.time.push(r.get(0)?);
             t.pupil_gt.push(r.get(1)?);
             t.pupil_raw.push(r.get(2)?);
-            t.outlier_mask.push(r.get::<_, Option<i64>>(3)?.unwrap_or(0));
+            t.outlier_mask
+                .push(r.get::<_, Option<i64>>(3)?.unwrap_or(0));
             t.red_stimulus.push(r.get(4)?);
             t.blue_stimulus.push(r.get(5)?);
             t.class_label = r.get::<_, Option<String>>(6)?.unwrap_or_default();
         }
         if t.time.is_empty() {
-            anyhow::bail!("demo subject `{anon}` has no rows in the subjects database `{}`", database.display());
+            anyhow::bail!(
+                "demo subject `{anon}` has no rows in the subjects database `{}`",
+                database.display()
+            );
         }
         out.insert(anon.clone(), t);
     }
@@ -135,8 +160,15 @@ pub fn read_traces(database: &Path, wanted: &BTreeMap<String, String>) -> Result
 /// Writes the demo traces as a plain Python pickle (loadable with `pickle.load`).
 pub fn write_traces(private_dir: &Path, traces: &BTreeMap<String, Trace>) -> Result<PathBuf> {
     create_private_dir(private_dir)?;
-    let file = TracesFile { traces, metadata: TracesMetadata { n_subjects: traces.len(), warning: WARNING } };
-    let bytes = serde_pickle::to_vec(&file, serde_pickle::SerOptions::new()).context("cannot pickle the demo traces")?;
+    let file = TracesFile {
+        traces,
+        metadata: TracesMetadata {
+            n_subjects: traces.len(),
+            warning: WARNING,
+        },
+    };
+    let bytes = serde_pickle::to_vec(&file, serde_pickle::SerOptions::new())
+        .context("cannot pickle the demo traces")?;
     let path = private_dir.join(TRACES_FILE);
     write_private(&path, &bytes)?;
     Ok(path)
@@ -158,7 +190,11 @@ pub fn load_pseudonyms(private_dir: &Path) -> Result<BTreeMap<String, String>> {
     }
     let text = fsx::read_to_string(&path)?;
     // A line cut short by a crash during an append has no tab and is skipped.
-    Ok(text.lines().filter_map(|l| l.split_once('\t')).map(|(p, o)| (p.to_string(), o.to_string())).collect())
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(p, o)| (p.to_string(), o.to_string()))
+        .collect())
 }
 
 /// Appends pseudonym pairs to the table (one `write` of whole lines, so concurrent appends
@@ -175,7 +211,8 @@ pub fn append_pseudonyms(private_dir: &Path, pairs: &[(String, String)]) -> Resu
         .mode(0o600)
         .open(&path)
         .with_context(|| format!("cannot open `{}`", path.display()))?;
-    file.write_all(text.as_bytes()).with_context(|| format!("cannot append to `{}`", path.display()))
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot append to `{}`", path.display()))
 }
 
 /// Writes the pseudonym table (0600) when it differs from what is on disk.

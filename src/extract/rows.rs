@@ -27,9 +27,15 @@ fn text(s: &str) -> Value {
 
 /// Builds every table's rows. `extracted` must be in configuration order (source name, run
 /// id): configuration ids are assigned 1..N in that order.
-pub fn build(extracted: &[Extracted], excluded: &[Excluded], failed: &[Excluded], codes: &CodeMap) -> Result<TableRows> {
+pub fn build(
+    extracted: &[Extracted],
+    excluded: &[Excluded],
+    failed: &[Excluded],
+    codes: &CodeMap,
+) -> Result<TableRows> {
     let mut t = TableRows::default();
-    let (mut prediction_id, mut curve_id, mut dca_id, mut dist_id, mut retention_id) = (0, 0, 0, 0, 0);
+    let (mut prediction_id, mut curve_id, mut dca_id, mut dist_id, mut retention_id) =
+        (0, 0, 0, 0, 0);
     let next = |counter: &mut usize| {
         *counter += 1;
         int(*counter)
@@ -61,7 +67,12 @@ pub fn build(extracted: &[Extracted], excluded: &[Excluded], failed: &[Excluded]
         push_estimates(&mut supplementary, &m.supplementary);
         t.push("supplementary_metrics", supplementary)?;
 
-        for ((pseudonym, label), (mean, std)) in run.pseudonyms.iter().zip(&run.labels).zip(run.prob_mean.iter().zip(&run.prob_std)) {
+        for ((pseudonym, label), (mean, std)) in run
+            .pseudonyms
+            .iter()
+            .zip(&run.labels)
+            .zip(run.prob_mean.iter().zip(&run.prob_std))
+        {
             t.push(
                 "predictions",
                 vec![
@@ -149,7 +160,11 @@ pub fn build(extracted: &[Extracted], excluded: &[Excluded], failed: &[Excluded]
         for note in &m.notes {
             t.push(
                 "metric_notes",
-                vec![("config_id", cid()), ("metric", text(&note.metric)), ("reason", text(&note.reason))],
+                vec![
+                    ("config_id", cid()),
+                    ("metric", text(&note.metric)),
+                    ("reason", text(&note.reason)),
+                ],
             )?;
         }
         runs.push((
@@ -166,7 +181,10 @@ pub fn build(extracted: &[Extracted], excluded: &[Excluded], failed: &[Excluded]
         ));
     }
     for e in excluded {
-        runs.push((e.run.run_id.clone(), seen_row(&e.run, "excluded", &e.reason)));
+        runs.push((
+            e.run.run_id.clone(),
+            seen_row(&e.run, "excluded", &e.reason),
+        ));
     }
     for f in failed {
         runs.push((f.run.run_id.clone(), seen_row(&f.run, "failed", &f.reason)));
@@ -178,7 +196,10 @@ pub fn build(extracted: &[Extracted], excluded: &[Excluded], failed: &[Excluded]
     Ok(t)
 }
 
-fn push_estimates<'a>(row: &mut Vec<(&'a str, Value)>, estimates: &'a [super::compute::NamedEstimate]) {
+fn push_estimates<'a>(
+    row: &mut Vec<(&'a str, Value)>,
+    estimates: &'a [super::compute::NamedEstimate],
+) {
     for e in estimates {
         row.push((&e.column, opt(e.estimate.value)));
         row.push((&e.ci_lower, opt(e.estimate.ci.map(|c| c.0))));
@@ -214,6 +235,9 @@ pub fn metadata(
         ("n_runs_excluded", excluded.len().to_string()),
         ("n_runs_failed", failed.len().to_string()),
         ("n_subjects", codes.len().to_string()),
-        ("anonymization", "label prefix + number in HMAC-SHA256(secret, original code) order".to_string()),
+        (
+            "anonymization",
+            "label prefix + number in HMAC-SHA256(secret, original code) order".to_string(),
+        ),
     ]
 }

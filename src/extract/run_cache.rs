@@ -42,12 +42,16 @@ pub struct RunCache {
 impl RunCache {
     /// The cache under `cache_dir`.
     pub fn new(cache_dir: &Path) -> Self {
-        Self { dir: cache_dir.join("runs-v1") }
+        Self {
+            dir: cache_dir.join("runs-v1"),
+        }
     }
 
     /// The key of a run whose pickle has `pickle_sha256`.
     pub fn key(pickle_sha256: &str, secret_fingerprint: &str) -> String {
-        let text = format!("extractor {EXTRACTOR_VERSION}\npickle {pickle_sha256}\nsecret {secret_fingerprint}\n");
+        let text = format!(
+            "extractor {EXTRACTOR_VERSION}\npickle {pickle_sha256}\nsecret {secret_fingerprint}\n"
+        );
         hex(&Sha256::digest(text.as_bytes()))
     }
 
@@ -59,7 +63,8 @@ impl RunCache {
 
     /// Stores an entry atomically.
     pub fn store(&self, key: &str, run: &CachedRun) -> Result<()> {
-        let bytes = serde_pickle::to_vec(run, serde_pickle::SerOptions::new()).context("cannot serialize a cached run")?;
+        let bytes = serde_pickle::to_vec(run, serde_pickle::SerOptions::new())
+            .context("cannot serialize a cached run")?;
         fsx::write_atomic(&self.path(key), &bytes)
     }
 

@@ -52,17 +52,31 @@ pub fn select(runs: Vec<Run>, names: &RunNameRules, config: &SelectionConfig) ->
         let mut runs = runs.into_iter();
         let winner = runs.next().expect("a group has at least one run");
         for run in runs {
-            let reason = format!("duplicate of {} (same configuration, finished later)", winner.run_id);
+            let reason = format!(
+                "duplicate of {} (same configuration, finished later)",
+                winner.run_id
+            );
             selection.excluded.push(Excluded { run, reason });
         }
-        selection.candidates.push(Candidate { run: winner, factors });
+        selection.candidates.push(Candidate {
+            run: winner,
+            factors,
+        });
     }
-    selection.candidates.sort_by(|a, b| a.run.run_id.cmp(&b.run.run_id));
-    selection.excluded.sort_by(|a, b| a.run.run_id.cmp(&b.run.run_id));
+    selection
+        .candidates
+        .sort_by(|a, b| a.run.run_id.cmp(&b.run.run_id));
+    selection
+        .excluded
+        .sort_by(|a, b| a.run.run_id.cmp(&b.run.run_id));
     selection
 }
 
-fn first_check(run: &Run, names: &RunNameRules, config: &SelectionConfig) -> Result<Factors, String> {
+fn first_check(
+    run: &Run,
+    names: &RunNameRules,
+    config: &SelectionConfig,
+) -> Result<Factors, String> {
     if run.lifecycle_stage != LifecycleStage::Active {
         return Err(format!("{} run", run.lifecycle_stage));
     }
@@ -72,13 +86,19 @@ fn first_check(run: &Run, names: &RunNameRules, config: &SelectionConfig) -> Res
     let factors = match names.classify(&run.run_name) {
         NameClass::Factors(f) => f,
         NameClass::Synthetic => return Err("synthetic run".into()),
-        NameClass::Legacy { pattern } => return Err(format!("legacy run name (`{pattern}`) lacks factors")),
+        NameClass::Legacy { pattern } => {
+            return Err(format!("legacy run name (`{pattern}`) lacks factors"))
+        }
         NameClass::Malformed { reason } => return Err(format!("run name {reason}")),
     };
     if let Some(registry) = &config.registry {
         for (factor, value, allowed) in [
             ("classifier", &factors.classifier, &registry.classifier),
-            ("imputation method", &factors.imputation, &registry.imputation),
+            (
+                "imputation method",
+                &factors.imputation,
+                &registry.imputation,
+            ),
             ("outlier method", &factors.outlier, &registry.outlier),
         ] {
             if !allowed.contains(value) {
@@ -88,7 +108,10 @@ fn first_check(run: &Run, names: &RunNameRules, config: &SelectionConfig) -> Res
     }
     if let Some(featurizations) = &config.featurizations {
         if !featurizations.contains(&factors.featurization) {
-            return Err(format!("featurization `{}` is not selected", factors.featurization));
+            return Err(format!(
+                "featurization `{}` is not selected",
+                factors.featurization
+            ));
         }
     }
     Ok(factors)
@@ -122,11 +145,18 @@ mod tests {
     #[test]
     fn latest_finished_duplicate_wins_ties_to_larger_id() {
         let name = "CATBOOST_eval-auc__simple1.0__SAITS__LOF";
-        let runs = vec![run("a", name, Some(10)), run("b", name, Some(30)), run("c", name, Some(30))];
+        let runs = vec![
+            run("a", name, Some(10)),
+            run("b", name, Some(30)),
+            run("c", name, Some(30)),
+        ];
         let s = select(runs, &rules(), &SelectionConfig::default());
         assert_eq!(s.candidates.len(), 1);
         assert_eq!(s.candidates[0].run.run_id, "c");
-        assert!(s.excluded.iter().all(|e| e.reason.starts_with("duplicate of c")));
+        assert!(s
+            .excluded
+            .iter()
+            .all(|e| e.reason.starts_with("duplicate of c")));
     }
 
     #[test]
@@ -135,7 +165,12 @@ mod tests {
         deleted.lifecycle_stage = LifecycleStage::Deleted;
         let mut failed = run("f", "CATBOOST_eval-auc__f__i__o2", None);
         failed.status = RunStatus::Failed;
-        let runs = vec![deleted, failed, run("s", "__SYNTHETIC_X", None), run("l", "CATBOOST__SAITS", None)];
+        let runs = vec![
+            deleted,
+            failed,
+            run("s", "__SYNTHETIC_X", None),
+            run("l", "CATBOOST__SAITS", None),
+        ];
         let s = select(runs, &rules(), &SelectionConfig::default());
         assert!(s.candidates.is_empty());
         let reasons: Vec<_> = s.excluded.iter().map(|e| e.reason.as_str()).collect();
@@ -148,7 +183,11 @@ mod tests {
     #[test]
     fn registry_and_featurization_filters() {
         let config = SelectionConfig {
-            registry: Some(Registry { outlier: vec!["LOF".into()], imputation: vec!["SAITS".into()], classifier: vec!["CatBoost".into()] }),
+            registry: Some(Registry {
+                outlier: vec!["LOF".into()],
+                imputation: vec!["SAITS".into()],
+                classifier: vec!["CatBoost".into()],
+            }),
             featurizations: Some(vec!["simple1.0".into()]),
             max_failed_runs: 0,
         };
@@ -159,7 +198,13 @@ mod tests {
         ];
         let s = select(runs, &rules(), &config);
         assert_eq!(s.candidates.len(), 1);
-        assert_eq!(s.excluded[0].reason, "outlier method `anomaly` is not in the registry");
-        assert_eq!(s.excluded[1].reason, "featurization `embeddings` is not selected");
+        assert_eq!(
+            s.excluded[0].reason,
+            "outlier method `anomaly` is not in the registry"
+        );
+        assert_eq!(
+            s.excluded[1].reason,
+            "featurization `embeddings` is not selected"
+        );
     }
 }

@@ -54,7 +54,8 @@ pub fn decision_curve(y: &[i64], p: &[f64]) -> Result<Vec<DcaPoint>, MetricError
                 net_benefit_all: prevalence - (1.0 - prevalence) * t / (1.0 - t),
                 net_benefit_none: 0.0,
                 sensitivity: (counts.cases > 0).then(|| tp as f64 / counts.cases as f64),
-                specificity: (counts.controls > 0).then(|| (counts.controls - fp) as f64 / counts.controls as f64),
+                specificity: (counts.controls > 0)
+                    .then(|| (counts.controls - fp) as f64 / counts.controls as f64),
             }
         })
         .collect();

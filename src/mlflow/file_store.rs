@@ -38,8 +38,11 @@ impl FileStore {
             let meta = read_yaml(&meta_path)?;
             out.push(Experiment {
                 id: text_field(&meta, "experiment_id").unwrap_or(name),
-                name: text_field(&meta, "name").ok_or_else(|| anyhow!("`{}` has no key `name`", meta_path.display()))?,
-                lifecycle_stage: LifecycleStage::parse(&text_field(&meta, "lifecycle_stage").unwrap_or_else(|| "active".into())),
+                name: text_field(&meta, "name")
+                    .ok_or_else(|| anyhow!("`{}` has no key `name`", meta_path.display()))?,
+                lifecycle_stage: LifecycleStage::parse(
+                    &text_field(&meta, "lifecycle_stage").unwrap_or_else(|| "active".into()),
+                ),
             });
         }
         Ok(out)
@@ -63,13 +66,17 @@ impl FileStore {
         if direct.join("meta.yaml").is_file() {
             return Ok(direct);
         }
-        Err(anyhow!("experiment {experiment} has no directory `{}`", direct.display()))
+        Err(anyhow!(
+            "experiment {experiment} has no directory `{}`",
+            direct.display()
+        ))
     }
 }
 
 fn read_yaml(path: &Path) -> Result<Value> {
     let text = fsx::read_to_string(path)?;
-    serde_yaml_ng::from_str(&text).with_context(|| format!("`{}` is not valid YAML", path.display()))
+    serde_yaml_ng::from_str(&text)
+        .with_context(|| format!("`{}` is not valid YAML", path.display()))
 }
 
 /// A scalar field as text (MLflow writes ids as strings, times and statuses as integers).
@@ -94,14 +101,20 @@ fn int_field(meta: &Value, key: &str, path: &Path) -> Result<Option<i64>> {
             .parse()
             .map(Some)
             .map_err(|_| anyhow!("`{}`: key `{key}` is not an integer: `{s}`", path.display())),
-        Some(other) => Err(anyhow!("`{}`: key `{key}` has an unexpected value {other:?}", path.display())),
+        Some(other) => Err(anyhow!(
+            "`{}`: key `{key}` has an unexpected value {other:?}",
+            path.display()
+        )),
     }
 }
 
 fn read_run(run_dir: &Path) -> Result<Run> {
     let meta_path = run_dir.join("meta.yaml");
     let meta = read_yaml(&meta_path)?;
-    let dir_name = run_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir_name = run_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let run_id = text_field(&meta, "run_id")
         .filter(|s| !s.is_empty())
         .or_else(|| text_field(&meta, "run_uuid").filter(|s| !s.is_empty()))
@@ -121,7 +134,9 @@ fn read_run(run_dir: &Path) -> Result<Run> {
     Ok(Run {
         run_name,
         status: RunStatus::parse(&status),
-        lifecycle_stage: LifecycleStage::parse(&text_field(&meta, "lifecycle_stage").unwrap_or_else(|| "active".into())),
+        lifecycle_stage: LifecycleStage::parse(
+            &text_field(&meta, "lifecycle_stage").unwrap_or_else(|| "active".into()),
+        ),
         start_time: int_field(&meta, "start_time", &meta_path)?,
         end_time: int_field(&meta, "end_time", &meta_path)?,
         params,
@@ -149,15 +164,28 @@ fn read_metrics(dir: &Path, seen: &mut Vec<PathBuf>) -> Result<BTreeMap<String, 
     for (key, path) in walk_files(dir)? {
         let text = fsx::read_to_string(&path)?;
         let mut latest: Option<((i64, i64), f64)> = None;
-        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            let bad = || anyhow!("`{}` line {}: expected `timestamp value [step]`, found `{line}`", path.display(), i + 1);
+            let bad = || {
+                anyhow!(
+                    "`{}` line {}: expected `timestamp value [step]`, found `{line}`",
+                    path.display(),
+                    i + 1
+                )
+            };
             let (ts, value, step) = match fields.as_slice() {
                 [ts, v] => (*ts, *v, "0"),
                 [ts, v, step, ..] => (*ts, *v, *step),
                 _ => return Err(bad()),
             };
-            let order = (step.parse::<i64>().map_err(|_| bad())?, ts.parse::<i64>().map_err(|_| bad())?);
+            let order = (
+                step.parse::<i64>().map_err(|_| bad())?,
+                ts.parse::<i64>().map_err(|_| bad())?,
+            );
             let value: f64 = value.parse().map_err(|_| bad())?;
             if latest.is_none_or(|(o, _)| order >= o) {
                 latest = Some((order, value));
@@ -181,7 +209,11 @@ fn walk_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     while let Some((prefix, d)) = pending.pop() {
         for entry in fsx::read_dir_sorted(&d)? {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let key = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+            let key = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
             let path = entry.path();
             if path.is_dir() {
                 pending.push((key, path));
@@ -207,12 +239,21 @@ mod tests {
     fn reads_a_hand_made_run() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        write(&root.join("7/meta.yaml"), "experiment_id: '7'\nname: PLR\nlifecycle_stage: active\n");
+        write(
+            &root.join("7/meta.yaml"),
+            "experiment_id: '7'\nname: PLR\nlifecycle_stage: active\n",
+        );
         let run = root.join("7/abc");
         write(&run.join("meta.yaml"), "run_uuid: abc\nrun_name: n1\nstatus: 3\nlifecycle_stage: active\nstart_time: 5\nend_time: 9\nartifact_uri: file:///gone/abc/artifacts\n");
         write(&run.join("params/model_name"), "CatBoost");
-        write(&run.join("tags/mlflow.runName"), "CATBOOST_eval-auc__f__i__o");
-        write(&run.join("metrics/test/AUROC"), "100 0.5 0\n200 0.75 1\n150 0.9 0\n");
+        write(
+            &run.join("tags/mlflow.runName"),
+            "CATBOOST_eval-auc__f__i__o",
+        );
+        write(
+            &run.join("metrics/test/AUROC"),
+            "100 0.5 0\n200 0.75 1\n150 0.9 0\n",
+        );
         write(&run.join("metrics/old"), "100 2.5\n");
         std::fs::create_dir_all(run.join("artifacts")).unwrap();
         let store = FileStore::new(root.to_path_buf());
@@ -227,7 +268,10 @@ mod tests {
         assert_eq!(r.params["model_name"], "CatBoost");
         assert_eq!(r.metrics["test/AUROC"], 0.75);
         assert_eq!(r.metrics["old"], 2.5);
-        assert_eq!(r.artifact_dir.as_deref(), Some(run.join("artifacts").as_path()));
+        assert_eq!(
+            r.artifact_dir.as_deref(),
+            Some(run.join("artifacts").as_path())
+        );
         assert_eq!(r.source_files.len(), 5);
     }
 
@@ -235,7 +279,9 @@ mod tests {
     fn bad_metric_line_names_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
         write(&dir.path().join("m/x"), "1 0.5 0\nnot a number\n");
-        let err = read_metrics(&dir.path().join("m"), &mut Vec::new()).unwrap_err().to_string();
+        let err = read_metrics(&dir.path().join("m"), &mut Vec::new())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 2"), "{err}");
     }
 }

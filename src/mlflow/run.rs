@@ -132,7 +132,12 @@ impl Run {
     pub fn describe_for_digest(&self) -> String {
         let mut out = format!(
             "run_id={}\nrun_name={}\nstatus={}\nlifecycle={}\nstart={:?}\nend={:?}\n",
-            self.run_id, self.run_name, self.status, self.lifecycle_stage, self.start_time, self.end_time
+            self.run_id,
+            self.run_name,
+            self.status,
+            self.lifecycle_stage,
+            self.start_time,
+            self.end_time
         );
         for (k, v) in &self.params {
             out.push_str(&format!("param {k}={v}\n"));

@@ -90,9 +90,17 @@ impl RunNamePattern {
     /// Parses a pattern that must contain all four factors.
     pub fn parse(text: &str) -> Result<Self, String> {
         let pattern = Self::parse_partial(text)?;
-        for required in [Field::Classifier, Field::Featurization, Field::Imputation, Field::Outlier] {
+        for required in [
+            Field::Classifier,
+            Field::Featurization,
+            Field::Imputation,
+            Field::Outlier,
+        ] {
             if !pattern.pieces.contains(&Piece::Field(required)) {
-                return Err(format!("the pattern `{text}` has no `{{{}}}` placeholder", required.name()));
+                return Err(format!(
+                    "the pattern `{text}` has no `{{{}}}` placeholder",
+                    required.name()
+                ));
             }
         }
         Ok(pattern)
@@ -104,7 +112,9 @@ impl RunNamePattern {
         let mut rest = text;
         while !rest.is_empty() {
             if let Some(after) = rest.strip_prefix('{') {
-                let end = after.find('}').ok_or_else(|| format!("unclosed `{{` in the pattern `{text}`"))?;
+                let end = after
+                    .find('}')
+                    .ok_or_else(|| format!("unclosed `{{` in the pattern `{text}`"))?;
                 let name = &after[..end];
                 let field = Field::parse(name).ok_or_else(|| {
                     format!(
@@ -116,7 +126,9 @@ impl RunNamePattern {
                     return Err(format!("`{{{name}}}` appears twice in `{text}`"));
                 }
                 if matches!(pieces.last(), Some(Piece::Field(_))) {
-                    return Err(format!("two placeholders touch in `{text}`: put a separator between them"));
+                    return Err(format!(
+                        "two placeholders touch in `{text}`: put a separator between them"
+                    ));
                 }
                 pieces.push(Piece::Field(field));
                 rest = &after[end + 1..];
@@ -129,7 +141,10 @@ impl RunNamePattern {
         if !pieces.iter().any(|p| matches!(p, Piece::Field(_))) {
             return Err(format!("the pattern `{text}` has no placeholder"));
         }
-        Ok(Self { text: text.to_string(), pieces })
+        Ok(Self {
+            text: text.to_string(),
+            pieces,
+        })
     }
 
     /// Matches a name, giving each placeholder's value, or why the name does not fit.
@@ -139,9 +154,9 @@ impl RunNamePattern {
         for (i, piece) in self.pieces.iter().enumerate() {
             match piece {
                 Piece::Literal(lit) => {
-                    rest = rest
-                        .strip_prefix(lit.as_str())
-                        .ok_or_else(|| format!("expected `{lit}` after {}", describe_position(&values)))?;
+                    rest = rest.strip_prefix(lit.as_str()).ok_or_else(|| {
+                        format!("expected `{lit}` after {}", describe_position(&values))
+                    })?;
                 }
                 Piece::Field(field) => {
                     let value = match self.pieces.get(i + 1) {
@@ -176,7 +191,10 @@ impl RunNamePattern {
             .collect();
         if let Some((field, value)) = values.last() {
             if let Some(sep) = separators.iter().find(|s| value.contains(**s)) {
-                return Err(format!("the {} part `{value}` contains the separator `{sep}`: too many parts", field.name()));
+                return Err(format!(
+                    "the {} part `{value}` contains the separator `{sep}`: too many parts",
+                    field.name()
+                ));
             }
         }
         Ok(values)
@@ -227,14 +245,14 @@ impl RunNameRules {
         }
         match self.pattern.capture(name) {
             Ok(values) => NameClass::Factors(self.factors(values)),
-            Err(reason) => {
-                match self.legacy.iter().find(|p| p.capture(name).is_ok()) {
-                    Some(p) => NameClass::Legacy { pattern: p.as_str().to_string() },
-                    None => NameClass::Malformed {
-                        reason: format!("does not fit `{}`: {reason}", self.pattern.as_str()),
-                    },
-                }
-            }
+            Err(reason) => match self.legacy.iter().find(|p| p.capture(name).is_ok()) {
+                Some(p) => NameClass::Legacy {
+                    pattern: p.as_str().to_string(),
+                },
+                None => NameClass::Malformed {
+                    reason: format!("does not fit `{}`: {reason}", self.pattern.as_str()),
+                },
+            },
         }
     }
 
@@ -247,7 +265,9 @@ impl RunNameRules {
         };
         for (field, value) in values {
             match field {
-                Field::Classifier => f.classifier = self.aliases.get(&value).cloned().unwrap_or(value),
+                Field::Classifier => {
+                    f.classifier = self.aliases.get(&value).cloned().unwrap_or(value)
+                }
                 Field::Featurization => f.featurization = value,
                 Field::Imputation => f.imputation = value,
                 Field::Outlier => f.outlier = value,
@@ -284,7 +304,12 @@ mod tests {
         );
         assert_eq!(
             r.classify("LogisticRegression_eval-roc_auc__simple1.0__MOMENT-zeroshot__OneClassSVM"),
-            factors("LogisticRegression", "simple1.0", "MOMENT-zeroshot", "OneClassSVM")
+            factors(
+                "LogisticRegression",
+                "simple1.0",
+                "MOMENT-zeroshot",
+                "OneClassSVM"
+            )
         );
         assert_eq!(
             r.classify("XGBOOST_eval-auc__simple1.0__CSDI__ensemble-LOF-MOMENT-OneClassSVM-PROPHET-SubPCA-TimesNet-UniTS-gt-finetune"),
@@ -295,17 +320,30 @@ mod tests {
     #[test]
     fn synthetic_legacy_and_malformed_are_classified() {
         let r = rules();
-        assert_eq!(r.classify("__SYNTHETIC_CATBOOST_eval-auc__simple1.0__SAITS__LOF"), NameClass::Synthetic);
+        assert_eq!(
+            r.classify("__SYNTHETIC_CATBOOST_eval-auc__simple1.0__SAITS__LOF"),
+            NameClass::Synthetic
+        );
         assert_eq!(
             r.classify("CATBOOST__SAITS"),
-            NameClass::Legacy { pattern: "{classifier}__{imputation}".into() }
+            NameClass::Legacy {
+                pattern: "{classifier}__{imputation}".into()
+            }
         );
-        let NameClass::Malformed { reason } = r.classify("CATBOOST_eval-auc__simple1.0__SAITS__LOF__extra") else {
+        let NameClass::Malformed { reason } =
+            r.classify("CATBOOST_eval-auc__simple1.0__SAITS__LOF__extra")
+        else {
             panic!("five parts must not parse");
         };
         assert!(reason.contains("too many parts"), "{reason}");
-        assert!(matches!(r.classify("CATBOOST_eval-auc__simple1.0____LOF"), NameClass::Malformed { .. }));
-        assert!(matches!(r.classify("just-a-name"), NameClass::Malformed { .. }));
+        assert!(matches!(
+            r.classify("CATBOOST_eval-auc__simple1.0____LOF"),
+            NameClass::Malformed { .. }
+        ));
+        assert!(matches!(
+            r.classify("just-a-name"),
+            NameClass::Malformed { .. }
+        ));
     }
 
     #[test]

@@ -24,8 +24,11 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens `path` read-only; refuses a file that is not an MLflow database.
     pub fn open(path: &Path, artifact_root: Option<PathBuf>) -> Result<Self> {
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .with_context(|| format!("cannot open the SQLite store `{}`", path.display()))?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("cannot open the SQLite store `{}`", path.display()))?;
         let has_runs: bool = conn
             .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'experiments')", [], |r| {
                 r.get::<_, i64>(0)
@@ -33,19 +36,30 @@ impl SqliteStore {
             .map(|n| n == 2)
             .with_context(|| format!("`{}` is not an SQLite database", path.display()))?;
         if !has_runs {
-            anyhow::bail!("`{}` is not an MLflow store: it has no `runs` and `experiments` tables", path.display());
+            anyhow::bail!(
+                "`{}` is not an MLflow store: it has no `runs` and `experiments` tables",
+                path.display()
+            );
         }
-        Ok(Self { path: path.to_path_buf(), conn, artifact_root })
+        Ok(Self {
+            path: path.to_path_buf(),
+            conn,
+            artifact_root,
+        })
     }
 
     /// Every experiment in the `experiments` table.
     pub fn experiments(&self) -> Result<Vec<Experiment>> {
-        let mut stmt = self.conn.prepare("SELECT experiment_id, name, lifecycle_stage FROM experiments")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT experiment_id, name, lifecycle_stage FROM experiments")?;
         let rows = stmt.query_map([], |r| {
             Ok(Experiment {
                 id: r.get::<_, i64>(0)?.to_string(),
                 name: r.get(1)?,
-                lifecycle_stage: LifecycleStage::parse(&r.get::<_, Option<String>>(2)?.unwrap_or_default()),
+                lifecycle_stage: LifecycleStage::parse(
+                    &r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                ),
             })
         })?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
@@ -55,11 +69,17 @@ impl SqliteStore {
     /// Every run of an experiment with its params, tags and latest metrics.
     pub fn runs(&self, experiment: &Experiment) -> Result<Vec<Run>> {
         let ctx = || format!("cannot read runs from `{}`", self.path.display());
-        let mut params = self.key_values("params", "value", experiment).with_context(ctx)?;
-        let mut tags = self.key_values("tags", "value", experiment).with_context(ctx)?;
+        let mut params = self
+            .key_values("params", "value", experiment)
+            .with_context(ctx)?;
+        let mut tags = self
+            .key_values("tags", "value", experiment)
+            .with_context(ctx)?;
         let mut metrics = self.latest_metrics(experiment).with_context(ctx)?;
         let store_dir = crate::fsx::parent_dir(&self.path);
-        let roots: Vec<PathBuf> = std::iter::once(store_dir).chain(self.artifact_root.clone()).collect();
+        let roots: Vec<PathBuf> = std::iter::once(store_dir)
+            .chain(self.artifact_root.clone())
+            .collect();
         let mut stmt = self.conn.prepare(
             "SELECT run_uuid, name, status, start_time, end_time, lifecycle_stage, artifact_uri \
              FROM runs WHERE experiment_id = ?1",
@@ -90,12 +110,16 @@ impl SqliteStore {
                 Run {
                     run_name,
                     status: RunStatus::parse(&status.unwrap_or_default()),
-                    lifecycle_stage: LifecycleStage::parse(&stage.unwrap_or_else(|| "active".into())),
+                    lifecycle_stage: LifecycleStage::parse(
+                        &stage.unwrap_or_else(|| "active".into()),
+                    ),
                     start_time: start,
                     end_time: end,
                     params: params.remove(&run_id).unwrap_or_default(),
                     metrics: metrics.remove(&run_id).unwrap_or_default(),
-                    artifact_dir: uri.as_deref().and_then(|u| relocate_artifacts(u, &run_id, &roots)),
+                    artifact_dir: uri
+                        .as_deref()
+                        .and_then(|u| relocate_artifacts(u, &run_id, &roots)),
                     source_files: Vec::new(),
                     tags,
                     run_id,
@@ -104,7 +128,12 @@ impl SqliteStore {
             .collect())
     }
 
-    fn key_values(&self, table: &str, column: &str, experiment: &Experiment) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+    fn key_values(
+        &self,
+        table: &str,
+        column: &str,
+        experiment: &Experiment,
+    ) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
         let sql = format!(
             "SELECT t.run_uuid, t.key, t.{column} FROM {table} t JOIN runs r ON r.run_uuid = t.run_uuid \
              WHERE r.experiment_id = ?1"
@@ -112,27 +141,45 @@ impl SqliteStore {
         let mut stmt = self.conn.prepare(&sql)?;
         let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         let rows = stmt.query_map([experiment.id.as_str()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
         })?;
         for row in rows {
             let (run, key, value) = row?;
-            out.entry(run).or_default().insert(key, value.unwrap_or_default());
+            out.entry(run)
+                .or_default()
+                .insert(key, value.unwrap_or_default());
         }
         Ok(out)
     }
 
-    fn latest_metrics(&self, experiment: &Experiment) -> Result<BTreeMap<String, BTreeMap<String, f64>>> {
+    fn latest_metrics(
+        &self,
+        experiment: &Experiment,
+    ) -> Result<BTreeMap<String, BTreeMap<String, f64>>> {
         let mut stmt = self.conn.prepare(
             "SELECT m.run_uuid, m.key, m.value, m.is_nan FROM latest_metrics m JOIN runs r ON r.run_uuid = m.run_uuid \
              WHERE r.experiment_id = ?1",
         )?;
         let mut out: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
         let rows = stmt.query_map([experiment.id.as_str()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<f64>>(2)?, r.get::<_, Option<bool>>(3)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<f64>>(2)?,
+                r.get::<_, Option<bool>>(3)?,
+            ))
         })?;
         for row in rows {
             let (run, key, value, is_nan) = row?;
-            let v = if is_nan == Some(true) { f64::NAN } else { value.unwrap_or(f64::NAN) };
+            let v = if is_nan == Some(true) {
+                f64::NAN
+            } else {
+                value.unwrap_or(f64::NAN)
+            };
             out.entry(run).or_default().insert(key, v);
         }
         Ok(out)

@@ -37,7 +37,10 @@ impl Store {
     pub fn open(uri: &TrackingUri, artifact_root: Option<&Path>) -> Result<Store> {
         let raw = uri.raw.trim();
         let lower = raw.to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("databricks") {
+        if lower.starts_with("http://")
+            || lower.starts_with("https://")
+            || lower.starts_with("databricks")
+        {
             return Err(Error::usage(anyhow!(
                 "the tracking URI `{raw}` (from {}) is a remote server; mlrepro reads stores from disk",
                 uri.origin
@@ -67,7 +70,11 @@ impl Store {
             ))
             .with_hint("pass `--tracking-uri PATH` or set `store.tracking_uri` in the config")
         })?;
-        let kind = forced.unwrap_or(if meta.is_dir() { StoreKind::File } else { StoreKind::Sqlite });
+        let kind = forced.unwrap_or(if meta.is_dir() {
+            StoreKind::File
+        } else {
+            StoreKind::Sqlite
+        });
         let backend = match kind {
             StoreKind::File => {
                 if !meta.is_dir() {
@@ -79,9 +86,10 @@ impl Store {
                 }
                 Backend::File(FileStore::new(path))
             }
-            StoreKind::Sqlite => {
-                Backend::Sqlite(SqliteStore::open(&path, artifact_root.map(Path::to_path_buf)).map_err(Error::usage)?)
-            }
+            StoreKind::Sqlite => Backend::Sqlite(
+                SqliteStore::open(&path, artifact_root.map(Path::to_path_buf))
+                    .map_err(Error::usage)?,
+            ),
         };
         Ok(Store { backend })
     }
@@ -112,7 +120,16 @@ impl Store {
         let all = self.experiments()?;
         let listing = || {
             all.iter()
-                .map(|e| format!("{e}{}", if e.lifecycle_stage == LifecycleStage::Active { "" } else { " [deleted]" }))
+                .map(|e| {
+                    format!(
+                        "{e}{}",
+                        if e.lifecycle_stage == LifecycleStage::Active {
+                            ""
+                        } else {
+                            " [deleted]"
+                        }
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -120,25 +137,38 @@ impl Store {
             let found: Vec<_> = all.iter().filter(|e| e.id == w || e.name == w).collect();
             return match found.as_slice() {
                 [one] => Ok((*one).clone()),
-                [] => Err(Error::usage(anyhow!("no experiment named or numbered `{w}` in the store")).with_hint(format!(
+                [] => Err(Error::usage(anyhow!(
+                    "no experiment named or numbered `{w}` in the store"
+                ))
+                .with_hint(format!(
                     "the store has: {}; pass one with `--experiment NAME_OR_ID`",
                     listing()
                 ))),
-                _ => Err(Error::usage(anyhow!("`{w}` names several experiments: {}", listing()))
-                    .with_hint("pass the experiment id instead")),
+                _ => Err(
+                    Error::usage(anyhow!("`{w}` names several experiments: {}", listing()))
+                        .with_hint("pass the experiment id instead"),
+                ),
             };
         }
         let candidates: Vec<_> = all
             .iter()
-            .filter(|e| e.lifecycle_stage == LifecycleStage::Active && e.id != "0" && e.name != "Default")
+            .filter(|e| {
+                e.lifecycle_stage == LifecycleStage::Active && e.id != "0" && e.name != "Default"
+            })
             .collect();
         match candidates.as_slice() {
             [one] => Ok((*one).clone()),
-            [] => Err(Error::usage(anyhow!("the store has no experiment besides `Default`"))
-                .with_hint(format!("the store has: {}", listing()))),
+            [] => Err(
+                Error::usage(anyhow!("the store has no experiment besides `Default`"))
+                    .with_hint(format!("the store has: {}", listing())),
+            ),
             _ => Err(Error::usage(anyhow!(
                 "the store has several experiments; choose one: {}",
-                candidates.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ")
+                candidates
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
             .with_hint("pass `--experiment NAME_OR_ID` or set `store.experiment` in the config")),
         }
@@ -159,8 +189,15 @@ impl Store {
 /// Finds a run's artifact directory when the recorded `artifact_uri` no longer exists: the
 /// longest tail of the recorded path (which must contain the run id) that exists under one of
 /// `roots`.
-pub(super) fn relocate_artifacts(recorded: &str, run_id: &str, roots: &[PathBuf]) -> Option<PathBuf> {
-    let path = recorded.strip_prefix("file://").or_else(|| recorded.strip_prefix("file:")).unwrap_or(recorded);
+pub(super) fn relocate_artifacts(
+    recorded: &str,
+    run_id: &str,
+    roots: &[PathBuf],
+) -> Option<PathBuf> {
+    let path = recorded
+        .strip_prefix("file://")
+        .or_else(|| recorded.strip_prefix("file:"))
+        .unwrap_or(recorded);
     let direct = PathBuf::from(path);
     if !path.is_empty() && direct.is_dir() {
         return Some(direct);
@@ -169,7 +206,9 @@ pub(super) fn relocate_artifacts(recorded: &str, run_id: &str, roots: &[PathBuf]
     let run_pos = parts.iter().position(|p| *p == run_id)?;
     for root in roots {
         for start in 0..=run_pos {
-            let candidate = parts[start..].iter().fold(root.clone(), |acc, p| acc.join(p));
+            let candidate = parts[start..]
+                .iter()
+                .fold(root.clone(), |acc, p| acc.join(p));
             if candidate.is_dir() {
                 return Some(candidate);
             }
@@ -193,6 +232,13 @@ mod tests {
             &[dir.path().to_path_buf()],
         );
         assert_eq!(found, Some(target));
-        assert_eq!(relocate_artifacts("file:///old/x/1/zzz/artifacts", "abc123", &[dir.path().to_path_buf()]), None);
+        assert_eq!(
+            relocate_artifacts(
+                "file:///old/x/1/zzz/artifacts",
+                "abc123",
+                &[dir.path().to_path_buf()]
+            ),
+            None
+        );
     }
 }

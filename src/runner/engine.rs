@@ -33,7 +33,9 @@ fn install_interrupt_handler() {
             if INTERRUPTED.swap(true, Ordering::SeqCst) {
                 std::process::exit(i32::from(crate::error::EXIT_INTERRUPTED));
             }
-            eprintln!("interrupted: stopping after the work in flight (press Ctrl-C again to quit now)");
+            eprintln!(
+                "interrupted: stopping after the work in flight (press Ctrl-C again to quit now)"
+            );
         });
     });
 }
@@ -100,11 +102,18 @@ pub struct PipelineReport {
 }
 
 fn stat_cache(settings: &Settings) -> Arc<StatCache> {
-    Arc::new(StatCache::load(&settings.config.outputs.cache_dir.join("stat-v1.json")))
+    Arc::new(StatCache::load(
+        &settings.config.outputs.cache_dir.join("stat-v1.json"),
+    ))
 }
 
 /// Why `step` would run now (empty when up to date), with its current key.
-fn stale_reasons(step: &dyn Step, settings: &Settings, stat: &StatCache, forced: bool) -> Result<(StepKey, Vec<StaleReason>)> {
+fn stale_reasons(
+    step: &dyn Step,
+    settings: &Settings,
+    stat: &StatCache,
+    forced: bool,
+) -> Result<(StepKey, Vec<StaleReason>)> {
     let key = step.key(settings, stat)?;
     if forced {
         return Ok((key, vec![StaleReason::Forced]));
@@ -129,7 +138,11 @@ fn stale_reasons(step: &dyn Step, settings: &Settings, stat: &StatCache, forced:
 
 /// Freshness of every step, without running anything. A step after a stale one is reported
 /// stale too, since it reads what the earlier one writes.
-pub fn freshness(steps: &[Arc<dyn Step>], settings: &Settings, opts: &RunOptions) -> Result<Vec<Freshness>> {
+pub fn freshness(
+    steps: &[Arc<dyn Step>],
+    settings: &Settings,
+    opts: &RunOptions,
+) -> Result<Vec<Freshness>> {
     let stat = stat_cache(settings);
     let mut out = Vec::new();
     let mut upstream: Option<String> = None;
@@ -145,20 +158,37 @@ pub fn freshness(steps: &[Arc<dyn Step>], settings: &Settings, opts: &RunOptions
         if !reasons.is_empty() && upstream.is_none() {
             upstream = Some(step.name().to_string());
         }
-        out.push(Freshness { step: step.name().to_string(), up_to_date: reasons.is_empty(), reasons });
+        out.push(Freshness {
+            step: step.name().to_string(),
+            up_to_date: reasons.is_empty(),
+            reasons,
+        });
     }
     let _ = stat.save();
     Ok(out)
 }
 
 /// Runs the steps in order under the project lock, recording everything in the ledger.
-pub fn execute(steps: Vec<Arc<dyn Step>>, settings: Arc<Settings>, out: &Output, command: &str, opts: &RunOptions) -> Result<PipelineReport> {
+pub fn execute(
+    steps: Vec<Arc<dyn Step>>,
+    settings: Arc<Settings>,
+    out: &Output,
+    command: &str,
+    opts: &RunOptions,
+) -> Result<PipelineReport> {
     let cache_dir = settings.config.outputs.cache_dir.clone();
-    let _lock = lock::acquire(&cache_dir, Duration::from_secs(settings.config.runner.lock_timeout_s))?;
+    let _lock = lock::acquire(
+        &cache_dir,
+        Duration::from_secs(settings.config.runner.lock_timeout_s),
+    )?;
     record::mark_cache_dir(&cache_dir)?;
     install_interrupt_handler();
     let mut ledger = Ledger::start(&cache_dir, command);
-    ledger.log(&format!("mlrepro {} {command} (config `{}`)", env!("CARGO_PKG_VERSION"), settings.config_path.display()));
+    ledger.log(&format!(
+        "mlrepro {} {command} (config `{}`)",
+        env!("CARGO_PKG_VERSION"),
+        settings.config_path.display()
+    ));
     let stat = stat_cache(&settings);
     let policy = RetryPolicy::from_config(&settings.config.runner);
     let mut reports = Vec::new();
@@ -166,70 +196,193 @@ pub fn execute(steps: Vec<Arc<dyn Step>>, settings: Arc<Settings>, out: &Output,
     for step in steps {
         let name = step.name().to_string();
         if failed || interrupted() {
-            let status = if interrupted() { StepStatus::Cancelled } else { StepStatus::Skipped };
-            reports.push(StepReport { step: name, status, reasons: vec![], attempts: 0, seconds: 0.0, summary: None, details: None, error: None });
+            let status = if interrupted() {
+                StepStatus::Cancelled
+            } else {
+                StepStatus::Skipped
+            };
+            reports.push(StepReport {
+                step: name,
+                status,
+                reasons: vec![],
+                attempts: 0,
+                seconds: 0.0,
+                summary: None,
+                details: None,
+                error: None,
+            });
             continue;
         }
-        let forced = opts.force || opts.force_steps.iter().any(|s| *s == name);
+        let forced = opts.force || opts.force_steps.contains(&name);
         let started = Instant::now();
-        let prepared = if opts.dry_run { Ok(()) } else { step.prepare(&settings) };
-        let (key, reasons) = match prepared.and_then(|()| stale_reasons(step.as_ref(), &settings, &stat, forced)) {
-            Ok(x) => x,
-            Err(e) => {
-                let msg = format!("{e:#}");
-                ledger.log(&format!("{name}: cannot compute its inputs: {msg}"));
-                failed = true;
-                reports.push(StepReport { step: name, status: StepStatus::Failed, reasons: vec![], attempts: 0, seconds: 0.0, summary: None, details: None, error: Some(msg) });
-                continue;
-            }
+        let prepared = if opts.dry_run {
+            Ok(())
+        } else {
+            step.prepare(&settings)
         };
+        let (key, reasons) =
+            match prepared.and_then(|()| stale_reasons(step.as_ref(), &settings, &stat, forced)) {
+                Ok(x) => x,
+                Err(e) => {
+                    let msg = format!("{e:#}");
+                    ledger.log(&format!("{name}: cannot compute its inputs: {msg}"));
+                    failed = true;
+                    reports.push(StepReport {
+                        step: name,
+                        status: StepStatus::Failed,
+                        reasons: vec![],
+                        attempts: 0,
+                        seconds: 0.0,
+                        summary: None,
+                        details: None,
+                        error: Some(msg),
+                    });
+                    continue;
+                }
+            };
         let reason_text: Vec<String> = reasons.iter().map(ToString::to_string).collect();
         if reasons.is_empty() {
             out.status(format!("{:>12} {name}", "Fresh"));
             ledger.log(&format!("{name}: up to date"));
-            ledger.step(entry(&name, StepStatus::Cached, &[], 0, 0.0, &key, BTreeMap::new(), None));
-            reports.push(StepReport { step: name, status: StepStatus::Cached, reasons: vec![], attempts: 0, seconds: 0.0, summary: None, details: None, error: None });
+            ledger.step(entry(
+                &name,
+                StepStatus::Cached,
+                &[],
+                0,
+                0.0,
+                &key,
+                BTreeMap::new(),
+                None,
+            ));
+            reports.push(StepReport {
+                step: name,
+                status: StepStatus::Cached,
+                reasons: vec![],
+                attempts: 0,
+                seconds: 0.0,
+                summary: None,
+                details: None,
+                error: None,
+            });
             continue;
         }
         let because = reason_text.join("; ");
         if opts.dry_run {
             out.status(format!("{:>12} {name}: {because}", "Would run"));
-            reports.push(StepReport { step: name, status: StepStatus::Skipped, reasons: reason_text, attempts: 0, seconds: 0.0, summary: None, details: None, error: None });
+            reports.push(StepReport {
+                step: name,
+                status: StepStatus::Skipped,
+                reasons: reason_text,
+                attempts: 0,
+                seconds: 0.0,
+                summary: None,
+                details: None,
+                error: None,
+            });
             continue;
         }
         out.status(format!("{:>12} {name}: {because}", "Running"));
         ledger.log(&format!("{name}: rerun because {because}"));
-        let (status, attempts, result) = run_with_retries(&step, &settings, out, &stat, &policy, &mut ledger);
+        let (status, attempts, result) =
+            run_with_retries(&step, &settings, out, &stat, &policy, &mut ledger);
         let seconds = started.elapsed().as_secs_f64();
         let outcome = result.and_then(|output| {
             let outputs = check_outputs(step.as_ref(), &settings, &stat)?;
-            record::save(&cache_dir, &name, &StepRecord { key: key.clone(), outputs: outputs.clone() })?;
+            record::save(
+                &cache_dir,
+                &name,
+                &StepRecord {
+                    key: key.clone(),
+                    outputs: outputs.clone(),
+                },
+            )?;
             Ok((output, outputs))
         });
         match outcome {
             Ok((StepOutput { summary, details }, outputs)) => {
-                out.status(format!("{:>12} {name} in {seconds:.2} s: {summary}", if status == StepStatus::Flaky { "Flaky" } else { "Done" }));
-                ledger.log(&format!("{name}: {status:?} after {attempts} attempt(s) in {seconds:.2} s: {summary}"));
-                ledger.step(entry(&name, status, &reason_text, attempts, seconds, &key, outputs, None));
-                reports.push(StepReport { step: name, status, reasons: reason_text, attempts, seconds, summary: Some(summary), details, error: None });
+                out.status(format!(
+                    "{:>12} {name} in {seconds:.2} s: {summary}",
+                    if status == StepStatus::Flaky {
+                        "Flaky"
+                    } else {
+                        "Done"
+                    }
+                ));
+                ledger.log(&format!(
+                    "{name}: {status:?} after {attempts} attempt(s) in {seconds:.2} s: {summary}"
+                ));
+                ledger.step(entry(
+                    &name,
+                    status,
+                    &reason_text,
+                    attempts,
+                    seconds,
+                    &key,
+                    outputs,
+                    None,
+                ));
+                reports.push(StepReport {
+                    step: name,
+                    status,
+                    reasons: reason_text,
+                    attempts,
+                    seconds,
+                    summary: Some(summary),
+                    details,
+                    error: None,
+                });
             }
             Err(e) => {
-                let status = if status.is_success() { StepStatus::Failed } else { status };
+                let status = if status.is_success() {
+                    StepStatus::Failed
+                } else {
+                    status
+                };
                 let msg = format!("{e:#}");
                 failed = true;
-                out.status(format!("{:>12} {name} after {attempts} attempt(s): {msg}", "Failed"));
-                ledger.log(&format!("{name}: {status:?} after {attempts} attempt(s): {msg}"));
-                ledger.step(entry(&name, status, &reason_text, attempts, seconds, &key, BTreeMap::new(), Some(msg.clone())));
-                reports.push(StepReport { step: name, status, reasons: reason_text, attempts, seconds, summary: None, details: None, error: Some(msg) });
+                out.status(format!(
+                    "{:>12} {name} after {attempts} attempt(s): {msg}",
+                    "Failed"
+                ));
+                ledger.log(&format!(
+                    "{name}: {status:?} after {attempts} attempt(s): {msg}"
+                ));
+                ledger.step(entry(
+                    &name,
+                    status,
+                    &reason_text,
+                    attempts,
+                    seconds,
+                    &key,
+                    BTreeMap::new(),
+                    Some(msg.clone()),
+                ));
+                reports.push(StepReport {
+                    step: name,
+                    status,
+                    reasons: reason_text,
+                    attempts,
+                    seconds,
+                    summary: None,
+                    details: None,
+                    error: Some(msg),
+                });
             }
         }
     }
     if let Err(e) = stat.save() {
         out.warn(format!("cannot save the stat cache: {e:#}"));
     }
-    let success = reports.iter().all(|r| r.status.is_success() || (opts.dry_run && r.status == StepStatus::Skipped));
+    let success = reports
+        .iter()
+        .all(|r| r.status.is_success() || (opts.dry_run && r.status == StepStatus::Skipped));
     ledger.finish(success && !interrupted());
-    Ok(PipelineReport { run_id: ledger.id().to_string(), steps: reports, success, interrupted: interrupted() })
+    Ok(PipelineReport {
+        run_id: ledger.id().to_string(),
+        steps: reports,
+        success,
+        interrupted: interrupted(),
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -243,16 +396,33 @@ fn entry(
     outputs: BTreeMap<String, String>,
     error: Option<String>,
 ) -> StepEntry {
-    StepEntry { step: step.into(), status, reasons: reasons.to_vec(), attempts, seconds, key_digest: key.digest(), outputs, error }
+    StepEntry {
+        step: step.into(),
+        status,
+        reasons: reasons.to_vec(),
+        attempts,
+        seconds,
+        key_digest: key.digest(),
+        outputs,
+        error,
+    }
 }
 
 /// Every declared output must exist and be non-empty; returns their digests.
-fn check_outputs(step: &dyn Step, settings: &Settings, stat: &StatCache) -> Result<BTreeMap<String, String>> {
+fn check_outputs(
+    step: &dyn Step,
+    settings: &Settings,
+    stat: &StatCache,
+) -> Result<BTreeMap<String, String>> {
     let mut digests = BTreeMap::new();
     for path in step.outputs(settings) {
-        let meta = std::fs::metadata(&path).map_err(|_| anyhow!("the step did not write its output `{}`", path.display()))?;
+        let meta = std::fs::metadata(&path)
+            .map_err(|_| anyhow!("the step did not write its output `{}`", path.display()))?;
         if meta.len() == 0 {
-            return Err(anyhow!("the step wrote an empty output `{}`", path.display()));
+            return Err(anyhow!(
+                "the step wrote an empty output `{}`",
+                path.display()
+            ));
         }
         digests.insert(path.display().to_string(), stat.digest(&path)?);
     }
@@ -274,8 +444,23 @@ fn run_with_retries(
     loop {
         let (status, result) = run_attempt(step, settings, out, stat, attempt);
         match result {
-            Ok(summary) => return (if attempt > 1 { StepStatus::Flaky } else { StepStatus::Ran }, attempt, Ok(summary)),
-            Err(e) if status == StepStatus::Failed && attempt < policy.attempts && is_transient(&e) && !interrupted() => {
+            Ok(summary) => {
+                return (
+                    if attempt > 1 {
+                        StepStatus::Flaky
+                    } else {
+                        StepStatus::Ran
+                    },
+                    attempt,
+                    Ok(summary),
+                )
+            }
+            Err(e)
+                if status == StepStatus::Failed
+                    && attempt < policy.attempts
+                    && is_transient(&e)
+                    && !interrupted() =>
+            {
                 let delay = policy.delay(attempt + 1, jitter_unit());
                 let line = format!(
                     "{name}: attempt {attempt}/{} failed with a transient error: {e:#}; retrying in {:.2} s",
@@ -292,18 +477,36 @@ fn run_with_retries(
     }
 }
 
-fn run_attempt(step: &Arc<dyn Step>, settings: &Arc<Settings>, out: &Output, stat: &Arc<StatCache>, attempt: u32) -> (StepStatus, Result<StepOutput>) {
+fn run_attempt(
+    step: &Arc<dyn Step>,
+    settings: &Arc<Settings>,
+    out: &Output,
+    stat: &Arc<StatCache>,
+    attempt: u32,
+) -> (StepStatus, Result<StepOutput>) {
     let signals = Arc::new(Signals::default());
-    let ctx = StepContext { settings: settings.clone(), out: *out, signals: signals.clone(), stat: stat.clone(), attempt };
+    let ctx = StepContext {
+        settings: settings.clone(),
+        out: *out,
+        signals: signals.clone(),
+        stat: stat.clone(),
+        attempt,
+    };
     let (tx, rx) = mpsc::channel();
     let worker_step = step.clone();
     let name = step.name().to_string();
-    let spawned = std::thread::Builder::new().name(format!("step-{name}")).spawn(move || {
-        let result = fault::inject(worker_step.name(), ctx.attempt, &ctx.signals).and_then(|()| worker_step.run(&ctx));
-        let _ = tx.send(result);
-    });
+    let spawned = std::thread::Builder::new()
+        .name(format!("step-{name}"))
+        .spawn(move || {
+            let result = fault::inject(worker_step.name(), ctx.attempt, &ctx.signals)
+                .and_then(|()| worker_step.run(&ctx));
+            let _ = tx.send(result);
+        });
     if let Err(e) = spawned {
-        return (StepStatus::Failed, Err(anyhow!("cannot start a thread for step `{name}`: {e}")));
+        return (
+            StepStatus::Failed,
+            Err(anyhow!("cannot start a thread for step `{name}`: {e}")),
+        );
     }
     let timeout = Duration::from_secs(settings.config.runner.step_timeout_s);
     let stall = Duration::from_secs(settings.config.runner.stall_warning_s.max(1));
@@ -313,7 +516,12 @@ fn run_attempt(step: &Arc<dyn Step>, settings: &Arc<Settings>, out: &Output, sta
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(result) => return (StepStatus::Failed, result),
             Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return (StepStatus::Failed, Err(anyhow!("step `{name}` stopped without a result (it panicked)")))
+                return (
+                    StepStatus::Failed,
+                    Err(anyhow!(
+                        "step `{name}` stopped without a result (it panicked)"
+                    )),
+                )
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
@@ -327,7 +535,10 @@ fn run_attempt(step: &Arc<dyn Step>, settings: &Arc<Settings>, out: &Output, sta
             signals.cancel.store(true, Ordering::SeqCst);
             return (
                 StepStatus::TimedOut,
-                Err(anyhow!("step `{name}` exceeded its timeout of {} s (`runner.step_timeout_s`)", timeout.as_secs())),
+                Err(anyhow!(
+                    "step `{name}` exceeded its timeout of {} s (`runner.step_timeout_s`)",
+                    timeout.as_secs()
+                )),
             );
         }
         let beat = signals.heartbeat.load(Ordering::Relaxed);

@@ -45,10 +45,11 @@ pub fn for_step(step: &str) -> Option<Fault> {
 /// Applies the fault at the start of an attempt.
 pub fn inject(step: &str, attempt: u32, signals: &Signals) -> Result<()> {
     match for_step(step) {
-        Some(Fault::Transient(n)) if attempt <= n => {
-            Err(anyhow::Error::from(std::io::Error::new(std::io::ErrorKind::TimedOut, "injected: read timed out"))
-                .context(format!("injected transient fault in step `{step}`")))
-        }
+        Some(Fault::Transient(n)) if attempt <= n => Err(anyhow::Error::from(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "injected: read timed out",
+        ))
+        .context(format!("injected transient fault in step `{step}`"))),
         Some(Fault::Fatal) => Err(anyhow!("injected fault in step `{step}`: corrupt input")),
         Some(Fault::Stall) => {
             while !signals.cancelled() {

@@ -34,12 +34,17 @@ pub struct StepKey {
 impl StepKey {
     /// A key for `step` at the tool's version plus the step's own revision.
     pub fn new(step: &str, revision: u32) -> Self {
-        Self { step: step.into(), code_version: format!("{}+{revision}", env!("CARGO_PKG_VERSION")), ..Default::default() }
+        Self {
+            step: step.into(),
+            code_version: format!("{}+{revision}", env!("CARGO_PKG_VERSION")),
+            ..Default::default()
+        }
     }
 
     /// Records a config value read by the step.
     pub fn config(&mut self, key: &str, value: &impl Serialize) {
-        let text = serde_json::to_string(value).unwrap_or_else(|e| format!("<unserializable: {e}>"));
+        let text =
+            serde_json::to_string(value).unwrap_or_else(|e| format!("<unserializable: {e}>"));
         self.config.insert(key.into(), text);
     }
 
@@ -134,11 +139,18 @@ impl fmt::Display for StaleReason {
                 old.as_deref().map_or("unset".into(), clip),
                 new.as_deref().map_or("unset".into(), clip)
             ),
-            Self::InputChanged { input, old, new } => write!(f, "input `{input}` changed ({} → {})", short(old), short(new)),
+            Self::InputChanged { input, old, new } => write!(
+                f,
+                "input `{input}` changed ({} → {})",
+                short(old),
+                short(new)
+            ),
             Self::InputAdded { input } => write!(f, "input `{input}` is new"),
             Self::InputRemoved { input } => write!(f, "input `{input}` was removed"),
             Self::OutputMissing { path } => write!(f, "output `{path}` is missing"),
-            Self::OutputModified { path } => write!(f, "output `{path}` was modified after it was written"),
+            Self::OutputModified { path } => {
+                write!(f, "output `{path}` was modified after it was written")
+            }
         }
     }
 }
@@ -147,25 +159,43 @@ impl fmt::Display for StaleReason {
 pub fn compare(old: &StepKey, new: &StepKey) -> Vec<StaleReason> {
     let mut out = Vec::new();
     if old.code_version != new.code_version {
-        out.push(StaleReason::CodeChanged { old: old.code_version.clone(), new: new.code_version.clone() });
+        out.push(StaleReason::CodeChanged {
+            old: old.code_version.clone(),
+            new: new.code_version.clone(),
+        });
     }
-    for key in old.config.keys().chain(new.config.keys()).collect::<std::collections::BTreeSet<_>>() {
+    for key in old
+        .config
+        .keys()
+        .chain(new.config.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
         let (o, n) = (old.config.get(key), new.config.get(key));
         if o != n {
-            out.push(StaleReason::ConfigChanged { key: key.clone(), old: o.cloned(), new: n.cloned() });
+            out.push(StaleReason::ConfigChanged {
+                key: key.clone(),
+                old: o.cloned(),
+                new: n.cloned(),
+            });
         }
     }
     for (input, digest) in &new.inputs {
         match old.inputs.get(input) {
-            None => out.push(StaleReason::InputAdded { input: input.clone() }),
-            Some(o) if o != digest => {
-                out.push(StaleReason::InputChanged { input: input.clone(), old: o.clone(), new: digest.clone() })
-            }
+            None => out.push(StaleReason::InputAdded {
+                input: input.clone(),
+            }),
+            Some(o) if o != digest => out.push(StaleReason::InputChanged {
+                input: input.clone(),
+                old: o.clone(),
+                new: digest.clone(),
+            }),
             _ => {}
         }
     }
     for input in old.inputs.keys().filter(|i| !new.inputs.contains_key(*i)) {
-        out.push(StaleReason::InputRemoved { input: input.clone() });
+        out.push(StaleReason::InputRemoved {
+            input: input.clone(),
+        });
     }
     out
 }
@@ -195,7 +225,10 @@ mod tests {
         new.config("selection.max_failed_runs", &2);
         new.input("runs/abc", "2222");
         new.input("runs/new", "3333");
-        let reasons: Vec<String> = compare(&old, &new).iter().map(ToString::to_string).collect();
+        let reasons: Vec<String> = compare(&old, &new)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(
             reasons,
             [
@@ -207,6 +240,11 @@ mod tests {
         );
         let mut gone = key();
         gone.inputs.clear();
-        assert_eq!(compare(&old, &gone), [StaleReason::InputRemoved { input: "runs/abc".into() }]);
+        assert_eq!(
+            compare(&old, &gone),
+            [StaleReason::InputRemoved {
+                input: "runs/abc".into()
+            }]
+        );
     }
 }

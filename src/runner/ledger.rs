@@ -37,7 +37,10 @@ pub enum StepStatus {
 impl StepStatus {
     /// Whether the step's outputs are good.
     pub fn is_success(self) -> bool {
-        matches!(self, StepStatus::Ran | StepStatus::Cached | StepStatus::Flaky)
+        matches!(
+            self,
+            StepStatus::Ran | StepStatus::Cached | StepStatus::Flaky
+        )
     }
 }
 
@@ -65,9 +68,18 @@ pub struct StepEntry {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 enum Event {
-    Started { id: String, command: String, started: String, pid: u32 },
+    Started {
+        id: String,
+        command: String,
+        started: String,
+        pid: u32,
+    },
     Step(StepEntry),
-    Finished { status: String, finished: String, seconds: f64 },
+    Finished {
+        status: String,
+        finished: String,
+        seconds: f64,
+    },
 }
 
 /// A pipeline run being recorded.
@@ -80,7 +92,9 @@ pub struct Ledger {
 }
 
 fn now() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// Where ledgers live.
@@ -98,10 +112,18 @@ impl Ledger {
     pub fn start(cache_dir: &Path, command: &str) -> Ledger {
         let mut random = [0u8; 3];
         let _ = getrandom::fill(&mut random);
-        let id = format!("{}-{}", jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S%.3fZ"), crate::db::digest::hex(&random));
+        let id = format!(
+            "{}-{}",
+            jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S%.3fZ"),
+            crate::db::digest::hex(&random)
+        );
         let open = |dir: PathBuf, name: String| -> Option<File> {
             fsx::create_dir_all(&dir).ok()?;
-            OpenOptions::new().create(true).append(true).open(dir.join(name)).ok()
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join(name))
+                .ok()
         };
         let mut ledger = Ledger {
             file: open(ledger_dir(cache_dir), format!("{id}.jsonl")),
@@ -110,7 +132,12 @@ impl Ledger {
             started: std::time::Instant::now(),
             warned: false,
         };
-        ledger.write(&Event::Started { id, command: command.into(), started: now(), pid: std::process::id() });
+        ledger.write(&Event::Started {
+            id,
+            command: command.into(),
+            started: now(),
+            pid: std::process::id(),
+        });
         ledger
     }
 
@@ -134,7 +161,11 @@ impl Ledger {
     /// Records the end of the run.
     pub fn finish(&mut self, success: bool) {
         let seconds = self.started.elapsed().as_secs_f64();
-        self.write(&Event::Finished { status: if success { "success" } else { "failed" }.into(), finished: now(), seconds });
+        self.write(&Event::Finished {
+            status: if success { "success" } else { "failed" }.into(),
+            finished: now(),
+            seconds,
+        });
     }
 
     fn write(&mut self, event: &Event) {
@@ -185,7 +216,10 @@ pub fn runs(cache_dir: &Path) -> Result<Vec<RunRecord>> {
 fn read_run(path: &Path) -> Result<RunRecord> {
     let text = fsx::read_to_string(path)?;
     let mut rec = RunRecord {
-        id: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        id: path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         command: String::new(),
         started: String::new(),
         status: "incomplete".into(),
@@ -193,14 +227,21 @@ fn read_run(path: &Path) -> Result<RunRecord> {
         steps: Vec::new(),
     };
     // A line cut short by a crash is skipped; everything before it still counts.
-    for event in text.lines().filter_map(|l| serde_json::from_str::<Event>(l).ok()) {
+    for event in text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Event>(l).ok())
+    {
         match event {
-            Event::Started { command, started, .. } => {
+            Event::Started {
+                command, started, ..
+            } => {
                 rec.command = command;
                 rec.started = started;
             }
             Event::Step(s) => rec.steps.push(s),
-            Event::Finished { status, seconds, .. } => {
+            Event::Finished {
+                status, seconds, ..
+            } => {
                 rec.status = status;
                 rec.seconds = Some(seconds);
             }
@@ -212,10 +253,15 @@ fn read_run(path: &Path) -> Result<RunRecord> {
 /// The run whose id starts with `prefix` (which must be unambiguous).
 pub fn find(cache_dir: &Path, prefix: &str) -> Result<RunRecord> {
     let all = runs(cache_dir)?;
-    let matching: Vec<_> = all.into_iter().filter(|r| r.id.starts_with(prefix)).collect();
+    let matching: Vec<_> = all
+        .into_iter()
+        .filter(|r| r.id.starts_with(prefix))
+        .collect();
     match matching.len() {
         1 => Ok(matching.into_iter().next().expect("one")),
-        0 => Err(anyhow!("no pipeline run with id `{prefix}`; `mlrepro history` lists them")),
+        0 => Err(anyhow!(
+            "no pipeline run with id `{prefix}`; `mlrepro history` lists them"
+        )),
         n => Err(anyhow!("`{prefix}` matches {n} runs; give more of the id")),
     }
 }
@@ -249,8 +295,17 @@ mod tests {
         drop(b);
         let runs = runs(dir.path()).unwrap();
         assert_eq!(runs.len(), 2);
-        assert_eq!((runs[0].command.as_str(), runs[0].status.as_str()), ("reproduce", "incomplete"));
-        assert_eq!((runs[1].command.as_str(), runs[1].status.as_str()), ("extract", "success"));
-        assert_eq!(find(dir.path(), &runs[1].id[..22]).unwrap().steps[0].status, StepStatus::Ran);
+        assert_eq!(
+            (runs[0].command.as_str(), runs[0].status.as_str()),
+            ("reproduce", "incomplete")
+        );
+        assert_eq!(
+            (runs[1].command.as_str(), runs[1].status.as_str()),
+            ("extract", "success")
+        );
+        assert_eq!(
+            find(dir.path(), &runs[1].id[..22]).unwrap().steps[0].status,
+            StepStatus::Ran
+        );
     }
 }

@@ -41,17 +41,25 @@ pub fn acquire(cache_dir: &Path, timeout: Duration) -> Result<ProjectLock> {
     loop {
         match file.try_lock() {
             Ok(()) => break,
-            Err(TryLockError::WouldBlock) if started.elapsed() < timeout => std::thread::sleep(Duration::from_millis(100)),
+            Err(TryLockError::WouldBlock) if started.elapsed() < timeout => {
+                std::thread::sleep(Duration::from_millis(100))
+            }
             Err(TryLockError::WouldBlock) => {
                 let who = std::fs::read_to_string(&path).unwrap_or_default();
                 let who = who.trim();
                 return Err(anyhow!(
                     "another mlrepro is running in this project (lock `{}` held by {})",
                     path.display(),
-                    if who.is_empty() { "an unknown process" } else { who }
+                    if who.is_empty() {
+                        "an unknown process"
+                    } else {
+                        who
+                    }
                 ));
             }
-            Err(TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock `{}`", path.display())),
+            Err(TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("cannot lock `{}`", path.display()))
+            }
         }
     }
     let holder = format!(
@@ -60,7 +68,9 @@ pub fn acquire(cache_dir: &Path, timeout: Duration) -> Result<ProjectLock> {
         hostname(),
         jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M:%S UTC")
     );
-    file.set_len(0).and_then(|()| file.write_all(holder.as_bytes())).with_context(|| format!("cannot write `{}`", path.display()))?;
+    file.set_len(0)
+        .and_then(|()| file.write_all(holder.as_bytes()))
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(ProjectLock { file, path })
 }
 
@@ -79,8 +89,13 @@ mod tests {
     fn second_holder_is_refused_with_the_first_ones_pid() {
         let dir = tempfile::tempdir().unwrap();
         let first = acquire(dir.path(), Duration::ZERO).unwrap();
-        let err = acquire(dir.path(), Duration::from_millis(200)).unwrap_err().to_string();
-        assert!(err.contains(&format!("pid {}", std::process::id())), "{err}");
+        let err = acquire(dir.path(), Duration::from_millis(200))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
         drop(first);
         acquire(dir.path(), Duration::ZERO).unwrap();
     }

@@ -26,7 +26,11 @@ impl Step for ExtractStep {
 
     fn prepare(&self, settings: &Settings) -> Result<()> {
         let c = &settings.config;
-        Secret::load_or_create(c.anonymization.secret_file.as_deref(), &c.outputs.private_dir).map(|_| ())
+        Secret::load_or_create(
+            c.anonymization.secret_file.as_deref(),
+            &c.outputs.private_dir,
+        )
+        .map(|_| ())
     }
 
     fn key(&self, settings: &Settings, stat: &StatCache) -> Result<StepKey> {
@@ -36,13 +40,21 @@ impl Step for ExtractStep {
         key.config("store.metrics_pickle", &c.store.metrics_pickle);
         key.config("run_name", &c.run_name);
         key.config("selection", &c.selection);
-        key.config("anonymization.label_prefixes", &c.anonymization.label_prefixes);
+        key.config(
+            "anonymization.label_prefixes",
+            &c.anonymization.label_prefixes,
+        );
         key.config("subjects.demo_subjects", &c.subjects.demo_subjects);
-        let uri = settings.tracking_uri.as_ref().ok_or_else(|| anyhow!("no tracking store is configured"))?;
+        let uri = settings
+            .tracking_uri
+            .as_ref()
+            .ok_or_else(|| anyhow!("no tracking store is configured"))?;
         key.config("store.tracking_uri", &uri.raw);
         // The secret's fingerprint, not the secret: a new secret renumbers every subject.
         let secret = match &c.anonymization.secret_file {
-            Some(f) => Secret::load_or_create(Some(f), &c.outputs.private_dir).map(|s| s.fingerprint())?,
+            Some(f) => {
+                Secret::load_or_create(Some(f), &c.outputs.private_dir).map(|s| s.fingerprint())?
+            }
             None if c.outputs.private_dir.join("anonymization_secret").exists() => {
                 Secret::load_or_create(None, &c.outputs.private_dir)?.fingerprint()
             }
@@ -50,15 +62,24 @@ impl Step for ExtractStep {
         };
         key.input("anonymization secret (fingerprint)", secret);
         if let Some(db) = &c.subjects.database {
-            key.input(format!("subjects database `{}`", db.display()), stat.digest(db)?);
+            key.input(
+                format!("subjects database `{}`", db.display()),
+                stat.digest(db)?,
+            );
         }
-        let store = Store::open(uri, c.store.artifact_root.as_deref()).map_err(|e| anyhow!(e.render()))?;
-        let experiment = store.select_experiment(c.store.experiment.as_deref()).map_err(|e| anyhow!(e.render()))?;
+        let store =
+            Store::open(uri, c.store.artifact_root.as_deref()).map_err(|e| anyhow!(e.render()))?;
+        let experiment = store
+            .select_experiment(c.store.experiment.as_deref())
+            .map_err(|e| anyhow!(e.render()))?;
         key.input("experiment", experiment.id.clone());
         for run in store.runs(&experiment).map_err(|e| anyhow!(e.render()))? {
             let mut h = Sha256::new();
             h.update(run.describe_for_digest());
-            let pickle = run.artifact_dir.as_ref().map(|d| d.join(c.store.metrics_pickle.replace("{run_name}", &run.run_name)));
+            let pickle = run
+                .artifact_dir
+                .as_ref()
+                .map(|d| d.join(c.store.metrics_pickle.replace("{run_name}", &run.run_name)));
             match pickle.filter(|p| p.is_file()) {
                 Some(p) => h.update(format!("pickle {}\n", stat.digest(&p)?)),
                 None => h.update("no pickle\n"),
@@ -70,18 +91,39 @@ impl Step for ExtractStep {
 
     fn outputs(&self, settings: &Settings) -> Vec<PathBuf> {
         let paths = CheckpointPaths::new(&settings.config.outputs.db);
-        let mut out = vec![paths.db, paths.sha256, paths.dictionary, settings.config.outputs.private_dir.join(private::LOOKUP_FILE)];
+        let mut out = vec![
+            paths.db,
+            paths.sha256,
+            paths.dictionary,
+            settings
+                .config
+                .outputs
+                .private_dir
+                .join(private::LOOKUP_FILE),
+        ];
         if settings.config.subjects.database.is_some() {
-            out.push(settings.config.outputs.private_dir.join(private::TRACES_FILE));
+            out.push(
+                settings
+                    .config
+                    .outputs
+                    .private_dir
+                    .join(private::TRACES_FILE),
+            );
         }
         out
     }
 
     fn run(&self, ctx: &StepContext) -> Result<StepOutput> {
-        let env = ExtractEnv { stat: &ctx.stat, signals: &ctx.signals };
+        let env = ExtractEnv {
+            stat: &ctx.stat,
+            signals: &ctx.signals,
+        };
         let s = extract::extract(&ctx.settings, &ctx.out, &env).map_err(|e| anyhow!(e.render()))?;
         for f in &s.failures {
-            ctx.out.warn(format!("run {} ({}) failed: {}", f.run_id, f.run_name, f.cause));
+            ctx.out.warn(format!(
+                "run {} ({}) failed: {}",
+                f.run_id, f.run_name, f.cause
+            ));
         }
         let summary = format!(
             "{} included, {} excluded, {} failed; {} decoded, {} from cache; checkpoint {} (digest {})",
@@ -93,7 +135,10 @@ impl Step for ExtractStep {
             if s.checkpoint_written { "written" } else { "unchanged" },
             &s.logical_digest[..12]
         );
-        Ok(StepOutput { summary, details: serde_json::to_value(&s).ok() })
+        Ok(StepOutput {
+            summary,
+            details: serde_json::to_value(&s).ok(),
+        })
     }
 }
 
@@ -109,7 +154,11 @@ impl Step for VerifyStep {
         let paths = CheckpointPaths::new(&settings.config.outputs.db);
         let mut key = StepKey::new("verify", 1);
         for p in [&paths.db, &paths.sha256] {
-            let digest = if p.exists() { stat.digest(p)? } else { "missing".into() };
+            let digest = if p.exists() {
+                stat.digest(p)?
+            } else {
+                "missing".into()
+            };
             key.input(p.display().to_string(), digest);
         }
         Ok(key)
@@ -131,7 +180,10 @@ impl Step for VerifyStep {
         }
         let digest = v.logical_digest.clone().unwrap_or_default();
         Ok(StepOutput {
-            summary: format!("checkpoint ok, logical digest {}", &digest[..digest.len().min(12)]),
+            summary: format!(
+                "checkpoint ok, logical digest {}",
+                &digest[..digest.len().min(12)]
+            ),
             details: serde_json::to_value(&v).ok(),
         })
     }

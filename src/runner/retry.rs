@@ -55,7 +55,10 @@ pub fn jitter_unit() -> f64 {
 pub fn is_transient(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if matches!(io.kind(), ErrorKind::Interrupted | ErrorKind::TimedOut | ErrorKind::WouldBlock) {
+            if matches!(
+                io.kind(),
+                ErrorKind::Interrupted | ErrorKind::TimedOut | ErrorKind::WouldBlock
+            ) {
                 return true;
             }
             // ESTALE (116 on Linux): a stale NFS file handle.
@@ -64,7 +67,9 @@ pub fn is_transient(error: &anyhow::Error) -> bool {
             }
         }
         let text = cause.to_string().to_ascii_lowercase();
-        text.contains("database is locked") || text.contains("could not set lock on file") || text.contains("stale file handle")
+        text.contains("database is locked")
+            || text.contains("could not set lock on file")
+            || text.contains("stale file handle")
     })
 }
 
@@ -73,13 +78,20 @@ mod tests {
     use super::*;
 
     fn policy() -> RetryPolicy {
-        RetryPolicy { attempts: 5, initial: Duration::from_millis(100), max: Duration::from_millis(1000) }
+        RetryPolicy {
+            attempts: 5,
+            initial: Duration::from_millis(100),
+            max: Duration::from_millis(1000),
+        }
     }
 
     #[test]
     fn delay_doubles_up_to_the_cap() {
         let p = policy();
-        assert_eq!(p.delay(2, 0.999_999), Duration::from_millis(100).mul_f64(0.999_999));
+        assert_eq!(
+            p.delay(2, 0.999_999),
+            Duration::from_millis(100).mul_f64(0.999_999)
+        );
         assert_eq!(p.delay(3, 1.0), Duration::from_millis(200));
         assert_eq!(p.delay(4, 1.0), Duration::from_millis(400));
         assert_eq!(p.delay(9, 1.0), Duration::from_millis(1000));
@@ -104,13 +116,19 @@ mod tests {
         let io = std::io::Error::new(ErrorKind::TimedOut, "read timed out");
         let e = anyhow::Error::from(io).context("cannot read `x.pickle`");
         assert!(is_transient(&e));
-        assert!(is_transient(&anyhow::anyhow!("IO Error: Could not set lock on file \"db\"")));
-        assert!(is_transient(&anyhow::Error::from(std::io::Error::from_raw_os_error(116))));
+        assert!(is_transient(&anyhow::anyhow!(
+            "IO Error: Could not set lock on file \"db\""
+        )));
+        assert!(is_transient(&anyhow::Error::from(
+            std::io::Error::from_raw_os_error(116)
+        )));
     }
 
     #[test]
     fn deterministic_errors_are_not_retried() {
-        assert!(!is_transient(&anyhow::anyhow!("at byte 12: truncated pickle")));
+        assert!(!is_transient(&anyhow::anyhow!(
+            "at byte 12: truncated pickle"
+        )));
         let io = std::io::Error::new(ErrorKind::NotFound, "missing");
         assert!(!is_transient(&anyhow::Error::from(io)));
     }

@@ -67,17 +67,29 @@ impl StatCache {
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default();
-        Self { state: Mutex::new(State { entries, ..Default::default() }), path: Some(path.to_path_buf()) }
+        Self {
+            state: Mutex::new(State {
+                entries,
+                ..Default::default()
+            }),
+            path: Some(path.to_path_buf()),
+        }
     }
 
     /// The SHA-256 of a file's content, read only when its stamp changed. The file is read
     /// outside the lock, so workers hash files in parallel.
     pub fn digest(&self, file: &Path) -> Result<String> {
-        let meta = std::fs::metadata(file).with_context(|| format!("cannot stat `{}`", file.display()))?;
+        let meta =
+            std::fs::metadata(file).with_context(|| format!("cannot stat `{}`", file.display()))?;
         let stamp = Stamp::of(&meta);
         {
             let mut state = self.lock();
-            if let Some(sha) = state.entries.get(file).filter(|e| e.stamp == stamp).map(|e| e.sha256.clone()) {
+            if let Some(sha) = state
+                .entries
+                .get(file)
+                .filter(|e| e.stamp == stamp)
+                .map(|e| e.sha256.clone())
+            {
                 state.hits += 1;
                 return Ok(sha);
             }
@@ -85,7 +97,13 @@ impl StatCache {
         let sha256 = sha256_file(file)?;
         let mut state = self.lock();
         state.misses += 1;
-        state.entries.insert(file.to_path_buf(), Entry { stamp, sha256: sha256.clone() });
+        state.entries.insert(
+            file.to_path_buf(),
+            Entry {
+                stamp,
+                sha256: sha256.clone(),
+            },
+        );
         state.dirty = true;
         Ok(sha256)
     }
@@ -100,7 +118,8 @@ impl StatCache {
     pub fn save(&self) -> Result<()> {
         let mut state = self.lock();
         if let (true, Some(path)) = (state.dirty, &self.path) {
-            let bytes = serde_json::to_vec(&state.entries).context("cannot serialize the stat cache")?;
+            let bytes =
+                serde_json::to_vec(&state.entries).context("cannot serialize the stat cache")?;
             fsx::write_atomic(path, &bytes)?;
             state.dirty = false;
         }
@@ -108,7 +127,9 @@ impl StatCache {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -119,7 +140,9 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = file.read(&mut buf).with_context(|| format!("cannot read `{}`", path.display()))?;
+        let n = file
+            .read(&mut buf)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
         if n == 0 {
             break;
         }
@@ -144,7 +167,12 @@ mod tests {
         // Same size, then the mtime is set back: ctime still moves, so the edit is seen.
         let mtime = std::fs::metadata(&f).unwrap().modified().unwrap();
         std::fs::write(&f, "two").unwrap();
-        File::options().write(true).open(&f).unwrap().set_modified(mtime).unwrap();
+        File::options()
+            .write(true)
+            .open(&f)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
         let d2 = cache.digest(&f).unwrap();
         assert_ne!(d1, d2);
     }

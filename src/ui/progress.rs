@@ -52,15 +52,24 @@ impl Progress {
         let bar = (mode == ProgressMode::Auto).then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} runs  {per_sec}  ETA {eta}")
-                    .expect("the template is valid")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{prefix:>10} [{bar:30}] {pos}/{len} runs  {per_sec}  ETA {eta}",
+                )
+                .expect("the template is valid")
+                .progress_chars("=> "),
             );
             bar.set_prefix(label.to_string());
             bar
         });
         let plain = (mode == ProgressMode::Plain).then(|| Mutex::new(Instant::now()));
-        Self { label: label.to_string(), total, done: AtomicU64::new(0), started: Instant::now(), bar, plain }
+        Self {
+            label: label.to_string(),
+            total,
+            done: AtomicU64::new(0),
+            started: Instant::now(),
+            bar,
+            plain,
+        }
     }
 
     /// Records one finished item.
@@ -101,7 +110,11 @@ impl Progress {
     fn line(&self, done: u64) -> String {
         let secs = self.started.elapsed().as_secs_f64();
         let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
-        let eta = if rate > 0.0 { (self.total - done) as f64 / rate } else { f64::NAN };
+        let eta = if rate > 0.0 {
+            (self.total - done) as f64 / rate
+        } else {
+            f64::NAN
+        };
         format!(
             "{}: {done}/{} runs ({:.0}%), {rate:.1} runs/s, ETA {eta:.0} s",
             self.label,

@@ -4,41 +4,96 @@ use predicates::prelude::*;
 
 use crate::support::{mlrepro, repo_root, write_file};
 
-const SUBCOMMANDS: [&str; 8] = ["extract", "analyze", "reproduce", "status", "history", "logs", "verify", "clean"];
+const SUBCOMMANDS: [&str; 8] = [
+    "extract",
+    "analyze",
+    "reproduce",
+    "status",
+    "history",
+    "logs",
+    "verify",
+    "clean",
+];
 
 #[test]
 fn help_lists_every_subcommand() {
-    let out = mlrepro(&repo_root()).arg("--help").assert().success().get_output().stdout.clone();
+    let out = mlrepro(&repo_root())
+        .arg("--help")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8(out).unwrap();
     for sub in SUBCOMMANDS {
-        assert!(text.contains(sub), "`mlrepro --help` does not list `{sub}`:\n{text}");
+        assert!(
+            text.contains(sub),
+            "`mlrepro --help` does not list `{sub}`:\n{text}"
+        );
     }
 }
 
 #[test]
 fn every_subcommand_has_help_with_global_flags() {
     for sub in SUBCOMMANDS {
-        let out = mlrepro(&repo_root()).args([sub, "--help"]).assert().success().get_output().stdout.clone();
+        let out = mlrepro(&repo_root())
+            .args([sub, "--help"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
         let text = String::from_utf8(out).unwrap();
-        for flag in ["--config", "--jobs", "--force", "--dry-run", "--json", "--quiet", "--verbose", "--no-progress"] {
-            assert!(text.contains(flag), "`mlrepro {sub} --help` lacks `{flag}`:\n{text}");
+        for flag in [
+            "--config",
+            "--jobs",
+            "--force",
+            "--dry-run",
+            "--json",
+            "--quiet",
+            "--verbose",
+            "--no-progress",
+        ] {
+            assert!(
+                text.contains(flag),
+                "`mlrepro {sub} --help` lacks `{flag}`:\n{text}"
+            );
         }
-        assert!(text.contains("[default: configs/default.yaml]"), "`{sub} --help` does not show the config default");
+        assert!(
+            text.contains("[default: configs/default.yaml]"),
+            "`{sub} --help` does not show the config default"
+        );
     }
 }
 
 #[test]
 fn extract_help_names_store_flags_with_defaults() {
-    let out = mlrepro(&repo_root()).args(["extract", "--help"]).assert().success().get_output().stdout.clone();
+    let out = mlrepro(&repo_root())
+        .args(["extract", "--help"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8(out).unwrap();
-    for flag in ["--tracking-uri", "--experiment", "--db", "--private-dir", "MLFLOW_TRACKING_URI", "data/public/results.duckdb"] {
+    for flag in [
+        "--tracking-uri",
+        "--experiment",
+        "--db",
+        "--private-dir",
+        "MLFLOW_TRACKING_URI",
+        "data/public/results.duckdb",
+    ] {
         assert!(text.contains(flag), "extract --help lacks `{flag}`");
     }
 }
 
 #[test]
 fn unknown_flag_is_a_usage_error() {
-    mlrepro(&repo_root()).args(["extract", "--no-such-flag"]).assert().code(2);
+    mlrepro(&repo_root())
+        .args(["extract", "--no-such-flag"])
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -49,7 +104,9 @@ fn unknown_config_key_exits_2_naming_key_and_file() {
         .args(["-c", "bad.yaml", "clean"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("trackng_uri").and(predicate::str::contains("`bad.yaml`")));
+        .stderr(
+            predicate::str::contains("trackng_uri").and(predicate::str::contains("`bad.yaml`")),
+        );
 }
 
 #[test]
@@ -78,11 +135,24 @@ fn clean_keeps_checkpoint_and_private_dir() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write_file(root, "c.yaml", "");
-    for f in ["figures/a.png", "outputs/t.tex", ".mlrepro/cache/x", "data/public/results.duckdb", "data/private/subject_lookup.yaml"] {
+    for f in [
+        "figures/a.png",
+        "outputs/t.tex",
+        ".mlrepro/cache/x",
+        "data/public/results.duckdb",
+        "data/private/subject_lookup.yaml",
+    ] {
         write_file(root, f, "x");
     }
-    mlrepro(root).args(["-c", "c.yaml", "clean"]).assert().success();
-    assert!(!root.join("figures").exists() && !root.join("outputs").exists() && !root.join(".mlrepro").exists());
+    mlrepro(root)
+        .args(["-c", "c.yaml", "clean"])
+        .assert()
+        .success();
+    assert!(
+        !root.join("figures").exists()
+            && !root.join("outputs").exists()
+            && !root.join(".mlrepro").exists()
+    );
     assert!(root.join("data/public/results.duckdb").exists());
     assert!(root.join("data/private/subject_lookup.yaml").exists());
 }
@@ -94,7 +164,10 @@ fn clean_cache_keeps_outputs() {
     write_file(root, "c.yaml", "");
     write_file(root, "figures/a.png", "x");
     write_file(root, ".mlrepro/cache/x", "x");
-    mlrepro(root).args(["-c", "c.yaml", "clean", "--cache"]).assert().success();
+    mlrepro(root)
+        .args(["-c", "c.yaml", "clean", "--cache"])
+        .assert()
+        .success();
     assert!(root.join("figures/a.png").exists());
     assert!(!root.join(".mlrepro").exists());
 }

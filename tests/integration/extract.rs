@@ -26,8 +26,14 @@ impl Extraction {
 pub fn fixture_config(dir: &Path, backend: &str, max_failed: usize) -> PathBuf {
     let root = repo_root();
     let uri = match backend {
-        "filestore" => root.join("tests/fixtures/filestore/mlruns").display().to_string(),
-        _ => format!("sqlite:///{}", root.join("tests/fixtures/sqlite/mlflow.db").display()),
+        "filestore" => root
+            .join("tests/fixtures/filestore/mlruns")
+            .display()
+            .to_string(),
+        _ => format!(
+            "sqlite:///{}",
+            root.join("tests/fixtures/sqlite/mlflow.db").display()
+        ),
     };
     let secret = root.join(format!("tests/fixtures/{backend}/anonymization_secret"));
     write_file(
@@ -48,24 +54,48 @@ pub fn extract_fixture(backend: &str, jobs: u16) -> Extraction {
     let dir = tempfile::tempdir().unwrap();
     fixture_config(dir.path(), backend, 10);
     let out = mlrepro(dir.path())
-        .args(["-c", "config.yaml", "-j", &jobs.to_string(), "extract", "--json"])
+        .args([
+            "-c",
+            "config.yaml",
+            "-j",
+            &jobs.to_string(),
+            "extract",
+            "--json",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "extract failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    Extraction { dir, summary: extract_details(&out.stdout) }
+    assert!(
+        out.status.success(),
+        "extract failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Extraction {
+        dir,
+        summary: extract_details(&out.stdout),
+    }
 }
 
 /// The extract step's summary from a `--json` pipeline report.
 pub fn extract_details(stdout: &[u8]) -> Json {
     let report: Json = serde_json::from_slice(stdout).expect("--json prints JSON");
-    let step = report["steps"].as_array().unwrap().iter().find(|s| s["step"] == "extract").expect("an extract step");
+    let step = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "extract")
+        .expect("an extract step");
     step["details"].clone()
 }
 
 /// All rows of a query, as DuckDB values.
 pub fn query(db: &Path, sql: &str) -> Vec<Vec<Value>> {
-    let conn = duckdb::Connection::open_with_flags(db, duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly).unwrap())
-        .unwrap();
+    let conn = duckdb::Connection::open_with_flags(
+        db,
+        duckdb::Config::default()
+            .access_mode(duckdb::AccessMode::ReadOnly)
+            .unwrap(),
+    )
+    .unwrap();
     let mut stmt = conn.prepare(sql).unwrap();
     let mut rows = stmt.query([]).unwrap();
     let mut out = Vec::new();
@@ -99,29 +129,57 @@ fn close(what: &str, got: Option<f64>, want: Option<f64>, abs: f64, rel: f64) {
         (None, None) => {}
         (Some(g), Some(w)) => {
             let tol = abs.max(rel * w.abs());
-            assert!((g - w).abs() <= tol, "{what}: got {g}, golden {w} (difference {:e})", (g - w).abs());
+            assert!(
+                (g - w).abs() <= tol,
+                "{what}: got {g}, golden {w} (difference {:e})",
+                (g - w).abs()
+            );
         }
         _ => panic!("{what}: got {got:?}, golden {want:?}"),
     }
 }
 
 const ABS: f64 = 1e-9;
-const LOGISTIC: [&str; 3] = ["calibration_slope", "calibration_intercept", "calibration_in_the_large"];
+const LOGISTIC: [&str; 3] = [
+    "calibration_slope",
+    "calibration_intercept",
+    "calibration_in_the_large",
+];
 
 fn check_against_golden(backend: &str, x: &Extraction) {
     let db = x.db();
-    let anon: BTreeMap<String, String> = serde_json::from_value(golden::load(&format!("anonymization/{backend}.json"))["mapping"].clone())
-        .expect("anonymization golden has a mapping");
+    let anon: BTreeMap<String, String> = serde_json::from_value(
+        golden::load(&format!("anonymization/{backend}.json"))["mapping"].clone(),
+    )
+    .expect("anonymization golden has a mapping");
     let essential_cols: Vec<String> = query(&db, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'essential_metrics' ORDER BY column_index")
         .into_iter()
         .map(|r| as_text(&r[0]))
         .collect();
     let mut included = 0;
     for run in golden::manifest_runs(backend) {
-        let status = query(&db, &format!("SELECT status, reason, config_id FROM extraction_runs WHERE run_id = '{}'", run.run_id));
-        assert_eq!(status.len(), 1, "run {} ({}) is not listed in extraction_runs", run.run_id, run.key);
+        let status = query(
+            &db,
+            &format!(
+                "SELECT status, reason, config_id FROM extraction_runs WHERE run_id = '{}'",
+                run.run_id
+            ),
+        );
+        assert_eq!(
+            status.len(),
+            1,
+            "run {} ({}) is not listed in extraction_runs",
+            run.run_id,
+            run.key
+        );
         let reason = as_text(&status[0][1]);
-        assert_eq!(as_text(&status[0][0]), run.expected, "run {} ({}): {reason}", run.run_id, run.key);
+        assert_eq!(
+            as_text(&status[0][0]),
+            run.expected,
+            "run {} ({}): {reason}",
+            run.run_id,
+            run.key
+        );
         if let Some(keyword) = &run.reason {
             let expected = match keyword.as_str() {
                 "duplicate" => "duplicate of",
@@ -134,7 +192,12 @@ fn check_against_golden(backend: &str, x: &Extraction) {
                 "unsafe_global" => "refused global",
                 _ => "",
             };
-            assert!(reason.contains(expected), "run {} ({}): reason `{reason}` does not say `{expected}`", run.run_id, run.key);
+            assert!(
+                reason.contains(expected),
+                "run {} ({}): reason `{reason}` does not say `{expected}`",
+                run.run_id,
+                run.key
+            );
         }
         if run.expected != "included" {
             continue;
@@ -142,70 +205,195 @@ fn check_against_golden(backend: &str, x: &Extraction) {
         included += 1;
         let g = golden::load(&format!("metrics/{backend}/{}.json", run.run_id));
         let config_id = as_f64(&status[0][2]).unwrap() as i64;
-        let row = &query(&db, &format!("SELECT * FROM essential_metrics WHERE config_id = {config_id}"))[0];
+        let row = &query(
+            &db,
+            &format!("SELECT * FROM essential_metrics WHERE config_id = {config_id}"),
+        )[0];
         for (i, col) in essential_cols.iter().enumerate() {
             let Some(want) = g.get(col) else { continue };
-            if ["run_id", "source_name", "classifier", "featurization", "imputation_method", "outlier_method"].contains(&col.as_str()) {
+            if [
+                "run_id",
+                "source_name",
+                "classifier",
+                "featurization",
+                "imputation_method",
+                "outlier_method",
+            ]
+            .contains(&col.as_str())
+            {
                 continue;
             }
-            let rel = if LOGISTIC.iter().any(|m| col.starts_with(m)) { 1e-6 } else { 0.0 };
-            close(&format!("{} {col}", run.key), as_f64(&row[i]), float(want), ABS, rel);
+            let rel = if LOGISTIC.iter().any(|m| col.starts_with(m)) {
+                1e-6
+            } else {
+                0.0
+            };
+            close(
+                &format!("{} {col}", run.key),
+                as_f64(&row[i]),
+                float(want),
+                ABS,
+                rel,
+            );
         }
         let preds = query(&db, &format!("SELECT subject_code, y_true, y_prob, y_prob_std FROM predictions WHERE config_id = {config_id} ORDER BY prediction_id"));
         let gp = g["predictions"].as_array().unwrap();
         assert_eq!(preds.len(), gp.len(), "{}: predictions", run.key);
         for (p, w) in preds.iter().zip(gp) {
-            assert_eq!(as_text(&p[0]), anon[w["original_code"].as_str().unwrap()], "{}: anonymous code", run.key);
+            assert_eq!(
+                as_text(&p[0]),
+                anon[w["original_code"].as_str().unwrap()],
+                "{}: anonymous code",
+                run.key
+            );
             assert_eq!(as_f64(&p[1]), float(&w["y_true"]));
             close("y_prob", as_f64(&p[2]), float(&w["y_prob"]), 0.0, 0.0);
-            close("y_prob_std", as_f64(&p[3]), float(&w["y_prob_std"]), 0.0, 0.0);
+            close(
+                "y_prob_std",
+                as_f64(&p[3]),
+                float(&w["y_prob_std"]),
+                0.0,
+                0.0,
+            );
         }
         let dca = query(&db, &format!("SELECT threshold, net_benefit_model, net_benefit_all, net_benefit_none, sensitivity, specificity FROM dca_curves WHERE config_id = {config_id} ORDER BY threshold"));
         let gd = g["dca"].as_array().unwrap();
         assert_eq!(dca.len(), gd.len(), "{}: DCA rows", run.key);
         for (d, w) in dca.iter().zip(gd) {
-            for (i, k) in ["threshold", "net_benefit_model", "net_benefit_all", "net_benefit_none", "sensitivity", "specificity"].iter().enumerate() {
-                close(&format!("{} dca {k}", run.key), as_f64(&d[i]), float(&w[*k]), ABS, 0.0);
+            for (i, k) in [
+                "threshold",
+                "net_benefit_model",
+                "net_benefit_all",
+                "net_benefit_none",
+                "sensitivity",
+                "specificity",
+            ]
+            .iter()
+            .enumerate()
+            {
+                close(
+                    &format!("{} dca {k}", run.key),
+                    as_f64(&d[i]),
+                    float(&w[*k]),
+                    ABS,
+                    0.0,
+                );
             }
         }
         let cal = query(&db, &format!("SELECT bin_lower, bin_upper, n_samples, predicted_mean, observed_proportion FROM calibration_curves WHERE config_id = {config_id} ORDER BY bin_index"));
         let gc = g["calibration_curve"].as_array().unwrap();
         assert_eq!(cal.len(), gc.len(), "{}: calibration bins", run.key);
         for (c, w) in cal.iter().zip(gc) {
-            for (i, k) in ["bin_lower", "bin_upper", "n_samples", "predicted_mean", "observed_proportion"].iter().enumerate() {
-                close(&format!("{} calibration {k}", run.key), as_f64(&c[i]), float(&w[*k]), ABS, 0.0);
+            for (i, k) in [
+                "bin_lower",
+                "bin_upper",
+                "n_samples",
+                "predicted_mean",
+                "observed_proportion",
+            ]
+            .iter()
+            .enumerate()
+            {
+                close(
+                    &format!("{} calibration {k}", run.key),
+                    as_f64(&c[i]),
+                    float(&w[*k]),
+                    ABS,
+                    0.0,
+                );
             }
         }
         let hist = query(&db, &format!("SELECT outcome, bin_index, bin_start, bin_end, count FROM probability_distributions WHERE config_id = {config_id} ORDER BY outcome, bin_index"));
-        let gh: Vec<&Json> = g["probability_distributions"].as_array().unwrap().iter().collect();
+        let gh: Vec<&Json> = g["probability_distributions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect();
         assert_eq!(hist.len(), gh.len(), "{}: histogram rows", run.key);
         for (h, w) in hist.iter().zip(gh) {
-            for (i, k) in ["outcome", "bin_index", "bin_lower", "bin_upper", "count"].iter().enumerate() {
-                close(&format!("{} histogram {k}", run.key), as_f64(&h[i]), float(&w[*k]), 0.0, 0.0);
+            for (i, k) in ["outcome", "bin_index", "bin_lower", "bin_upper", "count"]
+                .iter()
+                .enumerate()
+            {
+                close(
+                    &format!("{} histogram {k}", run.key),
+                    as_f64(&h[i]),
+                    float(&w[*k]),
+                    0.0,
+                    0.0,
+                );
             }
         }
         let dist = &query(&db, &format!("SELECT auroc, median_cases, mean_cases, median_controls, mean_controls, n_cases, n_controls FROM distribution_stats WHERE config_id = {config_id}"))[0];
-        for (i, k) in ["auroc", "median_cases", "mean_cases", "median_controls", "mean_controls", "n_cases", "n_controls"].iter().enumerate() {
-            close(&format!("{} distribution {k}", run.key), as_f64(&dist[i]), float(&g["distribution_stats"][*k]), ABS, 0.0);
+        for (i, k) in [
+            "auroc",
+            "median_cases",
+            "mean_cases",
+            "median_controls",
+            "mean_controls",
+            "n_cases",
+            "n_controls",
+        ]
+        .iter()
+        .enumerate()
+        {
+            close(
+                &format!("{} distribution {k}", run.key),
+                as_f64(&dist[i]),
+                float(&g["distribution_stats"][*k]),
+                ABS,
+                0.0,
+            );
         }
         for w in g["retention"].as_array().unwrap() {
             let rate = float(&w["retention_rate"]).unwrap();
             for k in ["auroc", "brier", "scaled_brier", "net_benefit"] {
                 let got = query(&db, &format!("SELECT metric_value, n_retained FROM retention_metrics WHERE config_id = {config_id} AND metric_name = '{k}' AND retention_rate = {rate:?}"));
                 assert_eq!(got.len(), 1, "{}: retention {k} at {rate}", run.key);
-                assert_eq!(as_f64(&got[0][1]), float(&w["n_kept"]), "{}: retained at {rate}", run.key);
-                close(&format!("{} retention {k} at {rate}", run.key), as_f64(&got[0][0]), float(&w[k]), ABS, 0.0);
+                assert_eq!(
+                    as_f64(&got[0][1]),
+                    float(&w["n_kept"]),
+                    "{}: retained at {rate}",
+                    run.key
+                );
+                close(
+                    &format!("{} retention {k} at {rate}", run.key),
+                    as_f64(&got[0][0]),
+                    float(&w[k]),
+                    ABS,
+                    0.0,
+                );
             }
         }
         let supp = &query(&db, &format!("SELECT f1_score, f1_score_ci_lower, f1_score_ci_upper, aupr, aupr_ci_lower, aupr_ci_upper, sensitivity, sensitivity_ci_lower, sensitivity_ci_upper, specificity, specificity_ci_lower, specificity_ci_upper, ppv, ppv_ci_lower, ppv_ci_upper, npv, npv_ci_lower, npv_ci_upper, accuracy, accuracy_ci_lower, accuracy_ci_upper FROM supplementary_metrics WHERE config_id = {config_id}"))[0];
-        for (i, key) in ["F1", "AUPR", "sensitivity", "specificity", "PPV", "NPV", "accuracy"].iter().enumerate() {
+        for (i, key) in [
+            "F1",
+            "AUPR",
+            "sensitivity",
+            "specificity",
+            "PPV",
+            "NPV",
+            "accuracy",
+        ]
+        .iter()
+        .enumerate()
+        {
             let w = &g["supplementary"][*key];
             for (j, k) in ["mean", "ci_lower", "ci_upper"].iter().enumerate() {
-                close(&format!("{} supplementary {key} {k}", run.key), as_f64(&supp[3 * i + j]), float(&w[*k]), ABS, 0.0);
+                close(
+                    &format!("{} supplementary {key} {k}", run.key),
+                    as_f64(&supp[3 * i + j]),
+                    float(&w[*k]),
+                    ABS,
+                    0.0,
+                );
             }
         }
     }
-    assert!(included >= 6, "only {included} included runs in the {backend} manifest");
+    assert!(
+        included >= 6,
+        "only {included} included runs in the {backend} manifest"
+    );
     assert_eq!(x.summary["included"].as_u64().unwrap(), included as u64);
 }
 
@@ -223,7 +411,10 @@ fn sqlite_extraction_matches_golden() {
 fn thread_count_does_not_change_content() {
     let one = extract_fixture("filestore", 1);
     let four = extract_fixture("filestore", 4);
-    assert_eq!(one.summary["logical_digest"], four.summary["logical_digest"]);
+    assert_eq!(
+        one.summary["logical_digest"],
+        four.summary["logical_digest"]
+    );
 }
 
 /// Every original subject code the fixture store knows: test codes from the golden
@@ -231,10 +422,16 @@ fn thread_count_does_not_change_content() {
 fn original_codes() -> Vec<String> {
     let mut codes = std::collections::BTreeSet::new();
     let params = walk(&repo_root().join("tests/fixtures/filestore/mlruns"));
-    for p in params.iter().filter(|p| p.parent().is_some_and(|d| d.ends_with("params"))) {
+    for p in params
+        .iter()
+        .filter(|p| p.parent().is_some_and(|d| d.ends_with("params")))
+    {
         let text = std::fs::read_to_string(p).unwrap_or_default();
         for token in text.split(|c: char| !c.is_ascii_alphanumeric()) {
-            if token.len() == 7 && token.starts_with("PLR") && token[3..].chars().all(|c| c.is_ascii_digit()) {
+            if token.len() == 7
+                && token.starts_with("PLR")
+                && token[3..].chars().all(|c| c.is_ascii_digit())
+            {
                 codes.insert(token.to_string());
             }
         }
@@ -264,26 +461,44 @@ fn no_original_code_reaches_a_public_file() {
     let codes = original_codes();
     let public = x.dir.path().join("public");
     let files = walk(&public);
-    assert!(files.iter().any(|f| f.extension().is_some_and(|e| e == "parquet")), "no Parquet files written");
+    assert!(
+        files
+            .iter()
+            .any(|f| f.extension().is_some_and(|e| e == "parquet")),
+        "no Parquet files written"
+    );
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
         for code in &codes {
-            assert!(!bytes.windows(code.len()).any(|w| w == code.as_bytes()), "`{code}` appears in {}", file.display());
+            assert!(
+                !bytes.windows(code.len()).any(|w| w == code.as_bytes()),
+                "`{code}` appears in {}",
+                file.display()
+            );
         }
     }
     let text_columns = query(&x.db(), "SELECT table_name, column_name FROM duckdb_columns() WHERE data_type = 'VARCHAR' AND NOT internal");
     assert!(text_columns.len() > 5);
     for col in text_columns {
         let (table, column) = (as_text(&col[0]), as_text(&col[1]));
-        for row in query(&x.db(), &format!("SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL")) {
+        for row in query(
+            &x.db(),
+            &format!("SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL"),
+        ) {
             let value = as_text(&row[0]);
             for code in &codes {
-                assert!(!value.contains(code.as_str()), "`{code}` appears in {table}.{column}: {value}");
+                assert!(
+                    !value.contains(code.as_str()),
+                    "`{code}` appears in {table}.{column}: {value}"
+                );
             }
         }
     }
     let lookup = std::fs::read_to_string(x.dir.path().join("private/subject_lookup.yaml")).unwrap();
-    assert!(codes.iter().any(|c| lookup.contains(c.as_str())), "the private lookup holds the originals");
+    assert!(
+        codes.iter().any(|c| lookup.contains(c.as_str())),
+        "the private lookup holds the originals"
+    );
 }
 
 #[test]
@@ -291,21 +506,33 @@ fn private_outputs_are_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let x = extract_fixture("filestore", 2);
     let private = x.dir.path().join("private");
-    assert_eq!(std::fs::metadata(&private).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        std::fs::metadata(&private).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
     let lookup = private.join("subject_lookup.yaml");
-    assert_eq!(std::fs::metadata(&lookup).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&lookup).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 }
 
 #[test]
 fn verify_accepts_a_fresh_checkpoint_and_refuses_a_changed_one() {
     let x = extract_fixture("filestore", 2);
-    mlrepro(x.dir.path()).args(["-c", "config.yaml", "verify"]).assert().success();
+    mlrepro(x.dir.path())
+        .args(["-c", "config.yaml", "verify"])
+        .assert()
+        .success();
     let db = x.db();
     let mut bytes = std::fs::read(&db).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0xff;
     std::fs::write(&db, bytes).unwrap();
-    let out = mlrepro(x.dir.path()).args(["-c", "config.yaml", "verify"]).output().unwrap();
+    let out = mlrepro(x.dir.path())
+        .args(["-c", "config.yaml", "verify"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("checksum"));
 }
@@ -314,7 +541,10 @@ fn verify_accepts_a_fresh_checkpoint_and_refuses_a_changed_one() {
 fn verify_refuses_a_checkpoint_without_checksum() {
     let x = extract_fixture("filestore", 2);
     std::fs::remove_file(x.dir.path().join("public/results.duckdb.sha256")).unwrap();
-    let out = mlrepro(x.dir.path()).args(["-c", "config.yaml", "verify"]).output().unwrap();
+    let out = mlrepro(x.dir.path())
+        .args(["-c", "config.yaml", "verify"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains(".sha256"));
 }
@@ -323,7 +553,10 @@ fn verify_refuses_a_checkpoint_without_checksum() {
 fn unchanged_content_leaves_the_checkpoint_file_alone() {
     let x = extract_fixture("filestore", 2);
     let before = std::fs::read(x.db()).unwrap();
-    let out = mlrepro(x.dir.path()).args(["-c", "config.yaml", "extract", "--json", "--force"]).output().unwrap();
+    let out = mlrepro(x.dir.path())
+        .args(["-c", "config.yaml", "extract", "--json", "--force"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let summary = extract_details(&out.stdout);
     assert_eq!(summary["checkpoint_written"], Json::Bool(false));
@@ -336,23 +569,43 @@ fn too_many_failed_runs_exit_1_and_keep_the_previous_checkpoint() {
     let x = extract_fixture("filestore", 2);
     let before = std::fs::read(x.db()).unwrap();
     fixture_config(x.dir.path(), "filestore", 0);
-    let out = mlrepro(x.dir.path()).args(["-c", "config.yaml", "extract"]).output().unwrap();
+    let out = mlrepro(x.dir.path())
+        .args(["-c", "config.yaml", "extract"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    for run in golden::manifest_runs("filestore").iter().filter(|r| r.expected == "failed") {
-        assert!(stderr.contains(&run.run_id), "the failure list names run {}:\n{stderr}", run.run_id);
+    for run in golden::manifest_runs("filestore")
+        .iter()
+        .filter(|r| r.expected == "failed")
+    {
+        assert!(
+            stderr.contains(&run.run_id),
+            "the failure list names run {}:\n{stderr}",
+            run.run_id
+        );
     }
-    assert_eq!(std::fs::read(x.db()).unwrap(), before, "the previous checkpoint is untouched");
+    assert_eq!(
+        std::fs::read(x.db()).unwrap(),
+        before,
+        "the previous checkpoint is untouched"
+    );
 }
 
 #[test]
 fn unknown_experiment_is_a_usage_error_listing_experiments() {
     let dir = tempfile::tempdir().unwrap();
     fixture_config(dir.path(), "filestore", 10);
-    let out = mlrepro(dir.path()).args(["-c", "config.yaml", "extract", "--experiment", "Nope"]).output().unwrap();
+    let out = mlrepro(dir.path())
+        .args(["-c", "config.yaml", "extract", "--experiment", "Nope"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("PLR_Classification") && stderr.contains("--experiment"), "{stderr}");
+    assert!(
+        stderr.contains("PLR_Classification") && stderr.contains("--experiment"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -360,7 +613,13 @@ fn remote_tracking_uri_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     fixture_config(dir.path(), "filestore", 10);
     let out = mlrepro(dir.path())
-        .args(["-c", "config.yaml", "extract", "--tracking-uri", "http://127.0.0.1:5000"])
+        .args([
+            "-c",
+            "config.yaml",
+            "extract",
+            "--tracking-uri",
+            "http://127.0.0.1:5000",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

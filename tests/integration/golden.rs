@@ -12,7 +12,8 @@ use crate::support::repo_root;
 /// Reads `tests/fixtures/golden/<relative>`.
 pub fn load(relative: &str) -> Json {
     let path = repo_root().join("tests/fixtures/golden").join(relative);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 

@@ -30,7 +30,10 @@ fn copy_dir(from: &Path, to: &Path) {
 impl Project {
     fn new(extra_config: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        copy_dir(&repo_root().join("tests/fixtures/filestore/mlruns"), &dir.path().join("mlruns"));
+        copy_dir(
+            &repo_root().join("tests/fixtures/filestore/mlruns"),
+            &dir.path().join("mlruns"),
+        );
         let secret = repo_root().join("tests/fixtures/filestore/anonymization_secret");
         write_file(
             dir.path(),
@@ -59,19 +62,33 @@ impl Project {
     fn run_with_fault(&self, fault: &str, args: &[&str]) -> Output {
         let mut full = vec!["-c", "config.yaml"];
         full.extend_from_slice(args);
-        mlrepro(self.path()).env("MLREPRO_FAULT", fault).args(&full).output().unwrap()
+        mlrepro(self.path())
+            .env("MLREPRO_FAULT", fault)
+            .args(&full)
+            .output()
+            .unwrap()
     }
 
     fn status(&self) -> String {
         let out = self.run(&["status"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
     fn pickle_of(&self, run_key: &str) -> PathBuf {
-        let run = crate::golden::manifest_runs("filestore").into_iter().find(|r| r.key == run_key).unwrap();
+        let run = crate::golden::manifest_runs("filestore")
+            .into_iter()
+            .find(|r| r.key == run_key)
+            .unwrap();
         let rel = run.pickle.unwrap();
-        let rel = rel.strip_prefix(repo_root().join("tests/fixtures/filestore")).unwrap().to_path_buf();
+        let rel = rel
+            .strip_prefix(repo_root().join("tests/fixtures/filestore"))
+            .unwrap()
+            .to_path_buf();
         self.path().join(rel)
     }
 }
@@ -91,7 +108,10 @@ fn second_run_is_a_no_op_that_says_so() {
     ok(p.run(&["extract"]));
     let again = ok(p.run(&["extract"]));
     let text = stderr(&again);
-    assert!(text.contains("Fresh") && text.contains("nothing to do"), "{text}");
+    assert!(
+        text.contains("Fresh") && text.contains("nothing to do"),
+        "{text}"
+    );
     assert!(p.status().contains("Fresh extract"));
 }
 
@@ -103,8 +123,16 @@ fn status_explains_each_kind_of_change() {
     let original = std::fs::read(&pickle).unwrap();
 
     // touch: new mtime, same content: still fresh.
-    std::fs::File::options().write(true).open(&pickle).unwrap().set_modified(std::time::SystemTime::now()).unwrap();
-    assert!(p.status().contains("Fresh extract"), "a touch must not make the step stale");
+    std::fs::File::options()
+        .write(true)
+        .open(&pickle)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now())
+        .unwrap();
+    assert!(
+        p.status().contains("Fresh extract"),
+        "a touch must not make the step stale"
+    );
 
     // A changed pickle: the run's input changed.
     let mut changed = original.clone();
@@ -112,13 +140,20 @@ fn status_explains_each_kind_of_change() {
     changed[at] ^= 1;
     std::fs::write(&pickle, &changed).unwrap();
     let s = p.status();
-    assert!(s.contains("Stale extract") && s.contains("input `run ") && s.contains("changed"), "{s}");
+    assert!(
+        s.contains("Stale extract") && s.contains("input `run ") && s.contains("changed"),
+        "{s}"
+    );
     std::fs::write(&pickle, &original).unwrap();
     assert!(p.status().contains("Fresh extract"));
 
     // A config key.
     let cfg = std::fs::read_to_string(p.path().join("config.yaml")).unwrap();
-    std::fs::write(p.path().join("config.yaml"), cfg.replace("max_failed_runs: 10", "max_failed_runs: 9")).unwrap();
+    std::fs::write(
+        p.path().join("config.yaml"),
+        cfg.replace("max_failed_runs: 10", "max_failed_runs: 9"),
+    )
+    .unwrap();
     let s = p.status();
     assert!(s.contains("config key `selection` changed"), "{s}");
     std::fs::write(p.path().join("config.yaml"), &cfg).unwrap();
@@ -127,7 +162,9 @@ fn status_explains_each_kind_of_change() {
     let sha = p.path().join("public/results.duckdb.sha256");
     let sha_text = std::fs::read(&sha).unwrap();
     std::fs::remove_file(&sha).unwrap();
-    assert!(p.status().contains("output `public/results.duckdb.sha256` is missing"));
+    assert!(p
+        .status()
+        .contains("output `public/results.duckdb.sha256` is missing"));
     std::fs::write(&sha, b"0000  results.duckdb\n").unwrap();
     assert!(p.status().contains("was modified after it was written"));
     std::fs::write(&sha, &sha_text).unwrap();
@@ -142,7 +179,11 @@ fn status_explains_each_kind_of_change() {
 fn dry_run_changes_nothing() {
     let p = Project::new("");
     let out = ok(p.run(&["extract", "--dry-run"]));
-    assert!(stderr(&out).contains("Would run extract: no successful run recorded"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Would run extract: no successful run recorded"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!p.path().join("public/results.duckdb").exists());
 }
 
@@ -150,7 +191,11 @@ fn dry_run_changes_nothing() {
 fn transient_fault_is_retried_and_recorded_as_flaky() {
     let p = Project::new("runner:\n  backoff_initial_ms: 1\n  backoff_max_ms: 5\n");
     let out = ok(p.run_with_fault("extract:transient:1", &["extract", "--json"]));
-    assert!(stderr(&out).contains("attempt 1/3 failed with a transient error"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("attempt 1/3 failed with a transient error"),
+        "{}",
+        stderr(&out)
+    );
     let report: Json = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["steps"][0]["status"], "flaky");
     assert_eq!(report["steps"][0]["attempts"], 2);
@@ -164,7 +209,11 @@ fn deterministic_fault_is_not_retried() {
     let report: Json = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["steps"][0]["status"], "failed");
     assert_eq!(report["steps"][0]["attempts"], 1);
-    assert!(stderr(&out).contains("step `extract` failed"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("step `extract` failed"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -173,8 +222,14 @@ fn stalled_step_times_out_and_is_recorded() {
     let out = p.run_with_fault("extract:stall", &["extract"]);
     assert_eq!(out.status.code(), Some(1));
     let text = stderr(&out);
-    assert!(text.contains("timed out") && text.contains("runner.step_timeout_s"), "{text}");
-    assert!(!p.path().join("public/results.duckdb").exists(), "nothing is promoted");
+    assert!(
+        text.contains("timed out") && text.contains("runner.step_timeout_s"),
+        "{text}"
+    );
+    assert!(
+        !p.path().join("public/results.duckdb").exists(),
+        "nothing is promoted"
+    );
     let history = ok(p.run(&["history", "--json"]));
     let runs: Json = serde_json::from_slice(&history.stdout).unwrap();
     assert_eq!(runs[0]["steps"][0]["status"], "timed_out");
@@ -198,7 +253,10 @@ fn killed_extraction_resumes_from_the_run_cache_with_the_same_content() {
     }
     child.kill().unwrap();
     let _ = child.wait();
-    assert!(!p.path().join("public/results.duckdb").exists(), "no checkpoint is promoted half-way");
+    assert!(
+        !p.path().join("public/results.duckdb").exists(),
+        "no checkpoint is promoted half-way"
+    );
     let history = ok(p.run(&["history", "--json"]));
     let runs: Json = serde_json::from_slice(&history.stdout).unwrap();
     assert_eq!(runs[0]["status"], "incomplete");
@@ -207,7 +265,10 @@ fn killed_extraction_resumes_from_the_run_cache_with_the_same_content() {
     assert_eq!(resumed["logical_digest"], reference["logical_digest"]);
     let from_cache = resumed["runs_from_cache"].as_u64().unwrap();
     assert!(from_cache >= 3, "{resumed}");
-    assert_eq!(from_cache + resumed["runs_parsed"].as_u64().unwrap(), reference["included"].as_u64().unwrap());
+    assert_eq!(
+        from_cache + resumed["runs_parsed"].as_u64().unwrap(),
+        reference["included"].as_u64().unwrap()
+    );
 }
 
 fn count_files(dir: &Path) -> usize {
@@ -235,7 +296,10 @@ fn adding_a_run_reparses_only_that_run_and_removing_one_drops_its_rows() {
     std::fs::rename(&parked, &run_dir).unwrap();
     let with = extract_details(&ok(p.run(&["extract", "--json"])).stdout);
     assert_eq!(with["runs_parsed"], 1, "{with}");
-    assert_eq!(with["included"].as_u64().unwrap(), without["included"].as_u64().unwrap() + 1);
+    assert_eq!(
+        with["included"].as_u64().unwrap(),
+        without["included"].as_u64().unwrap() + 1
+    );
     std::fs::rename(&run_dir, &parked).unwrap();
     let again = extract_details(&ok(p.run(&["extract", "--json"])).stdout);
     assert_eq!(again["runs_parsed"], 0);
@@ -252,12 +316,20 @@ fn a_second_invocation_fails_while_the_lock_is_held() {
         .unwrap();
     let lock = p.path().join("cache/lock");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::fs::read_to_string(&lock).map(|t| t.is_empty()).unwrap_or(true) && std::time::Instant::now() < deadline {
+    while std::fs::read_to_string(&lock)
+        .map(|t| t.is_empty())
+        .unwrap_or(true)
+        && std::time::Instant::now() < deadline
+    {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let second = p.run(&["extract"]);
     assert_eq!(second.status.code(), Some(1));
-    assert!(stderr(&second).contains("another mlrepro is running"), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("another mlrepro is running"),
+        "{}",
+        stderr(&second)
+    );
     assert!(first.wait().unwrap().success());
     ok(p.run(&["verify"]));
 }
@@ -267,11 +339,24 @@ fn history_and_logs_show_a_run() {
     let p = Project::new("");
     ok(p.run(&["extract"]));
     let list = String::from_utf8(ok(p.run(&["history"])).stdout).unwrap();
-    let id = list.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    let id = list
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
     let show = String::from_utf8(ok(p.run(&["history", "show", &id])).stdout).unwrap();
-    assert!(show.contains("extract") && show.contains("because no successful run recorded"), "{show}");
+    assert!(
+        show.contains("extract") && show.contains("because no successful run recorded"),
+        "{show}"
+    );
     let log = String::from_utf8(ok(p.run(&["logs", &id])).stdout).unwrap();
-    assert!(log.contains("extract: rerun because no successful run recorded"), "{log}");
+    assert!(
+        log.contains("extract: rerun because no successful run recorded"),
+        "{log}"
+    );
     assert_eq!(p.run(&["logs", "nope"]).status.code(), Some(2));
 }
 
@@ -282,5 +367,8 @@ fn clean_cache_forces_a_full_extraction() {
     ok(p.run(&["clean", "--cache"]));
     let again = extract_details(&ok(p.run(&["extract", "--json"])).stdout);
     assert_eq!(again["runs_from_cache"], 0);
-    assert_eq!(again["checkpoint_written"], false, "same content: the checkpoint is kept");
+    assert_eq!(
+        again["checkpoint_written"], false,
+        "same content: the checkpoint is kept"
+    );
 }
