@@ -326,7 +326,8 @@ pub struct RunnerConfig {
     pub stall_warning_s: u64,
     /// Seconds to wait for the project lock held by another mlrepro.
     pub lock_timeout_s: u64,
-    /// User-declared steps (e.g. R or Python figure scripts) run after the built-in ones.
+    /// User-declared steps (e.g. R or Python figure scripts); must be empty in this version,
+    /// which refuses them rather than silently skipping them.
     pub custom_steps: Vec<CustomStep>,
 }
 
@@ -489,24 +490,12 @@ impl Config {
                 "must be at least 1 second".into(),
             ));
         }
-        let mut names = std::collections::BTreeSet::new();
-        for (i, step) in self.runner.custom_steps.iter().enumerate() {
-            let key = format!("runner.custom_steps[{i}]");
-            if step.name.is_empty() || !names.insert(step.name.as_str()) {
-                return Err(bad(
-                    &format!("{key}.name"),
-                    "must be non-empty and unique".into(),
-                ));
-            }
-            if step.command.is_empty() {
-                return Err(bad(&format!("{key}.command"), "must name a program".into()));
-            }
-            if step.outputs.is_empty() {
-                return Err(bad(
-                    &format!("{key}.outputs"),
-                    "must list at least one output file".into(),
-                ));
-            }
+        if !self.runner.custom_steps.is_empty() {
+            return Err(bad(
+                "runner.custom_steps",
+                "custom steps are not supported by this version of mlrepro; remove the section"
+                    .into(),
+            ));
         }
         Ok(())
     }
@@ -681,6 +670,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("run_name.pattern"), "{msg}");
+    }
+
+    #[test]
+    fn custom_steps_are_refused_not_ignored() {
+        let msg = parse("runner:\n  custom_steps:\n    - {name: r, command: [Rscript, f.R], outputs: [f.png]}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("runner.custom_steps"), "{msg}");
     }
 
     #[test]

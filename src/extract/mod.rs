@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::config::Settings;
 use crate::db::writer::{write_checkpoint, CheckpointPaths, WriteOutcome};
 use crate::error::{Error, Result};
-use crate::mlflow::{RunNameRules, Store};
+use crate::mlflow::{Experiment, RunNameRules, Store};
 use crate::runner::{fault, Signals, StatCache};
 use crate::ui::{Output, Progress};
 use anonymize::{CodeMap, Secret, Subject};
@@ -111,22 +111,9 @@ enum RunOutcome {
     Failed(String),
 }
 
-/// Checks that the store opens and the experiment exists, so that a wrong store or
-/// experiment is a usage error (exit 2) before any step runs.
-pub fn check_store(settings: &Settings) -> Result<()> {
-    let config = &settings.config;
-    let uri = settings.tracking_uri.as_ref().ok_or_else(|| {
-        Error::usage(anyhow!("no tracking store is configured"))
-            .with_hint("pass `--tracking-uri PATH`, set `store.tracking_uri` in the config, or set $MLFLOW_TRACKING_URI")
-    })?;
-    let store = Store::open(uri, config.store.artifact_root.as_deref())?;
-    store.select_experiment(config.store.experiment.as_deref())?;
-    Ok(())
-}
-
-/// Runs Block 1 with the given settings.
-pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Result<ExtractSummary> {
-    let started = Instant::now();
+/// Opens the configured store and selects the experiment; a missing or wrong store or
+/// experiment is a usage error (exit 2).
+pub fn open_experiment(settings: &Settings) -> Result<(Store, Experiment)> {
     let config = &settings.config;
     let uri = settings.tracking_uri.as_ref().ok_or_else(|| {
         Error::usage(anyhow!("no tracking store is configured"))
@@ -134,6 +121,19 @@ pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Resul
     })?;
     let store = Store::open(uri, config.store.artifact_root.as_deref())?;
     let experiment = store.select_experiment(config.store.experiment.as_deref())?;
+    Ok((store, experiment))
+}
+
+/// Checks that the store opens and the experiment exists, before any step runs.
+pub fn check_store(settings: &Settings) -> Result<()> {
+    open_experiment(settings).map(|_| ())
+}
+
+/// Runs Block 1 with the given settings.
+pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Result<ExtractSummary> {
+    let started = Instant::now();
+    let config = &settings.config;
+    let (store, experiment) = open_experiment(settings)?;
     let runs = store.runs(&experiment)?;
     let names =
         RunNameRules::from_config(&config.run_name).map_err(|m| Error::usage(anyhow!(m)))?;

@@ -14,7 +14,6 @@ use crate::db::digest::hex;
 use crate::db::verify::verify;
 use crate::db::writer::CheckpointPaths;
 use crate::extract::{self, anonymize::Secret, private, run_cache::EXTRACTOR_VERSION, ExtractEnv};
-use crate::mlflow::Store;
 
 /// Block 1: store → checkpoint + private lookup.
 pub struct ExtractStep;
@@ -45,11 +44,12 @@ impl Step for ExtractStep {
             &c.anonymization.label_prefixes,
         );
         key.config("subjects.demo_subjects", &c.subjects.demo_subjects);
-        let uri = settings
-            .tracking_uri
-            .as_ref()
-            .ok_or_else(|| anyhow!("no tracking store is configured"))?;
-        key.config("store.tracking_uri", &uri.raw);
+        let (store, experiment) =
+            extract::open_experiment(settings).map_err(|e| anyhow!(e.render()))?;
+        key.config(
+            "store.tracking_uri",
+            &settings.tracking_uri.as_ref().map(|u| &u.raw),
+        );
         // The secret's fingerprint, not the secret: a new secret renumbers every subject.
         let secret = match &c.anonymization.secret_file {
             Some(f) => {
@@ -67,11 +67,6 @@ impl Step for ExtractStep {
                 stat.digest(db)?,
             );
         }
-        let store =
-            Store::open(uri, c.store.artifact_root.as_deref()).map_err(|e| anyhow!(e.render()))?;
-        let experiment = store
-            .select_experiment(c.store.experiment.as_deref())
-            .map_err(|e| anyhow!(e.render()))?;
         key.input("experiment", experiment.id.clone());
         for run in store.runs(&experiment).map_err(|e| anyhow!(e.render()))? {
             let mut h = Sha256::new();
