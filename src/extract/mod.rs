@@ -129,6 +129,27 @@ pub fn check_store(settings: &Settings) -> Result<()> {
     open_experiment(settings).map(|_| ())
 }
 
+impl Extracted {
+    /// A selected run with its computed (or cached) result.
+    fn from_cached(candidate: &Candidate, run: CachedRun) -> Self {
+        let CachedRun {
+            pseudonyms,
+            labels,
+            prob_mean,
+            prob_std,
+            metrics,
+        } = run;
+        Extracted {
+            candidate: candidate.clone(),
+            pseudonyms,
+            labels,
+            prob_mean,
+            prob_std,
+            metrics,
+        }
+    }
+}
+
 /// Runs Block 1 with the given settings.
 pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Result<ExtractSummary> {
     let started = Instant::now();
@@ -365,21 +386,7 @@ impl Job<'_> {
             .load(&key)
             .filter(|c| c.pseudonyms.iter().all(|p| self.known.contains_key(p)))
         {
-            let CachedRun {
-                pseudonyms,
-                labels,
-                prob_mean,
-                prob_std,
-                metrics,
-            } = hit;
-            return RunOutcome::Cached(Extracted {
-                candidate: candidate.clone(),
-                pseudonyms,
-                labels,
-                prob_mean,
-                prob_std,
-                metrics,
-            });
+            return RunOutcome::Cached(Extracted::from_cached(candidate, hit));
         }
         let data: RunData = match parse::read_run_pickle(&path) {
             Ok(d) => d,
@@ -416,23 +423,6 @@ impl Job<'_> {
         if private::append_pseudonyms(self.private_dir, &pairs).is_ok() {
             let _ = self.cache.store(&key, &cached);
         }
-        let CachedRun {
-            pseudonyms,
-            labels,
-            prob_mean,
-            prob_std,
-            metrics,
-        } = cached;
-        RunOutcome::Parsed(
-            Extracted {
-                candidate: candidate.clone(),
-                pseudonyms,
-                labels,
-                prob_mean,
-                prob_std,
-                metrics,
-            },
-            subject_codes,
-        )
+        RunOutcome::Parsed(Extracted::from_cached(candidate, cached), subject_codes)
     }
 }
