@@ -88,6 +88,36 @@ pub struct StepReport {
     pub error: Option<String>,
 }
 
+impl StepReport {
+    /// A report of `status` with no attempts, time, summary or error yet.
+    fn new(step: &str, status: StepStatus, reasons: Vec<String>) -> Self {
+        Self {
+            step: step.to_string(),
+            status,
+            reasons,
+            attempts: 0,
+            seconds: 0.0,
+            summary: None,
+            details: None,
+            error: None,
+        }
+    }
+
+    /// The ledger's record of this report, with the step's key and output digests.
+    fn ledger_entry(&self, key: &StepKey, outputs: BTreeMap<String, String>) -> StepEntry {
+        StepEntry {
+            step: self.step.clone(),
+            status: self.status,
+            reasons: self.reasons.clone(),
+            attempts: self.attempts,
+            seconds: self.seconds,
+            key_digest: key.digest(),
+            outputs,
+            error: self.error.clone(),
+        }
+    }
+}
+
 /// What happened to a pipeline run.
 #[derive(Debug, Clone, Serialize)]
 pub struct PipelineReport {
@@ -201,16 +231,7 @@ pub fn execute(
             } else {
                 StepStatus::Skipped
             };
-            reports.push(StepReport {
-                step: name,
-                status,
-                reasons: vec![],
-                attempts: 0,
-                seconds: 0.0,
-                summary: None,
-                details: None,
-                error: None,
-            });
+            reports.push(StepReport::new(&name, status, vec![]));
             continue;
         }
         let forced = opts.force || opts.force_steps.contains(&name);
@@ -228,14 +249,8 @@ pub fn execute(
                     ledger.log(&format!("{name}: cannot compute its inputs: {msg}"));
                     failed = true;
                     reports.push(StepReport {
-                        step: name,
-                        status: StepStatus::Failed,
-                        reasons: vec![],
-                        attempts: 0,
-                        seconds: 0.0,
-                        summary: None,
-                        details: None,
                         error: Some(msg),
+                        ..StepReport::new(&name, StepStatus::Failed, vec![])
                     });
                     continue;
                 }
@@ -244,41 +259,15 @@ pub fn execute(
         if reasons.is_empty() {
             out.status(format!("{:>12} {name}", "Fresh"));
             ledger.log(&format!("{name}: up to date"));
-            ledger.step(entry(
-                &name,
-                StepStatus::Cached,
-                &[],
-                0,
-                0.0,
-                &key,
-                BTreeMap::new(),
-                None,
-            ));
-            reports.push(StepReport {
-                step: name,
-                status: StepStatus::Cached,
-                reasons: vec![],
-                attempts: 0,
-                seconds: 0.0,
-                summary: None,
-                details: None,
-                error: None,
-            });
+            let report = StepReport::new(&name, StepStatus::Cached, vec![]);
+            ledger.step(report.ledger_entry(&key, BTreeMap::new()));
+            reports.push(report);
             continue;
         }
         let because = reason_text.join("; ");
         if opts.dry_run {
             out.status(format!("{:>12} {name}: {because}", "Would run"));
-            reports.push(StepReport {
-                step: name,
-                status: StepStatus::Skipped,
-                reasons: reason_text,
-                attempts: 0,
-                seconds: 0.0,
-                summary: None,
-                details: None,
-                error: None,
-            });
+            reports.push(StepReport::new(&name, StepStatus::Skipped, reason_text));
             continue;
         }
         out.status(format!("{:>12} {name}: {because}", "Running"));
@@ -311,26 +300,15 @@ pub fn execute(
                 ledger.log(&format!(
                     "{name}: {status:?} after {attempts} attempt(s) in {seconds:.2} s: {summary}"
                 ));
-                ledger.step(entry(
-                    &name,
-                    status,
-                    &reason_text,
-                    attempts,
-                    seconds,
-                    &key,
-                    outputs,
-                    None,
-                ));
-                reports.push(StepReport {
-                    step: name,
-                    status,
-                    reasons: reason_text,
+                let report = StepReport {
                     attempts,
                     seconds,
                     summary: Some(summary),
                     details,
-                    error: None,
-                });
+                    ..StepReport::new(&name, status, reason_text)
+                };
+                ledger.step(report.ledger_entry(&key, outputs));
+                reports.push(report);
             }
             Err(e) => {
                 let status = if status.is_success() {
@@ -347,26 +325,14 @@ pub fn execute(
                 ledger.log(&format!(
                     "{name}: {status:?} after {attempts} attempt(s): {msg}"
                 ));
-                ledger.step(entry(
-                    &name,
-                    status,
-                    &reason_text,
+                let report = StepReport {
                     attempts,
                     seconds,
-                    &key,
-                    BTreeMap::new(),
-                    Some(msg.clone()),
-                ));
-                reports.push(StepReport {
-                    step: name,
-                    status,
-                    reasons: reason_text,
-                    attempts,
-                    seconds,
-                    summary: None,
-                    details: None,
                     error: Some(msg),
-                });
+                    ..StepReport::new(&name, status, reason_text)
+                };
+                ledger.step(report.ledger_entry(&key, BTreeMap::new()));
+                reports.push(report);
             }
         }
     }
@@ -383,29 +349,6 @@ pub fn execute(
         success,
         interrupted: interrupted(),
     })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn entry(
-    step: &str,
-    status: StepStatus,
-    reasons: &[String],
-    attempts: u32,
-    seconds: f64,
-    key: &StepKey,
-    outputs: BTreeMap<String, String>,
-    error: Option<String>,
-) -> StepEntry {
-    StepEntry {
-        step: step.into(),
-        status,
-        reasons: reasons.to_vec(),
-        attempts,
-        seconds,
-        key_digest: key.digest(),
-        outputs,
-        error,
-    }
 }
 
 /// Every declared output must exist and be non-empty; returns their digests.
