@@ -9,6 +9,7 @@
 //! - [`commands`]: one module per subcommand (resolve settings → call the library → report);
 //! - [`mlflow`]: file-store and SQLite-store readers and the run-name grammar;
 //! - [`extract`]: Block 1, store → checkpoint and private lookup;
+//! - [`analyze`]: Block 2, checkpoint → figures, LaTeX tables, `numbers.tex` and report;
 //! - [`metrics`]: pure metric functions (AUROC, Brier, calibration, net benefit, …);
 //! - [`db`]: the canonical DuckDB schema, the checkpoint writer and its logical digest;
 //! - [`runner`]: the step engine (cache, stat cache, retries, timeouts, lock, ledger);
@@ -24,6 +25,7 @@
 //! - `figures/` and `outputs/`: Block 2's figures, tables, `numbers.tex` and report;
 //! - `.mlrepro/`: cache, ledger and logs.
 
+pub mod analyze;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use anyhow::anyhow;
 
+use crate::analyze::report::Report as AnalysisReport;
+use crate::analyze::step::is_analysis_step;
 use crate::cli::GlobalArgs;
 use crate::config::Settings;
 use crate::error::{Error, Result};
@@ -49,6 +51,12 @@ pub fn run(
     let settings = Arc::new(settings);
     let report =
         engine::execute(steps, settings.clone(), out, command, &opts).map_err(Error::pipeline)?;
+    if !opts.dry_run && report.steps.iter().any(|s| is_analysis_step(&s.step)) {
+        let analysis = AnalysisReport::from_pipeline(&settings.config, &report);
+        analysis
+            .write(&settings.config.outputs.outputs_dir)
+            .map_err(Error::pipeline)?;
+    }
     print_report(&report, out, &opts);
     if report.interrupted {
         return Err(Error::interrupted());

@@ -222,10 +222,10 @@ pub fn execute(
     let stat = stat_cache(&settings);
     let policy = RetryPolicy::from_config(&settings.config.runner);
     let mut reports = Vec::new();
-    let mut failed = false;
+    let mut blocked = false;
     for step in steps {
         let name = step.name().to_string();
-        if failed || interrupted() {
+        if blocked || interrupted() {
             let status = if interrupted() {
                 StepStatus::Cancelled
             } else {
@@ -247,7 +247,7 @@ pub fn execute(
                 Err(e) => {
                     let msg = format!("{e:#}");
                     ledger.log(&format!("{name}: cannot compute its inputs: {msg}"));
-                    failed = true;
+                    blocked |= step.required();
                     reports.push(StepReport {
                         error: Some(msg),
                         ..StepReport::new(&name, StepStatus::Failed, vec![])
@@ -317,7 +317,7 @@ pub fn execute(
                     status
                 };
                 let msg = format!("{e:#}");
-                failed = true;
+                blocked |= step.required();
                 out.status(format!(
                     "{:>12} {name} after {attempts} attempt(s): {msg}",
                     "Failed"

@@ -1,4 +1,5 @@
-//! The built-in steps: `extract` (Block 1) and `verify` (the checkpoint check before Block 2).
+//! The built-in steps: `extract` (Block 1), `verify` (the checkpoint check before Block 2) and
+//! one step per figure plus `tables` (Block 2, [`crate::analyze::step`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::fingerprint::StepKey;
 use super::stat_cache::StatCache;
 use super::step::{Step, StepContext, StepOutput};
+use crate::analyze::step::analysis_steps;
 use crate::config::Settings;
 use crate::db::digest::hex;
 use crate::db::verify::verify;
@@ -189,29 +191,9 @@ pub fn extract_steps() -> Vec<Arc<dyn Step>> {
     vec![Arc::new(ExtractStep)]
 }
 
-/// Block 2's figures and tables, which this build does not include: the step says so and
-/// fails, so `analyze` and `reproduce` never report a success they did not earn.
-pub struct AnalysisNotBuilt;
-
-impl Step for AnalysisNotBuilt {
-    fn name(&self) -> &str {
-        "figures"
-    }
-
-    fn key(&self, _settings: &Settings, _stat: &StatCache) -> Result<StepKey> {
-        Ok(StepKey::new("figures", 0))
-    }
-
-    fn outputs(&self, _settings: &Settings) -> Vec<PathBuf> {
-        Vec::new()
-    }
-
-    fn run(&self, _ctx: &StepContext) -> Result<StepOutput> {
-        Err(anyhow!("the analysis block (figures, LaTeX tables, report) is not included in this version of mlrepro"))
-    }
-}
-
 /// The steps of Block 2.
 pub fn analyze_steps() -> Vec<Arc<dyn Step>> {
-    vec![Arc::new(VerifyStep), Arc::new(AnalysisNotBuilt)]
+    let mut steps: Vec<Arc<dyn Step>> = vec![Arc::new(VerifyStep)];
+    steps.extend(analysis_steps());
+    steps
 }

@@ -74,6 +74,13 @@ pub trait Step: Send + Sync {
     /// The files the step writes; each must exist and be non-empty after a success.
     fn outputs(&self, settings: &Settings) -> Vec<PathBuf>;
 
+    /// Whether later steps depend on this one: when a required step fails, the steps after it
+    /// are skipped; when an optional one (a figure, a table) fails, the others still run and
+    /// the pipeline still fails at the end.
+    fn required(&self) -> bool {
+        true
+    }
+
     /// Does the work. Errors are classified transient or not by [`super::retry::is_transient`].
     fn run(&self, ctx: &StepContext) -> Result<StepOutput>;
 }

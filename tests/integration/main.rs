@@ -2,6 +2,7 @@
 //!
 //! One test binary (every extra one would link DuckDB again), one module per area.
 
+mod analyze;
 mod checkpoint;
 mod cli;
 mod extract;

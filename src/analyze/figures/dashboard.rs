@@ -1,0 +1,99 @@
+//! The overview dashboard: mean AUROC with the 95 % CI of the mean by outlier method,
+//! imputation method and featurization, side by side on one shared AUROC scale.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde_json::json;
+
+use super::forest::{methods_json, Panel};
+use super::{factor_style, Env};
+use crate::analyze::render::Figure;
+use crate::analyze::stats::{by_factor, Summary};
+use crate::analyze::style;
+
+/// The figure name.
+pub const NAME: &str = "dashboard";
+
+/// The factors shown, with panel titles.
+const PANELS: [(&str, &str); 3] = [
+    ("outlier_method", "Outlier detection"),
+    ("imputation_method", "Imputation"),
+    ("featurization", "Featurization"),
+];
+
+struct Column {
+    title: String,
+    rows: Vec<Summary>,
+    labels: Vec<String>,
+    colours: Vec<RGBColor>,
+}
+
+struct Dashboard {
+    columns: Vec<Column>,
+    reference: Option<f64>,
+}
+
+/// Draws the dashboard and its sidecar.
+pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
+    let mut columns = Vec::new();
+    let mut panels = Vec::new();
+    for (factor, title) in PANELS {
+        let rows = by_factor(&env.ckpt.essential, factor)?;
+        if rows.is_empty() {
+            bail!("no configuration has an AUROC");
+        }
+        let st = factor_style(env.config, factor);
+        let levels: Vec<String> = rows.iter().map(|r| r.level.clone()).collect();
+        let labels: Vec<String> = levels.iter().map(|l| style::label(st, l)).collect();
+        panels.push(json!({
+            "factor": factor,
+            "title": title,
+            "methods": methods_json(st, &rows, &labels),
+        }));
+        columns.push(Column {
+            title: title.to_string(),
+            colours: levels
+                .iter()
+                .map(|l| style::category_colour(st, &levels, l))
+                .collect(),
+            labels,
+            rows,
+        });
+    }
+    let reference = env.config.analysis.reference_auroc;
+    let data = json!({ "reference_auroc": reference, "panels": panels });
+    env.emit(&Dashboard { columns, reference }, data)
+}
+
+impl Figure for Dashboard {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn size(&self) -> (f64, f64) {
+        let rows = self.columns.iter().map(|c| c.rows.len()).max().unwrap_or(1);
+        (10.5, 1.4 + 0.3 * rows as f64)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let areas = root.split_evenly((1, self.columns.len()));
+        for (area, c) in areas.iter().zip(&self.columns) {
+            Panel {
+                title: &c.title,
+                rows: &c.rows,
+                labels: &c.labels,
+                colours: &c.colours,
+                reference: self.reference,
+                x_desc: "Mean AUROC (95% CI of the mean)",
+            }
+            .draw(area, s)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,184 @@
+//! Forest plots per factor: for each method, the mean AUROC across its configurations with
+//! the 95 % CI of that mean (t distribution), best first, with an optional reference line.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde_json::{json, Value};
+
+use super::{factor_style, label_width, Env};
+use crate::analyze::render::{font, px, Figure};
+use crate::analyze::sidecar::{num, opt};
+use crate::analyze::stats::{by_factor, Summary};
+use crate::analyze::style;
+use crate::config::FactorStyle;
+
+/// The figure name of `factor`'s forest plot.
+pub fn name(factor: &str) -> String {
+    format!("forest_{}", factor.trim_end_matches("_method"))
+}
+
+struct Forest {
+    name: String,
+    title: String,
+    rows: Vec<Summary>,
+    labels: Vec<String>,
+    colours: Vec<RGBColor>,
+    reference: Option<f64>,
+}
+
+/// Draws the forest plot of `factor` and its sidecar.
+pub fn generate(env: &Env, factor: &str, title: &str) -> Result<Vec<PathBuf>> {
+    let rows = by_factor(&env.ckpt.essential, factor)?;
+    if rows.is_empty() {
+        bail!("no configuration has an AUROC");
+    }
+    let st = factor_style(env.config, factor);
+    let levels: Vec<String> = rows.iter().map(|r| r.level.clone()).collect();
+    let fig = Forest {
+        name: name(factor),
+        title: format!("{title}: mean AUROC by method"),
+        labels: levels.iter().map(|l| style::label(st, l)).collect(),
+        colours: levels
+            .iter()
+            .map(|l| style::category_colour(st, &levels, l))
+            .collect(),
+        rows,
+        reference: env.config.analysis.reference_auroc,
+    };
+    let data = json!({
+        "factor": factor,
+        "reference_auroc": fig.reference,
+        "methods": methods_json(st, &fig.rows, &fig.labels),
+    });
+    env.emit(&fig, data)
+}
+
+/// The per-method rows of a sidecar: exactly what a [`Panel`] plots.
+pub fn methods_json(st: &FactorStyle, rows: &[Summary], labels: &[String]) -> Vec<Value> {
+    rows.iter()
+        .zip(labels)
+        .map(|(r, l)| {
+            json!({
+                "method": r.level, "label": l, "category": st.category(&r.level), "n": r.n,
+                "mean_auroc": num(r.mean), "sd": opt(r.sd),
+                "ci_lower": opt(r.ci_lower), "ci_upper": opt(r.ci_upper),
+            })
+        })
+        .collect()
+}
+
+impl Figure for Forest {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn size(&self) -> (f64, f64) {
+        (6.5, 1.3 + 0.3 * self.rows.len() as f64)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let panel = Panel {
+            title: &self.title,
+            rows: &self.rows,
+            labels: &self.labels,
+            colours: &self.colours,
+            reference: self.reference,
+            x_desc: "AUROC (mean over configurations, 95% CI of the mean)",
+        };
+        panel.draw(root, s)
+    }
+}
+
+/// One panel of per-method means with their CIs of the mean, best at the top.
+pub struct Panel<'a> {
+    /// Caption above the panel.
+    pub title: &'a str,
+    /// The methods, best first.
+    pub rows: &'a [Summary],
+    /// Axis label per row.
+    pub labels: &'a [String],
+    /// Colour per row.
+    pub colours: &'a [RGBColor],
+    /// A vertical reference line, if any.
+    pub reference: Option<f64>,
+    /// The x-axis description.
+    pub x_desc: &'a str,
+}
+
+impl Panel<'_> {
+    /// Draws the panel on `area` at scale `s`.
+    pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let n = self.rows.len() as i32;
+        let mut lo = f64::INFINITY;
+        let mut hi = f64::NEG_INFINITY;
+        for r in self.rows {
+            for v in [Some(r.mean), r.ci_lower, r.ci_upper, self.reference]
+                .into_iter()
+                .flatten()
+            {
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+        }
+        let pad = ((hi - lo) * 0.08).max(0.005);
+        let labels = self.labels;
+        let mut chart = ChartBuilder::on(area)
+            .caption(self.title, font(11.0, s))
+            .margin(px(8.0, s))
+            .x_label_area_size(px(36.0, s))
+            .y_label_area_size(px(label_width(labels, 9.0), s))
+            .build_cartesian_2d((lo - pad)..(hi + pad), -1i32..n)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels((n + 2) as usize)
+            .y_label_formatter(&|y| {
+                let i = n - 1 - *y;
+                if (0..n).contains(&i) {
+                    labels[i as usize].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .x_labels(5)
+            .x_label_formatter(&|x| format!("{x:.3}"))
+            .x_desc(self.x_desc)
+            .label_style(font(9.0, s))
+            .axis_desc_style(font(9.5, s))
+            .draw()?;
+        if let Some(r) = self.reference {
+            chart.draw_series(LineSeries::new(
+                vec![(r, -1), (r, n)],
+                BLACK.mix(0.5).stroke_width(px(1.0, s)),
+            ))?;
+        }
+        for (i, (r, c)) in self.rows.iter().zip(self.colours).enumerate() {
+            let y = n - 1 - i as i32;
+            if let (Some(l), Some(u)) = (r.ci_lower, r.ci_upper) {
+                chart.draw_series(std::iter::once(ErrorBar::new_horizontal(
+                    y,
+                    l,
+                    r.mean,
+                    u,
+                    c.stroke_width(px(1.2, s)),
+                    px(6.0, s),
+                )))?;
+            }
+            chart.draw_series(std::iter::once(Circle::new(
+                (r.mean, y),
+                px(3.0, s),
+                c.filled(),
+            )))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,132 @@
+//! Retention (selective classification) curves of the top configurations: each metric of
+//! `retention_metrics` on the subjects kept when the most uncertain are referred, one panel
+//! per metric.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde_json::json;
+
+use super::curves::{legend_column, legend_width, top, Curve, Lines};
+use super::Env;
+use crate::analyze::frames::{floats, ints, strings};
+use crate::analyze::render::{px, Figure};
+use crate::analyze::sidecar::num;
+
+/// The figure name.
+pub const NAME: &str = "retention_curves";
+
+/// Panel order and titles of the metrics extraction writes; others follow by name.
+const KNOWN: [(&str, &str); 4] = [
+    ("auroc", "AUROC"),
+    ("brier", "Brier score (lower is better)"),
+    ("scaled_brier", "Scaled Brier score"),
+    ("net_benefit", "Net benefit at 15%"),
+];
+
+struct Retention {
+    panels: Vec<Lines>,
+    labels: Vec<String>,
+}
+
+/// Draws the retention curves and their sidecar.
+pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
+    let df = &env.ckpt.retention;
+    let (ids, names) = (ints(df, "config_id")?, strings(df, "metric_name")?);
+    let (rates, values) = (floats(df, "retention_rate")?, floats(df, "metric_value")?);
+    let present: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+    let mut metrics: Vec<(String, String)> = KNOWN
+        .iter()
+        .filter(|(m, _)| present.contains(m))
+        .map(|(m, t)| (m.to_string(), t.to_string()))
+        .collect();
+    metrics.extend(
+        present
+            .iter()
+            .filter(|m| !KNOWN.iter().any(|(k, _)| k == *m))
+            .map(|m| (m.to_string(), m.to_string())),
+    );
+    if metrics.is_empty() {
+        bail!("`retention_metrics` is empty");
+    }
+    let top = top(env)?;
+    let mut panels = Vec::new();
+    let mut sidecar = Vec::new();
+    for (metric, title) in &metrics {
+        let mut curves = Vec::new();
+        for (config, label) in &top {
+            let points: Vec<(f64, f64)> = (0..ids.len())
+                .filter(|&i| ids[i] == Some(config.id) && names[i] == *metric)
+                .filter_map(|i| Some((rates[i]?, values[i]?)))
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .collect();
+            sidecar.push(json!({
+                "metric": metric, "config_id": config.id, "label": label,
+                "retention_rate": points.iter().map(|p| num(p.0)).collect::<Vec<_>>(),
+                "metric_value": points.iter().map(|p| num(p.1)).collect::<Vec<_>>(),
+            }));
+            curves.push(Curve {
+                label: label.clone(),
+                points,
+            });
+        }
+        let ys = curves.iter().flat_map(|c| c.points.iter().map(|p| p.1));
+        let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), y| {
+            (l.min(y), h.max(y))
+        });
+        if !lo.is_finite() {
+            bail!("no `{metric}` value of the top configurations is finite");
+        }
+        let pad = ((hi - lo) * 0.1).max(0.01);
+        panels.push(Lines {
+            name: NAME,
+            title: title.clone(),
+            x_desc: "Fraction of subjects retained (least uncertain first)",
+            y_desc: "Metric on retained subjects",
+            curves,
+            references: Vec::new(),
+            x_range: (0.0, 1.0),
+            y_range: (lo - pad, hi + pad),
+        });
+    }
+    let data =
+        json!({ "metrics": metrics.iter().map(|m| &m.0).collect::<Vec<_>>(), "curves": sidecar });
+    let labels = top.into_iter().map(|(_, label)| label).collect();
+    env.emit(&Retention { panels, labels }, data)
+}
+
+impl Figure for Retention {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn size(&self) -> (f64, f64) {
+        let legend = legend_width(&self.labels) / 72.0;
+        (
+            10.0 + legend,
+            0.3 + 3.6 * self.panels.len().div_ceil(2) as f64,
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let width = root.dim_in_pixel().0 - px(legend_width(&self.labels), s);
+        let (body, legend) = root.split_horizontally(width);
+        let items = self
+            .panels
+            .first()
+            .map(Lines::legend_items)
+            .unwrap_or_default();
+        legend_column(&legend, &items, s)?;
+        let areas = body.split_evenly((self.panels.len().div_ceil(2), 2));
+        for (area, panel) in areas.iter().zip(&self.panels) {
+            panel.draw_on(area, 10.0, s)?;
+        }
+        Ok(())
+    }
+}

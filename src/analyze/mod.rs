@@ -1,0 +1,19 @@
+//! Block 2: figures, LaTeX tables, `numbers.tex` and `analysis_report.json` from the public
+//! checkpoint alone; no metric is recomputed.
+//!
+//! Data flows checkpoint → [`frames`] (polars frames) → [`stats`] / [`anova`] → [`figures`]
+//! (rendered by [`render`] with [`style`], data in [`sidecar`]s) and [`tables`] ([`latex`],
+//! [`numbers`]) → [`report`]. [`step::AnalysisStep`] runs it all as one pipeline step.
+
+pub mod anova;
+pub mod figures;
+pub mod frames;
+pub mod latex;
+pub mod numbers;
+pub mod render;
+pub mod report;
+pub mod sidecar;
+pub mod stats;
+pub mod step;
+pub mod style;
+pub mod tables;

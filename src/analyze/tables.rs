@@ -1,0 +1,89 @@
+//! The LaTeX outputs in the outputs directory: one file each, written atomically, with the
+//! ANOVA also as JSON for programs.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use serde_json::json;
+
+use super::frames::Checkpoint;
+use super::report::{Entry, Outcome};
+use super::sidecar::Provenance;
+use super::stats::{by_factor, ranked, FACTORS};
+use super::{anova, latex, numbers};
+use crate::config::Config;
+use crate::fsx;
+
+/// File names of the outputs, in the order they are written.
+pub fn files() -> Vec<String> {
+    let mut out: Vec<String> = FACTORS.iter().map(|(f, _)| comparison_file(f)).collect();
+    out.extend(
+        [
+            "top_pipelines.tex",
+            "stratos.tex",
+            "anova.tex",
+            "anova.json",
+            "numbers.tex",
+        ]
+        .map(String::from),
+    );
+    out
+}
+
+fn comparison_file(factor: &str) -> String {
+    format!("comparison_{}.tex", factor.trim_end_matches("_method"))
+}
+
+/// Every file written, as paths.
+pub fn outputs(config: &Config) -> Vec<PathBuf> {
+    files()
+        .into_iter()
+        .map(|f| config.outputs.outputs_dir.join(f))
+        .collect()
+}
+
+/// Writes every table; one entry per file.
+pub fn generate(ckpt: &Checkpoint, config: &Config, prov: &Provenance) -> Vec<Entry> {
+    files()
+        .into_iter()
+        .map(|name| {
+            let outcome = Outcome::from_result(text(&name, ckpt, config, prov).and_then(|t| {
+                let p = config.outputs.outputs_dir.join(&name);
+                fsx::write_atomic(&p, t.as_bytes())?;
+                Ok(vec![p])
+            }));
+            Entry { name, outcome }
+        })
+        .collect()
+}
+
+/// The content of output `name`.
+fn text(name: &str, ckpt: &Checkpoint, config: &Config, prov: &Provenance) -> Result<String> {
+    if let Some((factor, title)) = FACTORS.iter().find(|(f, _)| comparison_file(f) == name) {
+        return Ok(latex::factor_table(
+            prov,
+            config,
+            factor,
+            title,
+            &by_factor(&ckpt.essential, factor)?,
+        ));
+    }
+    let ranked = ranked(&ckpt.essential)?;
+    Ok(match name {
+        "top_pipelines.tex" => latex::top_table(prov, config, &ranked),
+        "stratos.tex" => latex::stratos_table(prov, config, &ranked, &ckpt.essential)?,
+        "anova.tex" => latex::anova_table(prov, &anova::from_frame(&ckpt.essential)?),
+        "anova.json" => {
+            let doc = json!({
+                "tool_version": prov.tool_version,
+                "logical_digest": prov.logical_digest,
+                "formula": "auroc ~ main effects of every factor with at least two levels",
+                "typ": 2,
+                "terms": anova::from_frame(&ckpt.essential)?,
+            });
+            serde_json::to_string_pretty(&doc)?
+        }
+        "numbers.tex" => numbers::numbers_tex(prov, config, &ranked),
+        _ => bail!("no table named `{name}`"),
+    })
+}

@@ -1,0 +1,828 @@
+//! Block 2 on the demo checkpoint: every sidecar against the DuckDB values it plots, the
+//! report, the ANOVA against statsmodels, the LaTeX tables through `pdflatex`, and the
+//! refusal of a damaged or wrong-version checkpoint.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::extract::query;
+use crate::support::{mlrepro, repo_root, write_file};
+
+/// A temporary project with the demo checkpoint extracted into it.
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    /// Extracts the demo store into a new temporary project.
+    fn extracted() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = repo_root();
+        write_file(
+            dir.path(),
+            "config.yaml",
+            &format!(
+                "store:\n  tracking_uri: '{}'\n  experiment: PLR_Classification\n\
+                 anonymization:\n  secret_file: '{}'\n\
+                 subjects:\n  database: '{}'\n  demo_subjects: [H001, G001]\n\
+                 outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: cache\n  \
+                 figures_dir: figures\n  outputs_dir: outputs\n\
+                 analysis:\n  reference_auroc: 0.9\n  png_dpi: 100\n\
+                 methods:\n  outlier:\n    names:\n      pupil-gt: {{display: 'Ground truth & raw_50%', abbreviation: GT}}\n",
+                root.join("data/demo/mlruns").display(),
+                root.join("data/demo/anonymization_secret").display(),
+                root.join("data/demo/subjects.duckdb").display()
+            ),
+        );
+        let out = mlrepro(dir.path())
+            .args(["-c", "config.yaml", "extract"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "extract failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn db(&self) -> PathBuf {
+        self.path("public/results.duckdb")
+    }
+
+    fn analyze(&self) -> std::process::Output {
+        mlrepro(self.dir.path())
+            .args(["-c", "config.yaml", "analyze"])
+            .output()
+            .unwrap()
+    }
+
+    fn sidecar(&self, name: &str) -> Json {
+        let text =
+            std::fs::read_to_string(self.path(&format!("figures/data/{name}.json"))).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+fn f(v: &Json) -> Option<f64> {
+    v.as_f64()
+}
+
+fn close(what: &str, got: Option<f64>, want: Option<f64>, tol: f64) {
+    match (got, want) {
+        (Some(g), Some(w)) => assert!((g - w).abs() <= tol, "{what}: got {g}, want {w}"),
+        (g, w) => assert_eq!(g, w, "{what}"),
+    }
+}
+
+fn scalar(db: &Path, sql: &str) -> Option<f64> {
+    match &query(db, sql)[0][0] {
+        duckdb::types::Value::Double(x) => Some(*x),
+        duckdb::types::Value::BigInt(x) => Some(*x as f64),
+        duckdb::types::Value::HugeInt(x) => Some(*x as f64),
+        duckdb::types::Value::Int(x) => Some(f64::from(*x)),
+        duckdb::types::Value::Null => None,
+        other => panic!("unexpected value {other:?} for {sql}"),
+    }
+}
+
+fn text(db: &Path, sql: &str) -> Vec<String> {
+    query(db, sql)
+        .into_iter()
+        .map(|r| match &r[0] {
+            duckdb::types::Value::Text(s) => s.clone(),
+            other => panic!("unexpected value {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn analyze_demo_checkpoint() {
+    let p = Project::extracted();
+    let out = p.analyze();
+    assert!(
+        out.status.success(),
+        "analyze failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let digest = text(
+        &p.db(),
+        "SELECT value FROM metadata WHERE key = 'logical_digest'",
+    )
+    .remove(0);
+    check_report(&p, &digest);
+    check_forests(&p, &digest);
+    check_dashboard(&p);
+    check_factorial(&p);
+    check_heatmap(&p);
+    check_spec_curve(&p);
+    check_mean_rank(&p);
+    check_curves(&p);
+    check_distributions(&p);
+    check_retention(&p);
+    check_traces(&p);
+    check_anova(&p);
+    check_latex(&p, &digest);
+    let report_before = std::fs::metadata(p.path("outputs/analysis_report.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let again = mlrepro(p.dir.path())
+        .args(["-c", "config.yaml", "--json", "analyze"])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    let summary: Json = serde_json::from_slice(&again.stdout).unwrap();
+    for step in summary["steps"].as_array().unwrap() {
+        assert_eq!(
+            step["status"], "cached",
+            "an unchanged checkpoint is not analysed again: {step}"
+        );
+    }
+    let report_after = std::fs::metadata(p.path("outputs/analysis_report.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        report_before, report_after,
+        "an unchanged report is not rewritten"
+    );
+
+    // Without the private traces file the traces figure is skipped with its reason, and only
+    // that step reruns.
+    std::fs::remove_file(p.path("private/demo_subjects_traces.pkl")).unwrap();
+    let out = mlrepro(p.dir.path())
+        .args(["-c", "config.yaml", "--json", "analyze"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let ran: Vec<&str> = summary["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "ran")
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(ran, ["subject_traces"]);
+    let report = report_json(&p);
+    assert_eq!(report["status"], "success");
+    let traces = report["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "subject_traces")
+        .unwrap();
+    assert_eq!(traces["status"], "skipped");
+    assert!(
+        traces["reason"]
+            .as_str()
+            .unwrap()
+            .contains("demo_subjects_traces.pkl"),
+        "{traces}"
+    );
+}
+
+fn report_json(p: &Project) -> Json {
+    serde_json::from_str(&std::fs::read_to_string(p.path("outputs/analysis_report.json")).unwrap())
+        .unwrap()
+}
+
+/// The per-method rows of a sidecar against the checkpoint: N, mean, SD and the t-based CI
+/// of the mean of AUROC over each level of `factor`, best first.
+fn check_methods(db: &Path, what: &str, factor: &str, methods: &[Json]) {
+    let levels = text(
+        db,
+        &format!("SELECT DISTINCT {factor} FROM essential_metrics WHERE auroc IS NOT NULL"),
+    );
+    assert_eq!(methods.len(), levels.len(), "{what}");
+    let mut previous = f64::INFINITY;
+    for m in methods {
+        let level = m["method"].as_str().unwrap();
+        let filter =
+            format!("FROM essential_metrics WHERE {factor} = '{level}' AND auroc IS NOT NULL");
+        let n = scalar(db, &format!("SELECT count(*) {filter}")).unwrap();
+        let mean = scalar(db, &format!("SELECT avg(auroc) {filter}"));
+        let sd = scalar(db, &format!("SELECT stddev_samp(auroc) {filter}"));
+        assert_eq!(m["n"].as_f64(), Some(n), "{what} {level}");
+        close(
+            &format!("{what} {level} mean"),
+            f(&m["mean_auroc"]),
+            mean,
+            1e-12,
+        );
+        close(&format!("{what} {level} sd"), f(&m["sd"]), sd, 1e-12);
+        if n >= 2.0 {
+            let t = StudentsT::new(0.0, 1.0, n - 1.0)
+                .unwrap()
+                .inverse_cdf(0.975);
+            let half = t * sd.unwrap() / n.sqrt();
+            close(
+                &format!("{what} {level} ci"),
+                f(&m["ci_lower"]),
+                Some(mean.unwrap() - half),
+                1e-12,
+            );
+            close(
+                &format!("{what} {level} ci"),
+                f(&m["ci_upper"]),
+                Some(mean.unwrap() + half),
+                1e-12,
+            );
+        }
+        let m_mean = f(&m["mean_auroc"]).unwrap();
+        assert!(m_mean <= previous, "{what} is sorted best first");
+        previous = m_mean;
+    }
+}
+
+fn check_dashboard(p: &Project) {
+    let side = p.sidecar("dashboard");
+    let panels = side["data"]["panels"].as_array().unwrap();
+    let factors: Vec<&str> = panels
+        .iter()
+        .map(|x| x["factor"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        factors,
+        ["outlier_method", "imputation_method", "featurization"]
+    );
+    for panel in panels {
+        let factor = panel["factor"].as_str().unwrap();
+        check_methods(
+            &p.db(),
+            &format!("dashboard {factor}"),
+            factor,
+            panel["methods"].as_array().unwrap(),
+        );
+    }
+}
+
+fn check_factorial(p: &Project) {
+    let db = p.db();
+    let data = &p.sidecar("factorial_design")["data"];
+    let present = scalar(&db, "SELECT count(*) FROM (SELECT DISTINCT outlier_method, imputation_method, classifier, featurization FROM essential_metrics)");
+    assert_eq!(f(&data["present"]), present);
+    let mut possible = 1.0;
+    for factor in data["factors"].as_array().unwrap() {
+        let name = factor["factor"].as_str().unwrap();
+        let levels = text(
+            &db,
+            &format!("SELECT DISTINCT {name} FROM essential_metrics ORDER BY 1"),
+        );
+        let got: Vec<&str> = factor["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        assert_eq!(got, levels, "{name} levels");
+        possible *= levels.len() as f64;
+    }
+    assert_eq!(f(&data["possible"]), Some(possible));
+    assert_eq!(
+        data["missing"].as_array().unwrap().len() as f64,
+        possible - present.unwrap()
+    );
+    for (i, o) in data["rows"].as_array().unwrap().iter().enumerate() {
+        for (j, m) in data["cols"].as_array().unwrap().iter().enumerate() {
+            let want = scalar(&db, &format!("SELECT count(*) FROM essential_metrics WHERE outlier_method = '{}' AND imputation_method = '{}'", o.as_str().unwrap(), m.as_str().unwrap()));
+            assert_eq!(f(&data["cells"][i][j]), want, "factorial cell {o} {m}");
+        }
+    }
+}
+
+fn check_mean_rank(p: &Project) {
+    let db = p.db();
+    let data = &p.sidecar("mean_rank")["data"];
+    let rows = query(
+        &db,
+        "SELECT outlier_method, imputation_method, avg(r)::DOUBLE, count(*) FROM ( \
+           SELECT outlier_method, imputation_method, \
+             (rank() OVER w + count(*) OVER (PARTITION BY classifier, featurization, auroc) - 1 + rank() OVER w) / 2.0 AS r \
+           FROM essential_metrics WHERE auroc IS NOT NULL \
+           WINDOW w AS (PARTITION BY classifier, featurization ORDER BY auroc DESC)) \
+         GROUP BY ALL ORDER BY 3, 1, 2",
+    );
+    let got = data["pipelines"].as_array().unwrap();
+    assert_eq!(got.len(), rows.len());
+    for (g, w) in got.iter().zip(rows) {
+        let (
+            duckdb::types::Value::Text(o),
+            duckdb::types::Value::Text(i),
+            duckdb::types::Value::Double(r),
+            duckdb::types::Value::BigInt(n),
+        ) = (&w[0], &w[1], &w[2], &w[3])
+        else {
+            panic!("{w:?}")
+        };
+        assert_eq!(g["outlier_method"], o.as_str());
+        assert_eq!(g["imputation_method"], i.as_str());
+        close(
+            &format!("mean rank {o} {i}"),
+            f(&g["mean_rank"]),
+            Some(*r),
+            1e-12,
+        );
+        assert_eq!(g["n_blocks"].as_i64(), Some(*n));
+    }
+    assert!(data["note"]
+        .as_str()
+        .unwrap()
+        .contains("no significance test"));
+}
+
+fn top_ids(db: &Path, k: usize) -> Vec<i64> {
+    query(db, &format!("SELECT config_id FROM essential_metrics WHERE auroc IS NOT NULL ORDER BY auroc DESC, config_id LIMIT {k}"))
+        .into_iter()
+        .map(|r| match r[0] { duckdb::types::Value::Int(i) => i64::from(i), ref o => panic!("{o:?}") })
+        .collect()
+}
+
+fn check_distributions(p: &Project) {
+    let db = p.db();
+    let panels = p.sidecar("probability_distributions")["data"]["panels"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let ids: Vec<i64> = panels
+        .iter()
+        .map(|x| x["config_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, top_ids(&db, 4));
+    for panel in &panels {
+        let id = panel["config_id"].as_i64().unwrap();
+        for outcome in [0, 1] {
+            let got: Vec<f64> = panel[format!("count_outcome_{outcome}")]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            let want: Vec<f64> = (0..got.len())
+                .map(|b| scalar(&db, &format!("SELECT coalesce(sum(count), 0) FROM probability_distributions WHERE config_id = {id} AND outcome = {outcome} AND bin_index = {b}")).unwrap())
+                .collect();
+            assert_eq!(got, want, "distribution {id} outcome {outcome}");
+        }
+        let total: f64 = ["count_outcome_0", "count_outcome_1"]
+            .iter()
+            .flat_map(|k| {
+                panel[*k]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64().unwrap())
+            })
+            .sum();
+        assert_eq!(
+            Some(total),
+            scalar(
+                &db,
+                &format!("SELECT n_test FROM essential_metrics WHERE config_id = {id}")
+            )
+        );
+    }
+}
+
+fn check_retention(p: &Project) {
+    let db = p.db();
+    let data = &p.sidecar("retention_curves")["data"];
+    let metrics = text(
+        &db,
+        "SELECT DISTINCT metric_name FROM retention_metrics ORDER BY 1",
+    );
+    let mut got_metrics: Vec<String> = data["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect();
+    got_metrics.sort();
+    assert_eq!(got_metrics, metrics);
+    let top = top_ids(&db, 5);
+    let curves = data["curves"].as_array().unwrap();
+    assert_eq!(curves.len(), metrics.len() * top.len());
+    for c in curves {
+        let (id, metric) = (
+            c["config_id"].as_i64().unwrap(),
+            c["metric"].as_str().unwrap(),
+        );
+        assert!(top.contains(&id));
+        let rows = query(&db, &format!("SELECT retention_rate, metric_value FROM retention_metrics WHERE config_id = {id} AND metric_name = '{metric}' AND metric_value IS NOT NULL ORDER BY retention_rate"));
+        let (xs, ys) = (
+            c["retention_rate"].as_array().unwrap(),
+            c["metric_value"].as_array().unwrap(),
+        );
+        assert_eq!(xs.len(), rows.len(), "retention {id} {metric}");
+        for (k, r) in rows.iter().enumerate() {
+            let (duckdb::types::Value::Double(x), duckdb::types::Value::Double(y)) = (&r[0], &r[1])
+            else {
+                panic!("{r:?}")
+            };
+            assert_eq!(
+                (f(&xs[k]), f(&ys[k])),
+                (Some(*x), Some(*y)),
+                "retention {id} {metric} [{k}]"
+            );
+        }
+    }
+}
+
+fn check_traces(p: &Project) {
+    let subjects = p.sidecar("subject_traces")["data"]["subjects"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let codes: Vec<&str> = subjects
+        .iter()
+        .map(|s| s["subject_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["G001", "H001"]);
+    for s in &subjects {
+        let n = s["time"].as_array().unwrap().len();
+        assert!(n > 100, "a trace has its samples");
+        for key in ["pupil_raw", "pupil_gt", "outlier_mask"] {
+            assert_eq!(s[key].as_array().unwrap().len(), n, "{key}");
+        }
+    }
+}
+
+fn check_report(p: &Project, digest: &str) {
+    let report: Json = serde_json::from_str(
+        &std::fs::read_to_string(p.path("outputs/analysis_report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["status"], "success", "{report:#}");
+    assert_eq!(report["logical_digest"], digest);
+    assert_eq!(report["tool_version"], env!("CARGO_PKG_VERSION"));
+    let figures = report["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e, true));
+    let names: Vec<&str> = report["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "factorial_design",
+            "dashboard",
+            "forest_outlier",
+            "forest_imputation",
+            "forest_classifier",
+            "forest_featurization",
+            "heatmap",
+            "specification_curve",
+            "mean_rank",
+            "calibration_curves",
+            "decision_curves",
+            "probability_distributions",
+            "retention_curves",
+            "subject_traces",
+        ]
+    );
+    let tables = report["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e, false));
+    for (e, is_figure) in figures.chain(tables) {
+        assert_eq!(e["status"], "generated", "{e}");
+        for file in e["files"].as_array().unwrap() {
+            let name = file.as_str().unwrap();
+            let dir = match (is_figure, name.ends_with(".json")) {
+                (true, true) => "figures/data",
+                (true, false) => "figures",
+                (false, _) => "outputs",
+            };
+            let bytes = std::fs::read(p.path(&format!("{dir}/{name}"))).unwrap();
+            assert!(!bytes.is_empty(), "{name} is empty");
+            if name.ends_with(".png") {
+                assert!(bytes.starts_with(b"\x89PNG"), "{name}");
+            } else if name.ends_with(".pdf") {
+                assert!(bytes.starts_with(b"%PDF"), "{name}");
+            } else if name.ends_with(".svg") {
+                assert!(String::from_utf8_lossy(&bytes).contains("<svg"), "{name}");
+            }
+        }
+    }
+}
+
+fn check_forests(p: &Project, digest: &str) {
+    for factor in [
+        "outlier_method",
+        "imputation_method",
+        "classifier",
+        "featurization",
+    ] {
+        let name = format!("forest_{}", factor.trim_end_matches("_method"));
+        let side = p.sidecar(&name);
+        assert_eq!(side["logical_digest"], digest);
+        assert_eq!(side["tool_version"], env!("CARGO_PKG_VERSION"));
+        check_methods(
+            &p.db(),
+            &name,
+            factor,
+            side["data"]["methods"].as_array().unwrap(),
+        );
+        assert_eq!(f(&side["data"]["reference_auroc"]), Some(0.9));
+    }
+}
+
+fn check_heatmap(p: &Project) {
+    let db = p.db();
+    let side = p.sidecar("heatmap");
+    let clf = side["data"]["classifier"].as_str().unwrap().to_string();
+    let most = text(
+        &db,
+        "SELECT classifier FROM essential_metrics WHERE auroc IS NOT NULL GROUP BY classifier ORDER BY count(*) DESC, classifier LIMIT 1",
+    );
+    assert_eq!(clf, most[0]);
+    let rows = side["data"]["rows"].as_array().unwrap();
+    let cols = side["data"]["cols"].as_array().unwrap();
+    for (i, r) in rows.iter().enumerate() {
+        for (j, c) in cols.iter().enumerate() {
+            let want = scalar(
+                &db,
+                &format!(
+                    "SELECT avg(auroc) FROM essential_metrics WHERE classifier = '{clf}' AND outlier_method = '{}' AND imputation_method = '{}' AND auroc IS NOT NULL",
+                    r.as_str().unwrap(),
+                    c.as_str().unwrap()
+                ),
+            );
+            close(
+                &format!("heatmap {r} {c}"),
+                f(&side["data"]["values"][i][j]),
+                want,
+                1e-12,
+            );
+        }
+    }
+}
+
+fn check_spec_curve(p: &Project) {
+    let db = p.db();
+    let side = p.sidecar("specification_curve");
+    let configs = side["data"]["configs"].as_array().unwrap();
+    assert_eq!(
+        Some(configs.len() as f64),
+        scalar(&db, "SELECT count(auroc) FROM essential_metrics")
+    );
+    for c in configs {
+        let id = c["config_id"].as_i64().unwrap();
+        for col in ["auroc", "auroc_ci_lower", "auroc_ci_upper"] {
+            let want = scalar(
+                &db,
+                &format!("SELECT {col} FROM essential_metrics WHERE config_id = {id}"),
+            );
+            close(&format!("spec {id} {col}"), f(&c[col]), want, 0.0);
+        }
+        for col in [
+            "outlier_method",
+            "imputation_method",
+            "classifier",
+            "featurization",
+        ] {
+            let want = text(
+                &db,
+                &format!("SELECT {col} FROM essential_metrics WHERE config_id = {id}"),
+            );
+            assert_eq!(c[col], want[0].as_str());
+        }
+    }
+}
+
+fn check_curves(p: &Project) {
+    let db = p.db();
+    for (name, table, x, y) in [
+        (
+            "calibration_curves",
+            "calibration_curves",
+            "predicted_mean",
+            "observed_proportion",
+        ),
+        (
+            "decision_curves",
+            "dca_curves",
+            "threshold",
+            "net_benefit_model",
+        ),
+    ] {
+        let side = p.sidecar(name);
+        let curves = side["data"]["curves"].as_array().unwrap();
+        assert_eq!(curves.len(), 5, "{name}: top_k curves");
+        let top = query(&db, "SELECT config_id FROM essential_metrics WHERE auroc IS NOT NULL ORDER BY auroc DESC, config_id LIMIT 5");
+        for (c, want_id) in curves.iter().zip(top) {
+            let id = c["config_id"].as_i64().unwrap();
+            assert_eq!(
+                duckdb::types::Value::Int(id as i32),
+                want_id[0],
+                "{name} order"
+            );
+            let rows = query(
+                &db,
+                &format!("SELECT {x}, {y} FROM {table} WHERE config_id = {id} AND {x} IS NOT NULL AND {y} IS NOT NULL ORDER BY {}", if table == "dca_curves" { "threshold" } else { "bin_index" }),
+            );
+            let xs = c[x].as_array().unwrap();
+            let ys = c[y].as_array().unwrap();
+            assert_eq!(xs.len(), rows.len(), "{name} {id}");
+            for (k, r) in rows.iter().enumerate() {
+                let as_f = |v: &duckdb::types::Value| match v {
+                    duckdb::types::Value::Double(d) => *d,
+                    other => panic!("{other:?}"),
+                };
+                assert_eq!(f(&xs[k]), Some(as_f(&r[0])), "{name} {id} x[{k}]");
+                assert_eq!(f(&ys[k]), Some(as_f(&r[1])), "{name} {id} y[{k}]");
+            }
+        }
+    }
+    let side = p.sidecar("decision_curves");
+    let first = side["data"]["curves"][0]["config_id"].as_i64().unwrap();
+    let all = query(
+        &db,
+        &format!(
+            "SELECT net_benefit_all FROM dca_curves WHERE config_id = {first} ORDER BY threshold"
+        ),
+    );
+    let got = side["data"]["treat_all"]["net_benefit"].as_array().unwrap();
+    assert_eq!(got.len(), all.len());
+    for (g, w) in got.iter().zip(all) {
+        assert_eq!(
+            Some(g.as_f64().unwrap()),
+            match w[0] {
+                duckdb::types::Value::Double(d) => Some(d),
+                _ => None,
+            }
+        );
+    }
+}
+
+fn check_anova(p: &Project) {
+    let golden: Json = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("tests/fixtures/golden/demo_anova.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let ours: Json =
+        serde_json::from_str(&std::fs::read_to_string(p.path("outputs/anova.json")).unwrap())
+            .unwrap();
+    let terms = ours["terms"].as_array().unwrap();
+    let want = golden["terms"].as_array().unwrap();
+    assert_eq!(terms.len(), want.len());
+    for w in want {
+        let name = w["term"].as_str().unwrap();
+        let ours_name = name.trim_start_matches("C(").trim_end_matches(')');
+        let t = terms
+            .iter()
+            .find(|t| t["term"] == ours_name)
+            .unwrap_or_else(|| panic!("no term {ours_name}"));
+        close(
+            &format!("{name} SS"),
+            f(&t["sum_sq"]),
+            f(&w["sum_sq"]),
+            1e-9,
+        );
+        close(&format!("{name} df"), f(&t["df"]), f(&w["df"]), 1e-9);
+        close(&format!("{name} F"), f(&t["f"]), f(&w["F"]), 1e-9);
+        close(&format!("{name} p"), f(&t["p"]), f(&w["PR(>F)"]), 1e-9);
+    }
+}
+
+fn check_latex(p: &Project, digest: &str) {
+    let outputs = p.path("outputs");
+    let mut tex: Vec<String> = std::fs::read_dir(&outputs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tex"))
+        .collect();
+    tex.sort();
+    assert_eq!(tex.len(), 8, "{tex:?}");
+    for name in &tex {
+        let body = std::fs::read_to_string(outputs.join(name)).unwrap();
+        assert!(
+            body.contains(digest) && body.contains(env!("CARGO_PKG_VERSION")),
+            "{name} names its provenance"
+        );
+    }
+    let numbers = std::fs::read_to_string(outputs.join("numbers.tex")).unwrap();
+    let n = scalar(&p.db(), "SELECT count(auroc) FROM essential_metrics").unwrap();
+    assert!(
+        numbers.contains(&format!("\\providecommand{{\\nConfigs}}{{{n}}}")),
+        "{numbers}"
+    );
+    let comparison = std::fs::read_to_string(outputs.join("comparison_outlier.tex")).unwrap();
+    assert!(
+        comparison.contains("Ground truth \\& raw\\_50\\%"),
+        "{comparison}"
+    );
+    if std::process::Command::new("pdflatex")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("MLREPRO_REQUIRE_ALL").as_deref() != Ok("1"),
+            "pdflatex is required (MLREPRO_REQUIRE_ALL=1) but not installed"
+        );
+        eprintln!("note: pdflatex is not installed; the LaTeX tables were not compiled");
+        return;
+    }
+    let inputs: String = tex
+        .iter()
+        .map(|t| format!("\\input{{{}}}\n", outputs.join(t).display()))
+        .collect();
+    let doc = format!(
+        "\\documentclass{{article}}\n\\usepackage[T1]{{fontenc}}\n\\usepackage[utf8]{{inputenc}}\n\\usepackage{{booktabs}}\n\
+         \\usepackage[margin=1cm,landscape]{{geometry}}\n\\begin{{document}}\n{inputs}\nBest: \\bestPipeline, \\bestAUROC.\n\\end{{document}}\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "wrapper.tex", &doc);
+    let out = std::process::Command::new("pdflatex")
+        .args(["-interaction=nonstopmode", "-halt-on-error", "wrapper.tex"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pdflatex failed:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+fn rewrite_checksum(db: &Path) {
+    let digest = Sha256::digest(std::fs::read(db).unwrap());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let name = db.file_name().unwrap().to_string_lossy();
+    std::fs::write(
+        db.with_extension("duckdb.sha256"),
+        format!("{hex}  {name}\n"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn analyze_refuses_damaged_or_wrong_version_checkpoint() {
+    let p = Project::extracted();
+    let db = p.db();
+    let original = std::fs::read(&db).unwrap();
+
+    let mut damaged = original.clone();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0xff;
+    std::fs::write(&db, &damaged).unwrap();
+    let out = p.analyze();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    std::fs::write(&db, &original).unwrap();
+    {
+        let conn = duckdb::Connection::open(&db).unwrap();
+        conn.execute_batch("UPDATE metadata SET value = '999' WHERE key = 'schema_version'")
+            .unwrap();
+    }
+    rewrite_checksum(&db);
+    let out = p.analyze();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("schema_version") && err.contains("999"),
+        "{err}"
+    );
+    assert!(
+        !p.path("figures/heatmap.png").exists(),
+        "no figure is drawn from a refused checkpoint"
+    );
+    let report = report_json(&p);
+    assert_eq!(report["status"], "failed");
+    for e in report["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(report["tables"].as_array().unwrap())
+    {
+        assert_eq!(e["status"], "not_run", "{e}");
+        assert!(
+            e["reason"].as_str().unwrap().contains("`verify` failed"),
+            "{e}"
+        );
+    }
+}
