@@ -16,7 +16,7 @@ BIN := $(CARGO_TARGET_DIR)/release/mlrepro
 RUN_FLAGS := -c $(CONFIG) $(if $(JOBS),-j $(JOBS)) $(if $(filter 1,$(FORCE)),--force)
 STORE_FLAGS := $(if $(TRACKING_URI),--tracking-uri '$(TRACKING_URI)')
 
-.PHONY: build reproduce reproduce-from-checkpoint extract analyze status test check bench fixtures clean
+.PHONY: build reproduce reproduce-from-checkpoint extract analyze status test check acceptance bench fixtures clean
 
 build:
 	$(CARGO) build --release --locked
@@ -43,6 +43,10 @@ test:
 check:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
+
+# The README's walkthrough on a clean clone of HEAD in a temporary directory.
+acceptance:
+	scripts/acceptance.sh
 
 bench: build
 	scripts/bench/run.sh

@@ -25,13 +25,36 @@ const TABLES_REVISION: u32 = 1;
 /// The name of the tables step.
 pub const TABLES_STEP: &str = "tables";
 
-/// The checkpoint, loaded once for all analysis steps of one pipeline run.
+/// The checkpoint, loaded once for all analysis steps of one pipeline run, and its recorded
+/// digest, read once per version of the file.
 #[derive(Default)]
 pub struct SharedCheckpoint {
     loaded: Mutex<Option<Arc<Checkpoint>>>,
+    digest: Mutex<Option<(FileVersion, String)>>,
 }
 
+/// What identifies one version of a file for the length of a pipeline run.
+type FileVersion = (u64, Option<std::time::SystemTime>);
+
 impl SharedCheckpoint {
+    /// The checkpoint's recorded logical digest, `missing` or `unreadable (…)`.
+    fn digest(&self, settings: &Settings) -> String {
+        let db = &settings.config.outputs.db;
+        let Ok(meta) = std::fs::metadata(db) else {
+            return "missing".into();
+        };
+        let version = (meta.len(), meta.modified().ok());
+        let mut slot = self.digest.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((v, d)) = slot.as_ref() {
+            if *v == version {
+                return d.clone();
+            }
+        }
+        let digest = frames::recorded_digest(db).unwrap_or_else(|e| format!("unreadable ({e:#})"));
+        *slot = Some((version, digest.clone()));
+        digest
+    }
+
     fn get(&self, settings: &Settings) -> Result<Arc<Checkpoint>> {
         let mut slot = self
             .loaded
@@ -48,17 +71,17 @@ impl SharedCheckpoint {
 
 /// The key every analysis step shares: the checkpoint's recorded logical digest and the
 /// config the figures and tables read.
-fn base_key(step: &str, revision: u32, settings: &Settings) -> StepKey {
+fn base_key(
+    step: &str,
+    revision: u32,
+    settings: &Settings,
+    checkpoint: &SharedCheckpoint,
+) -> StepKey {
     let c = &settings.config;
     let mut key = StepKey::new(step, revision);
     key.config("analysis", &c.analysis);
     key.config("methods", &c.methods);
-    let digest = if c.outputs.db.is_file() {
-        frames::recorded_digest(&c.outputs.db).unwrap_or_else(|e| format!("unreadable ({e})"))
-    } else {
-        "missing".into()
-    };
-    key.input("checkpoint (logical digest)", digest);
+    key.input("checkpoint (logical digest)", checkpoint.digest(settings));
     key
 }
 
@@ -74,7 +97,7 @@ impl Step for FigureStep {
     }
 
     fn key(&self, settings: &Settings, stat: &StatCache) -> Result<StepKey> {
-        let mut key = base_key(&self.name, FIGURE_REVISION, settings);
+        let mut key = base_key(&self.name, FIGURE_REVISION, settings, &self.checkpoint);
         if figures::reads_private(&self.name) {
             let path = figures::traces::traces_path(&settings.config.outputs.private_dir);
             let digest = if path.is_file() {
@@ -126,7 +149,12 @@ impl Step for TablesStep {
     }
 
     fn key(&self, settings: &Settings, _stat: &StatCache) -> Result<StepKey> {
-        Ok(base_key(TABLES_STEP, TABLES_REVISION, settings))
+        Ok(base_key(
+            TABLES_STEP,
+            TABLES_REVISION,
+            settings,
+            &self.checkpoint,
+        ))
     }
 
     fn outputs(&self, settings: &Settings) -> Vec<PathBuf> {

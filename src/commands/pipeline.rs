@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::anyhow;
 
-use crate::analyze::report::Report as AnalysisReport;
+use crate::analyze::report::{Outcome, Report as AnalysisReport, FILE as REPORT_FILE};
 use crate::analyze::step::is_analysis_step;
 use crate::cli::GlobalArgs;
 use crate::config::Settings;
@@ -51,13 +51,17 @@ pub fn run(
     let settings = Arc::new(settings);
     let report =
         engine::execute(steps, settings.clone(), out, command, &opts).map_err(Error::pipeline)?;
-    if !opts.dry_run && report.steps.iter().any(|s| is_analysis_step(&s.step)) {
-        let analysis = AnalysisReport::from_pipeline(&settings.config, &report);
+    let analysis = (!opts.dry_run && report.steps.iter().any(|s| is_analysis_step(&s.step)))
+        .then(|| AnalysisReport::from_pipeline(&settings.config, &report));
+    if let Some(analysis) = &analysis {
         analysis
             .write(&settings.config.outputs.outputs_dir)
             .map_err(Error::pipeline)?;
     }
     print_report(&report, out, &opts);
+    if report.success && !opts.dry_run && !out.json {
+        print_products(&settings, &report, analysis.as_ref(), out);
+    }
     if report.interrupted {
         return Err(Error::interrupted());
     }
@@ -123,5 +127,80 @@ fn print_report(report: &PipelineReport, out: &Output, opts: &RunOptions) {
         ));
     } else if report.success {
         out.status(format!("done: {ran} step(s) ran (run {})", report.run_id));
+    }
+}
+
+/// Lists what the run produced and where, after a success.
+fn print_products(
+    settings: &Settings,
+    report: &PipelineReport,
+    analysis: Option<&AnalysisReport>,
+    out: &Output,
+) {
+    let o = &settings.config.outputs;
+    if report.steps.iter().any(|s| s.step == "extract") {
+        out.status(format!(
+            "{:>12} {} (public; publish it with its .sha256, parquet/ and SCHEMA.md)",
+            "checkpoint",
+            o.db.display()
+        ));
+        out.status(format!(
+            "{:>12} {}/ (private: subject lookup and secret; never publish)",
+            "private",
+            o.private_dir.display()
+        ));
+    } else if report.steps.iter().any(|s| s.step == "verify") {
+        out.status(format!(
+            "{:>12} {} (verified)",
+            "checkpoint",
+            o.db.display()
+        ));
+    }
+    if let Some(a) = analysis {
+        let generated = a
+            .figures
+            .iter()
+            .filter(|e| matches!(e.outcome, Outcome::Generated { .. }));
+        let skipped: Vec<&str> = a
+            .figures
+            .iter()
+            .filter(|e| matches!(e.outcome, Outcome::Skipped { .. }))
+            .map(|e| e.name.as_str())
+            .collect();
+        let formats: Vec<String> = settings
+            .config
+            .analysis
+            .formats
+            .iter()
+            .map(|f| format!("{f:?}").to_uppercase())
+            .collect();
+        out.status(format!(
+            "{:>12} {}/ ({} figures as {}, plotted data in data/*.json{})",
+            "figures",
+            o.figures_dir.display(),
+            generated.count(),
+            formats.join(", "),
+            if skipped.is_empty() {
+                String::new()
+            } else {
+                format!("; skipped: {}", skipped.join(", "))
+            }
+        ));
+        out.status(format!(
+            "{:>12} {}/ ({} LaTeX tables and numbers.tex)",
+            "tables",
+            o.outputs_dir.display(),
+            a.tables
+                .iter()
+                .filter(|e| e.name.ends_with(".tex"))
+                .count()
+                .saturating_sub(1)
+        ));
+        out.status(format!(
+            "{:>12} {} (status {})",
+            "report",
+            o.outputs_dir.join(REPORT_FILE).display(),
+            a.status
+        ));
     }
 }
