@@ -69,7 +69,7 @@ git clone --quiet "$repo" "$work/mlrepro"
 cd "$work/mlrepro"
 
 step "make reproduce"
-make reproduce | tee "$work/first.log" || fail "make reproduce exited non-zero"
+make reproduce 2>&1 | tee "$work/first.log" || fail "make reproduce exited non-zero"
 require_files data/public/results.duckdb data/public/results.duckdb.sha256 \
   data/public/SCHEMA.md data/private/subject_lookup.yaml \
   outputs/numbers.tex outputs/analysis_report.json
@@ -80,14 +80,14 @@ changes=$(git status --porcelain)
 $changes"
 
 step "make reproduce (again: a no-op)"
-make reproduce | tee "$work/second.log" || fail "the second make reproduce exited non-zero"
+make reproduce 2>&1 | tee "$work/second.log" || fail "the second make reproduce exited non-zero"
 grep -q "nothing to do" "$work/second.log" || fail "the second make reproduce was not a no-op"
 
 step "delete the demo store, the private dir, the cache and the outputs"
 rm -rf data/demo/mlruns data/private .mlrepro figures outputs
 
 step "make reproduce-from-checkpoint"
-make reproduce-from-checkpoint | tee "$work/third.log" ||
+make reproduce-from-checkpoint 2>&1 | tee "$work/third.log" ||
   fail "make reproduce-from-checkpoint exited non-zero"
 check_report subject_traces || fail "the report of make reproduce-from-checkpoint"
 changes=$(git status --porcelain | grep -v '^ D data/demo/mlruns/' || true)
