@@ -30,12 +30,27 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// `x` with `digits` decimals, or `--` when absent or not finite.
+/// `x` with `digits` decimals and a true minus sign, or `--` when absent or not finite.
 pub fn fmt(x: Option<f64>, digits: usize) -> String {
     match x {
-        Some(v) if v.is_finite() => format!("{v:.digits$}"),
+        Some(v) if v.is_finite() => {
+            let text = format!("{v:.digits$}");
+            match text.strip_prefix('-') {
+                Some(magnitude) => format!("$-${magnitude}"),
+                None => text,
+            }
+        }
         _ => "--".into(),
     }
+}
+
+/// `x` rounded to `figures` significant figures (at least 3 decimals for |x| ≥ 1).
+pub fn significant(x: f64, figures: i32) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return fmt(Some(x), 3);
+    }
+    let decimals = (figures - 1 - x.abs().log10().floor() as i32).max(0) as usize;
+    fmt(Some(x), decimals)
 }
 
 /// `est [lo, hi]` with three decimals.
@@ -204,14 +219,15 @@ pub fn anova_table(prov: &Provenance, terms: &[Term]) -> String {
                 .iter()
                 .find(|(f, _)| *f == t.term)
                 .map_or(t.term.as_str(), |(_, title)| title);
+            let blank_if_residual = |cell: String| if t.f.is_none() { String::new() } else { cell };
             vec![
                 escape(name),
-                format!("{:.5}", t.sum_sq),
+                significant(t.sum_sq, 3),
                 format!("{:.0}", t.df),
-                fmt(t.f, 2),
-                p_value(t.p),
-                fmt(t.partial_eta_sq, 3),
-                fmt(t.omega_sq, 3),
+                blank_if_residual(fmt(t.f, 2)),
+                blank_if_residual(p_value(t.p)),
+                blank_if_residual(fmt(t.partial_eta_sq, 3)),
+                blank_if_residual(fmt(t.omega_sq, 3)),
             ]
         })
         .collect();
@@ -240,5 +256,8 @@ mod tests {
         assert_eq!(fmt(Some(f64::NAN), 3), "--");
         assert_eq!(with_ci(0.9, Some(0.85), None), "0.900 [0.850, --]");
         assert_eq!(p_value(Some(0.0001)), "$<$0.001");
+        assert_eq!(fmt(Some(-0.3791), 3), "$-$0.379");
+        assert_eq!(significant(0.0123456, 3), "0.0123");
+        assert_eq!(significant(0.123456, 3), "0.123");
     }
 }

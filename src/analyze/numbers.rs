@@ -1,5 +1,10 @@
 //! `numbers.tex`: the manuscript's in-text numbers as `\providecommand` macros, so a
 //! document can load it beside its own definitions without a clash.
+//!
+//! `\best<Factor>` is the level with the best mean AUROC over its configurations;
+//! `\bestPipeline<Factor>` is that factor's level in the single best configuration.
+
+use std::collections::BTreeMap;
 
 use super::latex::{escape, fmt};
 use super::sidecar::Provenance;
@@ -12,6 +17,10 @@ pub fn numbers_tex(prov: &Provenance, settings: &Settings, ranked: &[Config]) ->
     let mut macros: Vec<(String, String)> = vec![
         ("mlreproVersion".into(), escape(&prov.tool_version)),
         ("checkpointDigest".into(), prov.logical_digest.clone()),
+        (
+            "checkpointDigestShort".into(),
+            prov.logical_digest.chars().take(12).collect(),
+        ),
         ("nConfigs".into(), ranked.len().to_string()),
     ];
     let aurocs: Vec<f64> = ranked.iter().map(|c| c.auroc).collect();
@@ -24,17 +33,30 @@ pub fn numbers_tex(prov: &Provenance, settings: &Settings, ranked: &[Config]) ->
         macros.push(("meanAUROC".into(), fmt(Some(mean), 3)));
     }
     for (f, (factor, _)) in FACTORS.iter().enumerate() {
-        let mut levels: Vec<&String> = ranked.iter().map(|c| &c.levels[f]).collect();
-        levels.sort();
-        levels.dedup();
-        macros.push((format!("n{}", camel(factor)), levels.len().to_string()));
+        let mut groups: BTreeMap<&String, Vec<f64>> = BTreeMap::new();
+        for c in ranked {
+            groups.entry(&c.levels[f]).or_default().push(c.auroc);
+        }
+        macros.push((format!("n{}", camel(factor)), groups.len().to_string()));
+        let best_mean = groups
+            .iter()
+            .map(|(level, v)| (*level, v.iter().sum::<f64>() / v.len() as f64))
+            .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)));
+        if let Some((level, mean)) = best_mean {
+            let st = super::figures::factor_style(settings, factor);
+            macros.push((format!("best{}", camel(factor)), escape(&st.display(level))));
+            macros.push((
+                format!("best{}MeanAUROC", camel(factor)),
+                fmt(Some(mean), 3),
+            ));
+        }
     }
     if let Some(best) = ranked.first() {
         let mut parts = Vec::new();
         for (f, (factor, _)) in FACTORS.iter().enumerate() {
             let name =
                 escape(&super::figures::factor_style(settings, factor).display(&best.levels[f]));
-            macros.push((format!("best{}", camel(factor)), name));
+            macros.push((format!("bestPipeline{}", camel(factor)), name));
             parts.push(escape(&style::label(
                 super::figures::factor_style(settings, factor),
                 &best.levels[f],

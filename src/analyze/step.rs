@@ -18,9 +18,9 @@ use crate::runner::stat_cache::StatCache;
 use crate::runner::step::{Step, StepContext, StepOutput};
 
 /// Revision of the figure code; bump when a figure would change.
-const FIGURE_REVISION: u32 = 1;
+const FIGURE_REVISION: u32 = 2;
 /// Revision of the table code; bump when a table would change.
-const TABLES_REVISION: u32 = 1;
+const TABLES_REVISION: u32 = 2;
 
 /// The name of the tables step.
 pub const TABLES_STEP: &str = "tables";

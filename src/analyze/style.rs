@@ -5,7 +5,7 @@ use std::sync::Once;
 
 use plotters::style::{FontStyle, RGBColor};
 
-use crate::config::FactorStyle;
+use crate::config::{FactorStyle, MethodsConfig};
 
 /// DejaVu Sans, embedded (licence in `assets/fonts/DejaVu-LICENSE.txt`).
 pub const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
@@ -52,25 +52,56 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 0, 0),
 ];
 
-/// The colour of `name`'s category among all categories of `names`: the same category gets
-/// the same colour in every figure of that factor.
-pub fn category_colour(style: &FactorStyle, names: &[String], name: &str) -> RGBColor {
-    let mut cats: Vec<String> = names.iter().map(|n| style.category(n)).collect();
-    cats.sort();
-    cats.dedup();
-    let mine = style.category(name);
-    let i = cats.iter().position(|c| *c == mine).unwrap_or(0);
+/// Every method category the config names, in order of first appearance over the four
+/// factors, then `Other`.
+pub fn categories(methods: &MethodsConfig) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in [
+        &methods.outlier,
+        &methods.imputation,
+        &methods.classifier,
+        &methods.featurization,
+    ] {
+        let explicit = f.names.values().filter_map(|m| m.category.clone());
+        for c in f
+            .categories
+            .iter()
+            .map(|r| r.category.clone())
+            .chain(explicit)
+        {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    if !out.iter().any(|c| c == "Other") {
+        out.push("Other".into());
+    }
+    out
+}
+
+/// The colour of a method category: the same category has the same colour in every figure.
+pub fn category_colour(methods: &MethodsConfig, category: &str) -> RGBColor {
+    let i = categories(methods)
+        .iter()
+        .position(|c| c == category)
+        .unwrap_or(0);
     PALETTE[i % PALETTE.len()]
 }
 
-/// A red–yellow–green ramp for `t` in [0, 1] (heatmaps: higher is better).
-pub fn ramp(t: f64) -> RGBColor {
-    let t = t.clamp(0.0, 1.0);
-    let (a, b, u) = if t < 0.5 {
-        ((215.0, 48.0, 39.0), (255.0, 255.0, 191.0), t * 2.0)
-    } else {
-        ((255.0, 255.0, 191.0), (26.0, 152.0, 80.0), (t - 0.5) * 2.0)
-    };
-    let mix = |x: f64, y: f64| (x + (y - x) * u).round() as u8;
+/// The viridis colour map (perceptually uniform, colour-blind safe) at `t` in [0, 1].
+pub fn viridis(t: f64) -> RGBColor {
+    const STOPS: [(f64, f64, f64); 5] = [
+        (68.0, 1.0, 84.0),
+        (59.0, 82.0, 139.0),
+        (33.0, 145.0, 140.0),
+        (94.0, 201.0, 98.0),
+        (253.0, 231.0, 37.0),
+    ];
+    let x = t.clamp(0.0, 1.0) * (STOPS.len() - 1) as f64;
+    let i = (x.floor() as usize).min(STOPS.len() - 2);
+    let u = x - i as f64;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    let mix = |p: f64, q: f64| (p + (q - p) * u).round() as u8;
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }

@@ -119,11 +119,12 @@ impl Store {
     pub fn select_experiment(&self, wanted: Option<&str>) -> Result<Experiment> {
         let all = self.experiments()?;
         if all.is_empty() {
-            return Err(Error::usage(anyhow!("the tracking store holds no experiment"))
-                .with_hint(
+            return Err(
+                Error::usage(anyhow!("the tracking store holds no experiment")).with_hint(
                     "a file store is the `mlruns` directory itself, holding one directory per \
                      experiment with its `meta.yaml`; an SQLite store is the `mlflow.db` file",
-                ));
+                ),
+            );
         }
         let listing = || {
             all.iter()

@@ -57,6 +57,8 @@ pub struct Lines {
     pub curves: Vec<Curve>,
     /// Reference lines drawn in grey.
     pub references: Vec<Curve>,
+    /// Whether each point gets a marker (sparse curves) or not (dense ones).
+    pub markers: bool,
     /// x-axis range.
     pub x_range: (f64, f64),
     /// y-axis range.
@@ -140,6 +142,7 @@ pub fn calibration(env: &Env) -> Result<Vec<PathBuf>> {
             label: "Ideal".into(),
             points: vec![(0.0, 0.0), (1.0, 1.0)],
         }],
+        markers: true,
         x_range: (0.0, 1.0),
         y_range: (0.0, 1.0),
     };
@@ -195,6 +198,7 @@ pub fn dca(env: &Env) -> Result<Vec<PathBuf>> {
                 points: none,
             },
         ],
+        markers: false,
         x_range: (0.0, x_max),
         y_range: (y_min, best * 1.1 + 0.01),
     };

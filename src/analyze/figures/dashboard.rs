@@ -8,9 +8,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::json;
 
-use super::forest::{methods_json, Panel};
+use super::curves::{legend_column, legend_width};
+use super::forest::{category_legend, extent, methods_json, Panel};
 use super::{factor_style, Env};
-use crate::analyze::render::Figure;
+use crate::analyze::render::{px, Figure};
 use crate::analyze::stats::{by_factor, Summary};
 use crate::analyze::style;
 
@@ -34,12 +35,14 @@ struct Column {
 struct Dashboard {
     columns: Vec<Column>,
     reference: Option<f64>,
+    legend: Vec<(String, RGBColor)>,
 }
 
 /// Draws the dashboard and its sidecar.
 pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     let mut columns = Vec::new();
     let mut panels = Vec::new();
+    let mut legend = Vec::new();
     for (factor, title) in PANELS {
         let rows = by_factor(&env.ckpt.essential, factor)?;
         if rows.is_empty() {
@@ -53,19 +56,48 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
             "title": title,
             "methods": methods_json(st, &rows, &labels),
         }));
+        let colours: Vec<RGBColor> = levels
+            .iter()
+            .map(|l| style::category_colour(&env.config.methods, &st.category(l)))
+            .collect();
+        for entry in category_legend(st, &rows, &colours) {
+            if !legend.contains(&entry) {
+                legend.push(entry);
+            }
+        }
         columns.push(Column {
             title: title.to_string(),
-            colours: levels
-                .iter()
-                .map(|l| style::category_colour(st, &levels, l))
-                .collect(),
+            colours,
             labels,
             rows,
         });
     }
     let reference = env.config.analysis.reference_auroc;
     let data = json!({ "reference_auroc": reference, "panels": panels });
-    env.emit(&Dashboard { columns, reference }, data)
+    env.emit(
+        &Dashboard {
+            columns,
+            reference,
+            legend,
+        },
+        data,
+    )
+}
+
+impl Dashboard {
+    /// Points the category legend needs (none without one).
+    fn legend_width(&self) -> f64 {
+        if self.legend.is_empty() {
+            return 0.0;
+        }
+        legend_width(
+            &self
+                .legend
+                .iter()
+                .map(|(l, _)| l.clone())
+                .collect::<Vec<_>>(),
+        )
+    }
 }
 
 impl Figure for Dashboard {
@@ -75,14 +107,24 @@ impl Figure for Dashboard {
 
     fn size(&self) -> (f64, f64) {
         let rows = self.columns.iter().map(|c| c.rows.len()).max().unwrap_or(1);
-        (10.5, 1.4 + 0.3 * rows as f64)
+        (10.5 + self.legend_width() / 72.0, 1.4 + 0.3 * rows as f64)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
-        let areas = root.split_evenly((1, self.columns.len()));
+        let width = root.dim_in_pixel().0 - px(self.legend_width(), s);
+        let (body, legend) = root.split_horizontally(width);
+        legend_column(&legend, &self.legend, s)?;
+        let (lo, hi) = self
+            .columns
+            .iter()
+            .map(|c| extent(&c.rows, self.reference))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (a, b)| {
+                (l.min(a), h.max(b))
+            });
+        let areas = body.split_evenly((1, self.columns.len()));
         for (area, c) in areas.iter().zip(&self.columns) {
             Panel {
                 title: &c.title,
@@ -91,6 +133,7 @@ impl Figure for Dashboard {
                 colours: &c.colours,
                 reference: self.reference,
                 x_desc: "Mean AUROC (95% CI of the mean)",
+                x_range: Some((lo, hi)),
             }
             .draw(area, s)?;
         }

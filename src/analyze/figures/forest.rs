@@ -8,6 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::{json, Value};
 
+use super::curves::{legend_column, legend_width};
 use super::{factor_style, label_width, Env};
 use crate::analyze::render::{font, px, Figure};
 use crate::analyze::sidecar::{num, opt};
@@ -27,6 +28,7 @@ struct Forest {
     labels: Vec<String>,
     colours: Vec<RGBColor>,
     reference: Option<f64>,
+    legend: Vec<(String, RGBColor)>,
 }
 
 /// Draws the forest plot of `factor` and its sidecar.
@@ -37,14 +39,16 @@ pub fn generate(env: &Env, factor: &str, title: &str) -> Result<Vec<PathBuf>> {
     }
     let st = factor_style(env.config, factor);
     let levels: Vec<String> = rows.iter().map(|r| r.level.clone()).collect();
+    let colours: Vec<RGBColor> = levels
+        .iter()
+        .map(|l| style::category_colour(&env.config.methods, &st.category(l)))
+        .collect();
     let fig = Forest {
         name: name(factor),
         title: format!("{title}: mean AUROC by method"),
         labels: levels.iter().map(|l| style::label(st, l)).collect(),
-        colours: levels
-            .iter()
-            .map(|l| style::category_colour(st, &levels, l))
-            .collect(),
+        legend: category_legend(st, &rows, &colours),
+        colours,
         rows,
         reference: env.config.analysis.reference_auroc,
     };
@@ -76,7 +80,13 @@ impl Figure for Forest {
     }
 
     fn size(&self) -> (f64, f64) {
-        (6.5, 1.3 + 0.3 * self.rows.len() as f64)
+        let labels: Vec<String> = self.legend.iter().map(|(l, _)| l.clone()).collect();
+        let legend = if labels.is_empty() {
+            0.0
+        } else {
+            legend_width(&labels) / 72.0
+        };
+        (6.5 + legend, 1.3 + 0.3 * self.rows.len() as f64)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
@@ -90,8 +100,16 @@ impl Figure for Forest {
             colours: &self.colours,
             reference: self.reference,
             x_desc: "AUROC (mean over configurations, 95% CI of the mean)",
+            x_range: None,
         };
-        panel.draw(root, s)
+        if self.legend.is_empty() {
+            return panel.draw(root, s);
+        }
+        let labels: Vec<String> = self.legend.iter().map(|(l, _)| l.clone()).collect();
+        let (chart, legend) =
+            root.split_horizontally(root.dim_in_pixel().0 - px(legend_width(&labels), s));
+        panel.draw(&chart, s)?;
+        legend_column(&legend, &self.legend, s)
     }
 }
 
@@ -109,6 +127,38 @@ pub struct Panel<'a> {
     pub reference: Option<f64>,
     /// The x-axis description.
     pub x_desc: &'a str,
+    /// A shared x range (panels side by side); `None` fits the panel's own values.
+    pub x_range: Option<(f64, f64)>,
+}
+
+/// The smallest and largest of the means, CI bounds and reference line of `rows`.
+pub fn extent(rows: &[Summary], reference: Option<f64>) -> (f64, f64) {
+    rows.iter()
+        .flat_map(|r| [Some(r.mean), r.ci_lower, r.ci_upper])
+        .chain([reference])
+        .flatten()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+            (l.min(v), h.max(v))
+        })
+}
+
+/// Legend entries for the method categories of `rows` in `colours`, when there are several.
+pub fn category_legend(
+    st: &FactorStyle,
+    rows: &[Summary],
+    colours: &[RGBColor],
+) -> Vec<(String, RGBColor)> {
+    let mut out: Vec<(String, RGBColor)> = Vec::new();
+    for (r, c) in rows.iter().zip(colours) {
+        let category = st.category(&r.level);
+        if !out.iter().any(|(k, _)| *k == category) {
+            out.push((category, *c));
+        }
+    }
+    if out.len() < 2 {
+        out.clear();
+    }
+    out
 }
 
 impl Panel<'_> {
@@ -118,17 +168,9 @@ impl Panel<'_> {
         DB::ErrorType: 'static,
     {
         let n = self.rows.len() as i32;
-        let mut lo = f64::INFINITY;
-        let mut hi = f64::NEG_INFINITY;
-        for r in self.rows {
-            for v in [Some(r.mean), r.ci_lower, r.ci_upper, self.reference]
-                .into_iter()
-                .flatten()
-            {
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
-        }
+        let (lo, hi) = self
+            .x_range
+            .unwrap_or_else(|| extent(self.rows, self.reference));
         let pad = ((hi - lo) * 0.08).max(0.005);
         let labels = self.labels;
         let mut chart = ChartBuilder::on(area)

@@ -103,7 +103,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let colour = |v: f64| {
         v.is_finite()
-            .then(|| style::ramp(if hi > lo { (v - lo) / (hi - lo) } else { 0.5 }))
+            .then(|| style::viridis(if hi > lo { (v - lo) / (hi - lo) } else { 0.5 }))
     };
     let fig = Grid {
         name: NAME,
@@ -117,22 +117,21 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
             .iter()
             .map(|r| r.iter().map(|v| colour(*v)).collect())
             .collect(),
-        text: values
+        text: rows
             .iter()
-            .map(|r| {
-                r.iter()
-                    .map(|v| {
-                        if v.is_finite() {
-                            format!("{v:.3}")
-                        } else {
-                            "–".into()
-                        }
+            .zip(&values)
+            .map(|(r, vs)| {
+                cols.iter()
+                    .zip(vs)
+                    .map(|(c, v)| match cells.get(&(r.clone(), c.clone())) {
+                        Some(n) if v.is_finite() => format!("{v:.3} (n={})", n.len()),
+                        _ => "–".into(),
                     })
                     .collect()
             })
             .collect(),
         y_desc: "Outlier method".into(),
-        x_desc: "Imputation method".into(),
+        x_desc: "Imputation method (cell: mean AUROC over n configurations)".into(),
     };
     let data = json!({
         "classifier": clf,
@@ -209,10 +208,13 @@ impl Figure for Grid {
                     (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
                 ];
                 chart.draw_series(std::iter::once(Rectangle::new(corners, fill.filled())))?;
-                let label = label.clone();
+                let luminance = 0.299 * f64::from(fill.0)
+                    + 0.587 * f64::from(fill.1)
+                    + 0.114 * f64::from(fill.2);
+                let ink = if luminance < 128.0 { WHITE } else { BLACK };
                 let at =
                     chart.backend_coord(&(SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)));
-                root.draw(&Text::new(label, at, text.clone()))?;
+                root.draw(&Text::new(label.clone(), at, text.clone().color(&ink)))?;
             }
         }
         Ok(())

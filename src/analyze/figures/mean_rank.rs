@@ -176,8 +176,14 @@ impl Figure for Diagram {
                     String::new()
                 }
             })
-            .x_labels(8)
-            .x_label_formatter(&|x| format!("{x:.1}"))
+            .x_labels((self.max_rank.ceil() as usize + 1).min(12))
+            .x_label_formatter(&|x| {
+                if x.fract() == 0.0 {
+                    format!("{x:.0}")
+                } else {
+                    format!("{x:.1}")
+                }
+            })
             .x_desc("Mean rank by AUROC within blocks (1 = best)")
             .label_style(font(9.0, s))
             .axis_desc_style(font(9.5, s))

@@ -88,6 +88,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
             y_desc: "Metric on retained subjects",
             curves,
             references: Vec::new(),
+            markers: true,
             x_range: (0.0, 1.0),
             y_range: (lo - pad, hi + pad),
         });

@@ -17,6 +17,10 @@ use crate::analyze::style;
 /// The figure name.
 pub const NAME: &str = "specification_curve";
 
+/// Short factor names prefixed to the indicator rows, in the order of [`FACTORS`], so that
+/// levels of the same name in two factors (e.g. a ground truth) stay distinct.
+const GROUPS: [&str; 4] = ["Outlier", "Imputation", "Classifier", "Features"];
+
 struct SpecCurve {
     /// Configurations, best first.
     configs: Vec<Config>,
@@ -37,7 +41,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
         levels.dedup();
         let st = factor_style(env.config, factor);
         indicators.extend(levels.into_iter().map(|l| {
-            let label = style::label(st, &l);
+            let label = format!("{}: {}", GROUPS[f], style::label(st, &l));
             (f, l, label)
         }));
     }

@@ -11,6 +11,7 @@ use plotters::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::curves::{legend_column, legend_width};
 use super::{Drawn, Env};
 use crate::analyze::render::{font, px, Figure};
 use crate::analyze::sidecar::num;
@@ -19,6 +20,10 @@ use crate::fsx;
 
 /// The figure name.
 pub const NAME: &str = "subject_traces";
+
+const RAW: RGBColor = RGBColor(150, 150, 150);
+const GROUND_TRUTH: RGBColor = RGBColor(0, 114, 178);
+const OUTLIER: RGBColor = RGBColor(213, 94, 0);
 
 #[derive(Deserialize)]
 struct TracesFile {
@@ -109,21 +114,34 @@ impl Figure for Traces {
     }
 
     fn size(&self) -> (f64, f64) {
-        (9.0, 0.3 + 2.3 * self.subjects.len().div_ceil(2) as f64)
+        (10.0, 0.3 + 2.3 * self.subjects.len().div_ceil(2) as f64)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
-        let areas = root.split_evenly((self.subjects.len().div_ceil(2), 2));
+        let legend = [
+            ("Raw signal".to_string(), RAW),
+            ("Ground truth".to_string(), GROUND_TRUTH),
+            ("Outlier sample".to_string(), OUTLIER),
+        ];
+        let labels: Vec<String> = legend.iter().map(|(l, _)| l.clone()).collect();
+        let (body, key) =
+            root.split_horizontally(root.dim_in_pixel().0 - px(legend_width(&labels), s));
+        legend_column(&key, &legend, s)?;
+        let values = self
+            .subjects
+            .iter()
+            .flat_map(|(_, t)| t.pupil_raw.iter().chain(&t.pupil_gt));
+        let (lo, hi) = values
+            .flatten()
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                (l.min(*v), h.max(*v))
+            });
+        let areas = body.split_evenly((self.subjects.len().div_ceil(2), 2));
         for (area, (code, t)) in areas.iter().zip(&self.subjects) {
-            let values = t.pupil_raw.iter().chain(&t.pupil_gt).flatten().copied();
-            let (lo, hi) = values
-                .filter(|v| v.is_finite())
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
-                    (l.min(v), h.max(v))
-                });
             let (t0, t1) = t
                 .time
                 .iter()
@@ -153,7 +171,7 @@ impl Figure for Traces {
                 .draw()?;
             // The raw signal turns sharply at every blink; separate two-point pieces avoid
             // the miter spikes a thick polyline draws at such turns.
-            let raw = RGBColor(150, 150, 150).stroke_width(px(0.8, s));
+            let raw = RAW.stroke_width(px(0.8, s));
             for seg in segments(&t.time, &t.pupil_raw) {
                 chart.draw_series(
                     seg.windows(2)
@@ -161,10 +179,7 @@ impl Figure for Traces {
                 )?;
             }
             for seg in segments(&t.time, &t.pupil_gt) {
-                chart.draw_series(LineSeries::new(
-                    seg,
-                    RGBColor(0, 114, 178).stroke_width(px(1.0, s)),
-                ))?;
+                chart.draw_series(LineSeries::new(seg, GROUND_TRUTH.stroke_width(px(1.0, s))))?;
             }
             let outliers = t
                 .time
@@ -173,9 +188,7 @@ impl Figure for Traces {
                 .zip(&t.outlier_mask)
                 .filter(|(_, m)| **m == 1)
                 .filter_map(|((x, y), _)| Some((*x, (*y)?)));
-            chart.draw_series(
-                outliers.map(|p| Circle::new(p, px(1.2, s), RGBColor(213, 94, 0).filled())),
-            )?;
+            chart.draw_series(outliers.map(|p| Circle::new(p, px(1.2, s), OUTLIER.filled())))?;
         }
         Ok(())
     }
