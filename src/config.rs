@@ -490,12 +490,41 @@ impl Config {
                 "must be at least 1 second".into(),
             ));
         }
-        if !self.runner.custom_steps.is_empty() {
-            return Err(bad(
-                "runner.custom_steps",
-                "custom steps are not supported by this version of mlrepro; remove the section"
-                    .into(),
-            ));
+        let mut names = std::collections::BTreeSet::new();
+        for (i, step) in self.runner.custom_steps.iter().enumerate() {
+            let key = format!("runner.custom_steps[{i}]");
+            if step.name.is_empty()
+                || !step
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(bad(
+                    &format!("{key}.name"),
+                    format!(
+                        "`{}` is not a step name (letters, digits, `-` and `_`)",
+                        step.name
+                    ),
+                ));
+            }
+            if !names.insert(step.name.as_str()) {
+                return Err(bad(
+                    &format!("{key}.name"),
+                    format!("`{}` names two custom steps", step.name),
+                ));
+            }
+            if step.command.is_empty() {
+                return Err(bad(
+                    &format!("{key}.command"),
+                    "is empty: give the program and its arguments, e.g. [Rscript, fig.R]".into(),
+                ));
+            }
+            if step.outputs.is_empty() {
+                return Err(bad(
+                    &format!("{key}.outputs"),
+                    "is empty: a step must declare the files it writes".into(),
+                ));
+            }
         }
         Ok(())
     }
@@ -673,11 +702,30 @@ mod tests {
     }
 
     #[test]
-    fn custom_steps_are_refused_not_ignored() {
-        let msg = parse("runner:\n  custom_steps:\n    - {name: r, command: [Rscript, f.R], outputs: [f.png]}\n")
+    fn custom_steps_are_checked() {
+        let ok = "runner:\n  custom_steps:\n    - {name: r-fig, command: [Rscript, f.R], outputs: [f.png]}\n";
+        assert_eq!(parse(ok).unwrap().runner.custom_steps[0].name, "r-fig");
+        for (bad_step, key) in [
+            (
+                "{name: 'a b', command: [x], outputs: [f]}",
+                "runner.custom_steps[0].name",
+            ),
+            (
+                "{name: a, command: [], outputs: [f]}",
+                "runner.custom_steps[0].command",
+            ),
+            ("{name: a, command: [x]}", "runner.custom_steps[0].outputs"),
+        ] {
+            let msg = parse(&format!("runner:\n  custom_steps:\n    - {bad_step}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains(key), "{msg}");
+        }
+        let twice = "runner:\n  custom_steps:\n    - {name: a, command: [x], outputs: [f]}\n    - {name: a, command: [y], outputs: [g]}\n";
+        assert!(parse(twice)
             .unwrap_err()
-            .to_string();
-        assert!(msg.contains("runner.custom_steps"), "{msg}");
+            .to_string()
+            .contains("names two custom steps"));
     }
 
     #[test]

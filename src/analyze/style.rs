@@ -41,7 +41,7 @@ pub fn label(style: &FactorStyle, name: &str) -> String {
 }
 
 /// A colour-blind-safe palette (Okabe–Ito), assigned to categories in sorted order.
-const PALETTE: [RGBColor; 8] = [
+pub const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 114, 178),
     RGBColor(230, 159, 0),
     RGBColor(0, 158, 115),

@@ -36,7 +36,8 @@ pub fn run(cli: Cli) -> Result<()> {
                     store: None,
                 },
             )?;
-            pipeline::run(s, global, &out, "analyze", analyze_steps())
+            let steps = analyze_steps(&s);
+            pipeline::run(s, global, &out, "analyze", steps)
         }
         Command::Reproduce(args) => {
             let s = settings::load(
@@ -56,7 +57,7 @@ pub fn run(cli: Cli) -> Result<()> {
             } else {
                 extract_steps()
             };
-            steps.extend(analyze_steps());
+            steps.extend(analyze_steps(&s));
             pipeline::run(
                 s,
                 global,

@@ -25,7 +25,7 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, out: &Output) -> Result<()> {
     } else {
         extract_steps()
     };
-    steps.extend(analyze_steps());
+    steps.extend(analyze_steps(&settings));
     check_force_steps(global, &steps)?;
     let report = freshness(&steps, &settings, &options(global)).map_err(Error::pipeline)?;
     if out.json {

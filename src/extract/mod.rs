@@ -202,10 +202,13 @@ pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Resul
                 if env.signals.cancelled() {
                     return (candidate, RunOutcome::Failed("cancelled".into()));
                 }
+                let what = format!("run {}", candidate.run.run_id);
+                env.signals.started(&what);
                 if let Some(d) = slow {
                     std::thread::sleep(d);
                 }
                 let outcome = job.run(&candidate);
+                env.signals.finished(&what);
                 progress.inc();
                 env.signals.beat();
                 (candidate, outcome)

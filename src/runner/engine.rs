@@ -489,15 +489,32 @@ fn run_attempt(
             last_beat = (beat, Instant::now());
         } else if last_beat.1.elapsed() >= stall {
             out.warn(format!(
-                "step `{name}` made no progress for {} s (running {:.0} s, RSS {}); it stops at {} s",
+                "step `{name}` made no progress for {} s (running {:.0} s, RSS {}{}); it stops at {} s",
                 stall.as_secs(),
                 started.elapsed().as_secs_f64(),
                 rss().unwrap_or_else(|| "unknown".into()),
+                in_flight_text(&signals.in_flight()),
                 timeout.as_secs()
             ));
             last_beat.1 = Instant::now();
         }
     }
+}
+
+/// `; in flight: a, b, c and N more`, or nothing when the step names no work in flight.
+fn in_flight_text(items: &[String]) -> String {
+    const SHOWN: usize = 5;
+    if items.is_empty() {
+        return String::new();
+    }
+    let mut text = format!(
+        "; in flight: {}",
+        items[..items.len().min(SHOWN)].join(", ")
+    );
+    if items.len() > SHOWN {
+        text.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    text
 }
 
 /// Resident memory of this process, from `/proc/self/status`.

@@ -1,7 +1,8 @@
 //! The step engine under `extract`, `analyze` and `reproduce`: step keys and the
 //! content-hash cache, the stat cache, retries, timeouts and the stall watchdog, the project
-//! lock, step records and the ledger.
+//! lock, step records, the ledger and user-declared command steps.
 
+pub mod command;
 pub mod engine;
 pub mod fault;
 pub mod fingerprint;

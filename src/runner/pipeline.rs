@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{anyhow, Result};
 use sha2::{Digest, Sha256};
 
+use super::command::custom_steps;
 use super::fingerprint::StepKey;
 use super::stat_cache::StatCache;
 use super::step::{Step, StepContext, StepOutput};
@@ -191,9 +192,10 @@ pub fn extract_steps() -> Vec<Arc<dyn Step>> {
     vec![Arc::new(ExtractStep)]
 }
 
-/// The steps of Block 2.
-pub fn analyze_steps() -> Vec<Arc<dyn Step>> {
+/// The steps of Block 2: verify, the figures and tables, then the user's custom steps.
+pub fn analyze_steps(settings: &Settings) -> Vec<Arc<dyn Step>> {
     let mut steps: Vec<Arc<dyn Step>> = vec![Arc::new(VerifyStep)];
     steps.extend(analysis_steps());
+    steps.extend(custom_steps(settings));
     steps
 }

@@ -51,7 +51,8 @@ pub fn jitter_unit() -> f64 {
 }
 
 /// Whether an error is worth retrying: an I/O error of a transient kind, or a message that
-/// names a locked database or a stale file handle, anywhere in the cause chain.
+/// names a locked database, a stale file handle or a command's `EX_TEMPFAIL` exit,
+/// anywhere in the cause chain.
 pub fn is_transient(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
@@ -70,6 +71,7 @@ pub fn is_transient(error: &anyhow::Error) -> bool {
         text.contains("database is locked")
             || text.contains("could not set lock on file")
             || text.contains("stale file handle")
+            || text.contains("ex_tempfail")
     })
 }
 

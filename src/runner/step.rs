@@ -1,8 +1,9 @@
 //! What a pipeline step is: a name, a key, outputs and the work.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 
@@ -19,6 +20,8 @@ pub struct Signals {
     pub cancel: AtomicBool,
     /// Incremented by the step whenever it makes progress; the watchdog reads it.
     pub heartbeat: AtomicU64,
+    /// What the step is working on right now (e.g. `run 3f2a…`), named by the watchdog.
+    in_flight: Mutex<BTreeSet<String>>,
 }
 
 impl Signals {
@@ -30,6 +33,28 @@ impl Signals {
     /// Whether the step has been asked to stop.
     pub fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Marks `what` as being worked on until [`Signals::finished`] is called with it.
+    pub fn started(&self, what: &str) {
+        if let Ok(mut set) = self.in_flight.lock() {
+            set.insert(what.to_string());
+        }
+    }
+
+    /// Marks `what` as done.
+    pub fn finished(&self, what: &str) {
+        if let Ok(mut set) = self.in_flight.lock() {
+            set.remove(what);
+        }
+    }
+
+    /// What is being worked on, in order.
+    pub fn in_flight(&self) -> Vec<String> {
+        self.in_flight
+            .lock()
+            .map(|set| set.iter().cloned().collect())
+            .unwrap_or_default()
     }
 }
 

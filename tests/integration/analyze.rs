@@ -826,3 +826,96 @@ fn analyze_refuses_damaged_or_wrong_version_checkpoint() {
         );
     }
 }
+
+fn step_of<'a>(summary: &'a Json, name: &str) -> &'a Json {
+    summary["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == name)
+        .unwrap_or_else(|| panic!("no step {name}: {summary}"))
+}
+
+#[test]
+fn custom_steps_are_cached_retried_and_never_leave_a_broken_output() {
+    let p = Project::extracted();
+    let config = std::fs::read_to_string(p.path("config.yaml")).unwrap();
+    write_file(
+        p.dir.path(),
+        "config.yaml",
+        &format!(
+            "{config}runner:\n  attempts: 3\n  backoff_initial_ms: 1\n  backoff_max_ms: 2\n  custom_steps:\n    \
+             - {{name: r-figure, command: [sh, fig.sh], inputs: [fig.sh, public/results.duckdb], outputs: [outputs/fig.txt]}}\n"
+        ),
+    );
+    let run = || {
+        let out = mlrepro(p.dir.path())
+            .args(["-c", "config.yaml", "--json", "analyze"])
+            .output()
+            .unwrap();
+        let summary: Json = serde_json::from_slice(&out.stdout).unwrap_or(Json::Null);
+        (
+            out.status.code(),
+            summary,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    write_file(
+        p.dir.path(),
+        "fig.sh",
+        "test -n \"$MLREPRO_DB\" && mkdir -p outputs && echo v1 > outputs/fig.txt\n",
+    );
+    let (code, summary, err) = run();
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(step_of(&summary, "custom:r-figure")["status"], "ran");
+    assert_eq!(
+        std::fs::read_to_string(p.path("outputs/fig.txt")).unwrap(),
+        "v1\n"
+    );
+
+    let (code, summary, _) = run();
+    assert_eq!(code, Some(0));
+    assert_eq!(step_of(&summary, "custom:r-figure")["status"], "cached");
+
+    // A failing script: not retried, its half-written output replaced by the previous one.
+    write_file(
+        p.dir.path(),
+        "fig.sh",
+        "echo partial > outputs/fig.txt\necho boom >&2\nexit 3\n",
+    );
+    let (code, summary, err) = run();
+    assert_eq!(code, Some(1), "{err}");
+    let step = step_of(&summary, "custom:r-figure");
+    assert_eq!(step["status"], "failed");
+    assert_eq!(step["attempts"], 1);
+    let error = step["error"].as_str().unwrap();
+    assert!(
+        error.contains("exited with status 3") && error.contains("boom"),
+        "{error}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.path("outputs/fig.txt")).unwrap(),
+        "v1\n"
+    );
+    assert_eq!(
+        step_of(&summary, "tables")["status"],
+        "cached",
+        "other steps are unaffected"
+    );
+
+    // Exit status 75 (EX_TEMPFAIL) is transient: retried, and recorded as flaky.
+    write_file(
+        p.dir.path(),
+        "fig.sh",
+        "n=$(cat count 2>/dev/null || echo 0); n=$((n + 1)); echo $n > count\n[ $n -ge 2 ] || exit 75\necho v2 > outputs/fig.txt\n",
+    );
+    let (code, summary, err) = run();
+    assert_eq!(code, Some(0), "{err}");
+    let step = step_of(&summary, "custom:r-figure");
+    assert_eq!(step["status"], "flaky");
+    assert_eq!(step["attempts"], 2);
+    assert_eq!(
+        std::fs::read_to_string(p.path("outputs/fig.txt")).unwrap(),
+        "v2\n"
+    );
+}

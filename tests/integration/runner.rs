@@ -236,6 +236,18 @@ fn stalled_step_times_out_and_is_recorded() {
 }
 
 #[test]
+fn stall_warning_names_the_runs_in_flight() {
+    let p = Project::new("runner:\n  step_timeout_s: 2\n  stall_warning_s: 1\n");
+    let out = p.run_with_fault("extract:slow-run:1500", &["-j", "2", "extract"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stderr(&out);
+    assert!(
+        text.contains("made no progress for 1 s") && text.contains("in flight: run "),
+        "{text}"
+    );
+}
+
+#[test]
 fn killed_extraction_resumes_from_the_run_cache_with_the_same_content() {
     let clean = Project::new("");
     let reference = extract_details(&ok(clean.run(&["extract", "--json"])).stdout);

@@ -21,17 +21,6 @@ pub const CALIBRATION: &str = "calibration_curves";
 /// The decision-curve figure's name.
 pub const DCA: &str = "decision_curves";
 
-const COLOURS: [RGBColor; 8] = [
-    RGBColor(0, 114, 178),
-    RGBColor(230, 159, 0),
-    RGBColor(0, 158, 115),
-    RGBColor(204, 121, 167),
-    RGBColor(86, 180, 233),
-    RGBColor(213, 94, 0),
-    RGBColor(120, 120, 120),
-    RGBColor(0, 0, 0),
-];
-
 /// Colours of reference lines.
 const GREYS: [RGBColor; 2] = [RGBColor(90, 90, 90), RGBColor(160, 160, 160)];
 
@@ -236,7 +225,7 @@ impl Lines {
         let curves = self
             .curves
             .iter()
-            .zip(COLOURS.iter().cycle())
+            .zip(style::PALETTE.iter().cycle())
             .map(|(c, k)| (c.label.clone(), *k));
         let refs = self
             .references
@@ -279,7 +268,7 @@ impl Lines {
             let style = g.stroke_width(px(1.0, s));
             chart.draw_series(LineSeries::new(r.points.clone(), style))?;
         }
-        for (c, colour) in self.curves.iter().zip(COLOURS.iter().cycle()) {
+        for (c, colour) in self.curves.iter().zip(style::PALETTE.iter().cycle()) {
             let style = colour.stroke_width(px(1.4, s));
             chart.draw_series(LineSeries::new(c.points.clone(), style).point_size(px(1.6, s)))?;
         }

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use serde_json::{json, Value};
 
 use super::curves::{legend_column, legend_width};
-use super::{factor_style, label_width, Env};
+use super::{factor_style, label_width, row_label, Env};
 use crate::analyze::render::{font, px, Figure};
 use crate::analyze::sidecar::{num, opt};
 use crate::analyze::stats::{by_factor, Summary};
@@ -183,14 +183,7 @@ impl Panel<'_> {
             .configure_mesh()
             .disable_y_mesh()
             .y_labels((n + 2) as usize)
-            .y_label_formatter(&|y| {
-                let i = n - 1 - *y;
-                if (0..n).contains(&i) {
-                    labels[i as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| row_label(labels, *y))
             .x_labels(5)
             .x_label_formatter(&|x| format!("{x:.3}"))
             .x_desc(self.x_desc)

@@ -13,7 +13,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::json;
 
-use super::{factor_style, label_width, Env};
+use super::{factor_style, label_width, row_label, Env};
 use crate::analyze::render::{font, px, Figure};
 use crate::analyze::sidecar::num;
 use crate::analyze::stats::{ranked, Config};
@@ -168,14 +168,7 @@ impl Figure for Diagram {
             .configure_mesh()
             .disable_y_mesh()
             .y_labels((n + 2) as usize)
-            .y_label_formatter(&|y| {
-                let i = n - 1 - *y;
-                if (0..n).contains(&i) {
-                    labels[i as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| row_label(labels, *y))
             .x_labels((self.max_rank.ceil() as usize + 1).min(12))
             .x_label_formatter(&|x| {
                 if x.fract() == 0.0 {

@@ -146,3 +146,15 @@ pub fn label_width(labels: &[String], pt: f64) -> f64 {
 pub fn text_width(text: &str, pt: f64) -> f64 {
     text.chars().count() as f64 * 0.72 * pt
 }
+
+/// The label of row `y` of a chart whose `labels` run top to bottom over y = n−1 … 0 (blank
+/// outside them), for charts with one row per method.
+pub fn row_label(labels: &[String], y: i32) -> String {
+    let n = labels.len() as i32;
+    let i = n - 1 - y;
+    if (0..n).contains(&i) {
+        labels[i as usize].clone()
+    } else {
+        String::new()
+    }
+}
