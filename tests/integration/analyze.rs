@@ -64,6 +64,20 @@ impl Project {
             .unwrap()
     }
 
+    /// Runs `analyze --json`, requires success and returns its summary.
+    fn analyze_json(&self) -> Json {
+        let out = mlrepro(self.dir.path())
+            .args(["-c", "config.yaml", "--json", "analyze"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     fn sidecar(&self, name: &str) -> Json {
         let text =
             std::fs::read_to_string(self.path(&format!("figures/data/{name}.json"))).unwrap();
@@ -134,12 +148,7 @@ fn analyze_demo_checkpoint() {
         .unwrap()
         .modified()
         .unwrap();
-    let again = mlrepro(p.dir.path())
-        .args(["-c", "config.yaml", "--json", "analyze"])
-        .output()
-        .unwrap();
-    assert!(again.status.success());
-    let summary: Json = serde_json::from_slice(&again.stdout).unwrap();
+    let summary = p.analyze_json();
     for step in summary["steps"].as_array().unwrap() {
         assert_eq!(
             step["status"], "cached",
@@ -158,16 +167,7 @@ fn analyze_demo_checkpoint() {
     // Without the private traces file the traces figure is skipped with its reason, and only
     // that step reruns.
     std::fs::remove_file(p.path("private/demo_subjects_traces.pkl")).unwrap();
-    let out = mlrepro(p.dir.path())
-        .args(["-c", "config.yaml", "--json", "analyze"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let summary: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let summary = p.analyze_json();
     let ran: Vec<&str> = summary["steps"]
         .as_array()
         .unwrap()
