@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::extract::query;
-use crate::support::{mlrepro, repo_root, write_file};
+use crate::support::{mlrepro, repo_root, run_ok, write_file};
 
 /// A temporary project with the demo checkpoint extracted into it.
 struct Project {
@@ -37,15 +37,7 @@ impl Project {
                 root.join("data/demo/subjects.duckdb").display()
             ),
         );
-        let out = mlrepro(dir.path())
-            .args(["-c", "config.yaml", "extract"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "extract failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_ok(dir.path(), &["-c", "config.yaml", "extract"]);
         Self { dir }
     }
 
@@ -66,15 +58,7 @@ impl Project {
 
     /// Runs `analyze --json`, requires success and returns its summary.
     fn analyze_json(&self) -> Json {
-        let out = mlrepro(self.dir.path())
-            .args(["-c", "config.yaml", "--json", "analyze"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = run_ok(self.dir.path(), &["-c", "config.yaml", "--json", "analyze"]);
         serde_json::from_slice(&out.stdout).unwrap()
     }
 

@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use crate::extract::query;
-use crate::support::{mlrepro, repo_root, write_file};
+use crate::support::{mlrepro, repo_root, run_ok, write_file};
 
 fn committed_digest() -> String {
     let db = repo_root().join("data/public/results.duckdb");
@@ -33,15 +33,7 @@ fn demo_store_re_extracts_to_the_committed_checkpoint() {
             root.join("data/demo/anonymization_secret").display()
         ),
     );
-    let out = mlrepro(dir.path())
-        .args(["-c", "config.yaml", "extract", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(dir.path(), &["-c", "config.yaml", "extract", "--json"]);
     let details = crate::extract::extract_details(&out.stdout);
     assert_eq!(
         details["logical_digest"].as_str().unwrap(),

@@ -16,6 +16,19 @@ pub fn mlrepro(dir: &Path) -> Command {
     cmd
 }
 
+/// Runs `mlrepro ARGS` in `dir`, requires exit 0 (showing its stderr otherwise) and returns
+/// its output.
+pub fn run_ok(dir: &Path, args: &[&str]) -> std::process::Output {
+    let out = mlrepro(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "mlrepro {} failed:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// The `mlrepro` binary as a plain process (for tests that spawn and kill it).
 pub fn mlrepro_process(dir: &Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("mlrepro"));
