@@ -10,7 +10,7 @@ use duckdb::{AccessMode, Config, Connection};
 use polars::prelude::*;
 
 use crate::db::digest::DIGEST_KEY;
-use crate::db::schema::{tables, SqlType, SCHEMA_VERSION};
+use crate::db::schema::{self, SqlType, SCHEMA_VERSION};
 
 /// The checkpoint's data as the analysis reads it.
 pub struct Checkpoint {
@@ -67,10 +67,7 @@ fn metadata(conn: &Connection, key: &str) -> Result<String> {
 
 /// A whole public table as a frame, with column types from the canonical schema.
 pub fn table(conn: &Connection, name: &str, order_by: &str) -> Result<DataFrame> {
-    let def = tables()
-        .into_iter()
-        .find(|t| t.name == name)
-        .ok_or_else(|| anyhow!("no public table `{name}`"))?;
+    let def = schema::table(name).ok_or_else(|| anyhow!("no public table `{name}`"))?;
     let names: Vec<&str> = def.columns.iter().map(|c| c.name.as_str()).collect();
     let sql = format!(
         "SELECT {} FROM {name} ORDER BY {order_by}",

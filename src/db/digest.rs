@@ -4,70 +4,94 @@
 //! sameness is decided on content: each table's rows in primary-key order, each value in a
 //! canonical text form. The `logical_digest` row of `metadata` is left out of its own input.
 
+use std::fmt::Write as _;
+
 use anyhow::{Context, Result};
 use duckdb::types::Value;
 use duckdb::Connection;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::schema::tables;
+use super::schema::{tables, Table};
 
 /// The key of the metadata row that holds the digest.
 pub const DIGEST_KEY: &str = "logical_digest";
 
-/// Computes the logical digest of the schema's tables in `catalog` (e.g. `main`).
+/// Computes the logical digest of the schema's tables in `catalog` (e.g. `main`). The tables
+/// are dumped in parallel, each on its own connection to the same database, and hashed in
+/// schema order.
 pub fn logical_digest(conn: &Connection, catalog: &str) -> Result<String> {
+    let connections = tables()
+        .iter()
+        .map(|table| {
+            Ok((
+                table,
+                conn.try_clone()
+                    .context("cannot open a second connection")?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let dumps = connections
+        .into_par_iter()
+        .map(|(table, conn)| dump(&conn, catalog, table))
+        .collect::<Result<Vec<_>>>()?;
     let mut hasher = Sha256::new();
-    for table in tables() {
-        let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-        let mut sql = format!(
-            "SELECT {} FROM {catalog}.main.{}",
-            columns.join(", "),
-            table.name
-        );
-        if table.name == "metadata" {
-            sql.push_str(&format!(" WHERE key <> '{DIGEST_KEY}'"));
-        }
-        sql.push_str(&format!(" ORDER BY {}", table.primary_key.join(", ")));
-        hasher.update(format!("table {}\n{}\n", table.name, columns.join("\t")));
-        let mut stmt = conn
-            .prepare(&sql)
-            .with_context(|| format!("cannot read table `{}`", table.name))?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let mut line = String::new();
-            for i in 0..columns.len() {
-                if i > 0 {
-                    line.push('\t');
-                }
-                line.push_str(&canonical(&row.get::<_, Value>(i)?));
-            }
-            line.push('\n');
-            hasher.update(line.as_bytes());
-        }
+    for dump in dumps {
+        hasher.update(dump);
     }
     Ok(hex(&hasher.finalize()))
 }
 
-/// A value's canonical text: integers in decimal, floats in Rust's shortest round-trip form,
-/// text JSON-quoted, NULL as `null`.
-fn canonical(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Boolean(b) => b.to_string(),
-        Value::TinyInt(x) => x.to_string(),
-        Value::SmallInt(x) => x.to_string(),
-        Value::Int(x) => x.to_string(),
-        Value::BigInt(x) => x.to_string(),
-        Value::HugeInt(x) => x.to_string(),
-        Value::UTinyInt(x) => x.to_string(),
-        Value::USmallInt(x) => x.to_string(),
-        Value::UInt(x) => x.to_string(),
-        Value::UBigInt(x) => x.to_string(),
-        Value::Float(x) => format!("{:?}", f64::from(*x)),
-        Value::Double(x) => format!("{x:?}"),
-        Value::Text(s) => serde_json::to_string(s).unwrap_or_default(),
-        other => format!("{other:?}"),
+/// One table's canonical dump: a header, then its rows in primary-key order, one line each.
+fn dump(conn: &Connection, catalog: &str, table: &Table) -> Result<Vec<u8>> {
+    let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+    let mut sql = format!(
+        "SELECT {} FROM {catalog}.main.{}",
+        columns.join(", "),
+        table.name
+    );
+    if table.name == "metadata" {
+        sql.push_str(&format!(" WHERE key <> '{DIGEST_KEY}'"));
     }
+    sql.push_str(&format!(" ORDER BY {}", table.primary_key.join(", ")));
+    let mut out = format!("table {}\n{}\n", table.name, columns.join("\t"));
+    let mut stmt = conn
+        .prepare(&sql)
+        .with_context(|| format!("cannot read table `{}`", table.name))?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        for i in 0..columns.len() {
+            if i > 0 {
+                out.push('\t');
+            }
+            canonical(&row.get_ref(i)?.to_owned(), &mut out);
+        }
+        out.push('\n');
+    }
+    Ok(out.into_bytes())
+}
+
+/// Appends a value's canonical text: integers in decimal, floats in Rust's shortest
+/// round-trip form, text JSON-quoted, NULL as `null`.
+fn canonical(v: &Value, out: &mut String) {
+    // Writing to a String cannot fail.
+    let _ = match v {
+        Value::Null => write!(out, "null"),
+        Value::Boolean(b) => write!(out, "{b}"),
+        Value::TinyInt(x) => write!(out, "{x}"),
+        Value::SmallInt(x) => write!(out, "{x}"),
+        Value::Int(x) => write!(out, "{x}"),
+        Value::BigInt(x) => write!(out, "{x}"),
+        Value::HugeInt(x) => write!(out, "{x}"),
+        Value::UTinyInt(x) => write!(out, "{x}"),
+        Value::USmallInt(x) => write!(out, "{x}"),
+        Value::UInt(x) => write!(out, "{x}"),
+        Value::UBigInt(x) => write!(out, "{x}"),
+        Value::Float(x) => write!(out, "{:?}", f64::from(*x)),
+        Value::Double(x) => write!(out, "{x:?}"),
+        Value::Text(s) => write!(out, "{}", serde_json::to_string(s).unwrap_or_default()),
+        other => write!(out, "{other:?}"),
+    };
 }
 
 /// Lower-case hex of a byte string.

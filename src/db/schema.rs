@@ -5,6 +5,7 @@
 //! Every floating column is `DOUBLE`; no data row holds a timestamp.
 
 use std::fmt::Write as _;
+use std::sync::LazyLock;
 
 /// Version of the schema written to `metadata.schema_version`; bumped on any change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -107,8 +108,18 @@ fn config_id() -> Column {
     )
 }
 
-/// Every table of the public checkpoint, in creation order.
-pub fn tables() -> Vec<Table> {
+/// Every table of the public checkpoint, in creation order (built once).
+pub fn tables() -> &'static [Table] {
+    static TABLES: LazyLock<Vec<Table>> = LazyLock::new(build_tables);
+    &TABLES
+}
+
+/// The table called `name`, if the schema has one.
+pub fn table(name: &str) -> Option<&'static Table> {
+    tables().iter().find(|t| t.name == name)
+}
+
+fn build_tables() -> Vec<Table> {
     use SqlType::{Double, Integer, Varchar};
     let mut essential = vec![
         col("config_id", Integer, "Configuration id: 1..N in order of (`source_name`, `run_id`), stable for the same set of included runs."),

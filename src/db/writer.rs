@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context, Result};
 use duckdb::types::Value;
 use duckdb::Connection;
+use rayon::prelude::*;
 
 use super::digest::{logical_digest, DIGEST_KEY};
-use super::schema::{data_dictionary, ddl, tables, SCHEMA_VERSION};
+use super::schema::{self, data_dictionary, ddl, tables, Table, SCHEMA_VERSION};
 use crate::fsx;
 use crate::runner::stat_cache::sha256_file;
 
@@ -32,29 +33,31 @@ impl TableRows {
     /// Adds one row to `table`, given as (column, value) pairs in any order. Every column of
     /// the schema must be given exactly once.
     pub fn push(&mut self, table: &'static str, cells: Vec<(&str, Value)>) -> Result<()> {
-        let schema = tables()
-            .into_iter()
-            .find(|t| t.name == table)
-            .ok_or_else(|| anyhow!("no table `{table}` in the schema"))?;
-        let mut by_name: BTreeMap<&str, Value> = BTreeMap::new();
+        let schema =
+            schema::table(table).ok_or_else(|| anyhow!("no table `{table}` in the schema"))?;
+        let mut row: Vec<Option<Value>> = vec![None; schema.columns.len()];
         for (name, value) in cells {
-            if by_name.insert(name, value).is_some() {
+            let i = schema
+                .columns
+                .iter()
+                .position(|c| c.name == name)
+                .ok_or_else(|| anyhow!("`{table}` has no column `{name}`"))?;
+            if row[i].replace(value).is_some() {
                 bail!("column `{table}.{name}` given twice");
             }
         }
-        let mut row = Vec::with_capacity(schema.columns.len());
-        for column in &schema.columns {
-            let value = by_name
-                .remove(column.name.as_str())
-                .ok_or_else(|| anyhow!("no value for column `{table}.{}`", column.name))?;
-            if matches!(value, Value::Null) && !column.nullable {
-                bail!("NULL for the non-null column `{table}.{}`", column.name);
-            }
-            row.push(value);
-        }
-        if let Some(extra) = by_name.keys().next() {
-            bail!("`{table}` has no column `{extra}`");
-        }
+        let row = row
+            .into_iter()
+            .zip(&schema.columns)
+            .map(|(value, column)| match value {
+                None => Err(anyhow!("no value for column `{table}.{}`", column.name)),
+                Some(Value::Null) if !column.nullable => Err(anyhow!(
+                    "NULL for the non-null column `{table}.{}`",
+                    column.name
+                )),
+                Some(value) => Ok(value),
+            })
+            .collect::<Result<Vec<_>>>()?;
         self.rows.entry(table).or_default().push(row);
         Ok(())
     }
@@ -149,15 +152,17 @@ pub fn write_checkpoint(
         .prefix(".parquet.")
         .tempdir_in(&dir)
         .with_context(|| format!("cannot create a temporary directory in `{}`", dir.display()))?;
-    for table in tables() {
-        let out = parquet_tmp.path().join(format!("{}.parquet", table.name));
-        conn.execute_batch(&format!(
-            "COPY ckpt.main.{} TO '{}' (FORMAT parquet)",
-            table.name,
-            sql_path(&out)
-        ))
-        .with_context(|| format!("cannot export table `{}` to Parquet", table.name))?;
-    }
+    per_table(&conn)?
+        .into_par_iter()
+        .try_for_each(|(table, conn)| {
+            let out = parquet_tmp.path().join(format!("{}.parquet", table.name));
+            conn.execute_batch(&format!(
+                "COPY ckpt.main.{} TO '{}' (FORMAT parquet)",
+                table.name,
+                sql_path(&out)
+            ))
+            .with_context(|| format!("cannot export table `{}` to Parquet", table.name))
+        })?;
     conn.execute_batch("USE memory; DETACH ckpt;")
         .context("cannot close the new checkpoint")?;
     drop(conn);
@@ -170,43 +175,66 @@ pub fn write_checkpoint(
     Ok(WriteOutcome::Written { digest })
 }
 
+/// One connection per table of the schema, to work on the tables in parallel.
+fn per_table(conn: &Connection) -> Result<Vec<(&'static Table, Connection)>> {
+    tables()
+        .iter()
+        .map(|table| {
+            Ok((
+                table,
+                conn.try_clone()
+                    .context("cannot open a second connection")?,
+            ))
+        })
+        .collect()
+}
+
+/// Appends every table's rows, the tables in parallel.
 fn append_all(conn: &Connection, rows: &TableRows, metadata: &[(&str, String)]) -> Result<()> {
-    for table in tables() {
-        let mut appender = conn
-            .appender_to_catalog_and_db(table.name, "ckpt", "main")
-            .with_context(|| format!("cannot append to `{}`", table.name))?;
-        let mut append = |row: Vec<Value>| -> Result<()> {
-            if row.len() != table.columns.len() {
-                bail!(
-                    "a row of `{}` has {} values for {} columns",
-                    table.name,
-                    row.len(),
-                    table.columns.len()
-                );
-            }
-            appender
-                .append_row(duckdb::appender_params_from_iter(row))
-                .with_context(|| format!("cannot append a row to `{}`", table.name))
-        };
-        if table.name == "metadata" {
-            let mut all: Vec<(String, String)> =
-                vec![("schema_version".into(), SCHEMA_VERSION.to_string())];
-            all.extend(metadata.iter().map(|(k, v)| (k.to_string(), v.clone())));
-            for (k, v) in all {
-                if k == DIGEST_KEY {
-                    bail!("metadata key `{DIGEST_KEY}` is reserved");
-                }
-                append(vec![Value::Text(k), Value::Text(v)])?;
-            }
-        }
-        for row in rows.get(table.name) {
-            append(row.clone())?;
+    per_table(conn)?
+        .into_par_iter()
+        .try_for_each(|(table, conn)| append_table(&conn, table, rows, metadata))
+}
+
+fn append_table(
+    conn: &Connection,
+    table: &Table,
+    rows: &TableRows,
+    metadata: &[(&str, String)],
+) -> Result<()> {
+    let mut appender = conn
+        .appender_to_catalog_and_db(table.name, "ckpt", "main")
+        .with_context(|| format!("cannot append to `{}`", table.name))?;
+    let mut append = |row: &[Value]| -> Result<()> {
+        if row.len() != table.columns.len() {
+            bail!(
+                "a row of `{}` has {} values for {} columns",
+                table.name,
+                row.len(),
+                table.columns.len()
+            );
         }
         appender
-            .flush()
-            .with_context(|| format!("cannot write table `{}`", table.name))?;
+            .append_row(duckdb::appender_params_from_iter(row))
+            .with_context(|| format!("cannot append a row to `{}`", table.name))
+    };
+    if table.name == "metadata" {
+        let mut all: Vec<(String, String)> =
+            vec![("schema_version".into(), SCHEMA_VERSION.to_string())];
+        all.extend(metadata.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        for (k, v) in all {
+            if k == DIGEST_KEY {
+                bail!("metadata key `{DIGEST_KEY}` is reserved");
+            }
+            append(&[Value::Text(k), Value::Text(v)])?;
+        }
     }
-    Ok(())
+    for row in rows.get(table.name) {
+        append(row)?;
+    }
+    appender
+        .flush()
+        .with_context(|| format!("cannot write table `{}`", table.name))
 }
 
 /// The logical digest recorded in an existing checkpoint, if it can be read.

@@ -250,15 +250,25 @@ pub fn run_metrics(data: &RunData) -> RunMetrics {
             metrics::brier(y, p)
         }),
         on_mean(data, SCALED_BRIER, &mut notes, metrics::scaled_brier),
-        on_mean(data, SLOPE, &mut notes, |y, p| {
-            metrics::calibration_slope_intercept(y, p).map(|f| f.slope)
-        }),
-        on_mean(data, INTERCEPT, &mut notes, |y, p| {
-            metrics::calibration_slope_intercept(y, p).map(|f| f.intercept)
-        }),
+    ];
+    // One logistic fit per column gives both coefficients; each column's Newton starts from
+    // the fit of p̄, which the columns scatter around.
+    let fit = metrics::calibration_slope_intercept(y, p);
+    let start = fit.as_ref().ok().copied();
+    let fit = fit.map(|f| [f.slope, f.intercept]);
+    essential.extend(on_mean_n(
+        data,
+        [SLOPE, INTERCEPT],
+        &mut notes,
+        fit,
+        |y, p| {
+            metrics::calibration_slope_intercept_from(y, p, start).map(|f| [f.slope, f.intercept])
+        },
+    ));
+    essential.extend([
         on_mean(data, CITL, &mut notes, metrics::calibration_in_the_large),
         on_mean(data, OE, &mut notes, metrics::observed_expected_ratio),
-    ];
+    ]);
     for (columns, t) in NET_BENEFITS {
         essential.push(on_mean(data, columns, &mut notes, move |y, p| {
             metrics::net_benefit(y, p, t)
@@ -404,52 +414,92 @@ fn on_mean(
     notes: &mut Notes,
     mut metric: impl FnMut(&[i64], &[f64]) -> Result<f64, MetricError>,
 ) -> NamedEstimate {
-    let value = match metric(&data.labels, &data.prob_mean) {
-        Ok(v) => Some(v),
+    let value = metric(&data.labels, &data.prob_mean).map(|v| [v]);
+    let [estimate] = on_mean_n(data, [columns], notes, value, |y, p| {
+        metric(y, p).map(|v| [v])
+    });
+    estimate
+}
+
+/// [`on_mean`] for `K` metrics that come from one computation (a fit's coefficients): `value`
+/// is their value on p̄, `metric` computes them on each bootstrap column.
+fn on_mean_n<const K: usize>(
+    data: &RunData,
+    columns: [Columns; K],
+    notes: &mut Notes,
+    value: Result<[f64; K], MetricError>,
+    metric: impl FnMut(&[i64], &[f64]) -> Result<[f64; K], MetricError>,
+) -> [NamedEstimate; K] {
+    let values: [Option<f64>; K] = match value {
+        Ok(v) => v.map(Some),
         Err(e) => {
-            notes.add(columns.0, e.to_string());
-            None
+            for c in &columns {
+                notes.add(c.0, e.to_string());
+            }
+            [None; K]
         }
     };
-    let ci_metric = format!("{}_ci", columns.0);
+    let ci_metrics = columns.map(|c| format!("{}_ci", c.0));
     if single_class(&data.labels) {
         // Every bootstrap column shares the labels, so every column is left out.
-        notes.add(
-            &ci_metric,
-            format!(
-                "all {} bootstrap columns left out: {}",
-                data.n_bootstrap,
-                MetricError::SingleClass
-            ),
-        );
-        return named(columns, Estimate { value, ci: None });
+        for ci_metric in &ci_metrics {
+            notes.add(
+                ci_metric,
+                format!(
+                    "all {} bootstrap columns left out: {}",
+                    data.n_bootstrap,
+                    MetricError::SingleClass
+                ),
+            );
+        }
+        return std::array::from_fn(|k| {
+            named(
+                columns[k],
+                Estimate {
+                    value: values[k],
+                    ci: None,
+                },
+            )
+        });
     }
-    let ci = match metrics::per_column(&data.labels, &data.prob_matrix, data.n_bootstrap, metric) {
-        Ok(c) => {
-            for (reason, count) in &c.left_out {
-                notes.add(
-                    &ci_metric,
-                    format!(
-                        "{count} of {} bootstrap columns left out: {reason}",
-                        data.n_bootstrap
-                    ),
-                );
+    let cis: [Option<(f64, f64)>; K] =
+        match metrics::per_column_n(&data.labels, &data.prob_matrix, data.n_bootstrap, metric) {
+            Ok(per_column) => std::array::from_fn(|k| {
+                let c = &per_column[k];
+                for (reason, count) in &c.left_out {
+                    notes.add(
+                        &ci_metrics[k],
+                        format!(
+                            "{count} of {} bootstrap columns left out: {reason}",
+                            data.n_bootstrap
+                        ),
+                    );
+                }
+                let ci = c.ci();
+                if ci.is_none() && values[k].is_some() {
+                    notes.add(
+                        &ci_metrics[k],
+                        "fewer than 2 usable bootstrap columns, or zero spread",
+                    );
+                }
+                ci
+            }),
+            Err(e) => {
+                for ci_metric in &ci_metrics {
+                    notes.add(ci_metric, e.to_string());
+                }
+                [None; K]
             }
-            let ci = c.ci();
-            if ci.is_none() && value.is_some() {
-                notes.add(
-                    &ci_metric,
-                    "fewer than 2 usable bootstrap columns, or zero spread",
-                );
-            }
-            ci
-        }
-        Err(e) => {
-            notes.add(&ci_metric, e.to_string());
-            None
-        }
-    };
-    named(columns, Estimate { value, ci })
+        };
+    std::array::from_fn(|k| {
+        named(
+            columns[k],
+            Estimate {
+                value: values[k],
+                ci: cis[k],
+            },
+        )
+    })
 }
 
 fn single_class(y: &[i64]) -> bool {

@@ -219,6 +219,8 @@ pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Resul
     if env.signals.cancelled() {
         return Err(Error::interrupted());
     }
+    let mut phase = Phases::new(out, started);
+    phase.done(&format!("read {} runs", results.len()));
 
     let mut extracted = Vec::new();
     let mut failed = Vec::new();
@@ -288,10 +290,12 @@ pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Resul
     if env.signals.cancelled() {
         return Err(Error::interrupted());
     }
+    phase.done("built the rows");
     let paths = CheckpointPaths::new(&config.outputs.db);
     let outcome = write_checkpoint(&paths, &table_rows, &metadata)
         .with_context(|| format!("cannot write the checkpoint `{}`", paths.db.display()))
         .map_err(Error::pipeline)?;
+    phase.done("wrote the checkpoint, its Parquet copies and digests");
 
     let anon_to_original: BTreeMap<String, String> = codes
         .iter()
@@ -333,6 +337,7 @@ pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Resul
         let traces = private::read_traces(db, &wanted).map_err(Error::pipeline)?;
         private::write_traces(&config.outputs.private_dir, &traces).map_err(Error::pipeline)?;
     }
+    phase.done("wrote the private outputs");
 
     let seconds = started.elapsed().as_secs_f64();
     let parsed = runs_parsed + failures.len();
@@ -427,5 +432,26 @@ impl Job<'_> {
             let _ = self.cache.store(&key, &cached);
         }
         RunOutcome::Parsed(Extracted::from_cached(candidate, cached), subject_codes)
+    }
+}
+
+/// Prints how long each phase of an extraction took (shown with `-v`).
+struct Phases<'o> {
+    out: &'o Output,
+    last: Instant,
+}
+
+impl<'o> Phases<'o> {
+    fn new(out: &'o Output, started: Instant) -> Self {
+        Phases { out, last: started }
+    }
+
+    fn done(&mut self, what: &str) {
+        let now = Instant::now();
+        self.out.detail(format!(
+            "extract: {what} in {:.3} s",
+            (now - self.last).as_secs_f64()
+        ));
+        self.last = now;
     }
 }

@@ -16,7 +16,7 @@ use crate::db::digest::hex;
 use crate::fsx;
 
 /// Revision of extraction: bump when parsing or metrics change their results.
-pub const EXTRACTOR_VERSION: u32 = 1;
+pub const EXTRACTOR_VERSION: u32 = 2;
 
 /// A run's cached extraction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -47,6 +47,21 @@ pub fn per_column<F>(
 where
     F: FnMut(&[i64], &[f64]) -> Result<f64, MetricError>,
 {
+    let [values] = per_column_n(y, matrix, columns, |y, p| metric(y, p).map(|v| [v]))?;
+    Ok(values)
+}
+
+/// [`per_column`] for a metric with `K` values from one computation (a fit's coefficients):
+/// one [`ColumnMetric`] per value, with the same columns left out.
+pub fn per_column_n<const K: usize, F>(
+    y: &[i64],
+    matrix: &[f64],
+    columns: usize,
+    mut metric: F,
+) -> Result<[ColumnMetric; K], MetricError>
+where
+    F: FnMut(&[i64], &[f64]) -> Result<[f64; K], MetricError>,
+{
     let rows = count_classes(y)?.n();
     if rows.checked_mul(columns) != Some(matrix.len()) {
         return Err(MetricError::MatrixShape {
@@ -56,20 +71,22 @@ where
         });
     }
     let mut column_values = vec![0.0; rows];
-    let mut result = ColumnMetric {
-        values: Vec::with_capacity(columns),
-        left_out: Vec::new(),
-    };
+    let mut values: [Vec<f64>; K] = std::array::from_fn(|_| Vec::with_capacity(columns));
+    let mut left_out: Vec<(MetricError, usize)> = Vec::new();
     for column in 0..columns {
         for (row, value) in column_values.iter_mut().enumerate() {
             *value = matrix[row * columns + column];
         }
         match metric(y, &column_values) {
-            Ok(value) => result.values.push(value),
+            Ok(value) => {
+                for (k, v) in value.into_iter().enumerate() {
+                    values[k].push(v);
+                }
+            }
             Err(reason) if reason.is_degenerate() => {
-                match result.left_out.iter_mut().find(|(seen, _)| *seen == reason) {
+                match left_out.iter_mut().find(|(seen, _)| *seen == reason) {
                     Some((_, count)) => *count += 1,
-                    None => result.left_out.push((reason, 1)),
+                    None => left_out.push((reason, 1)),
                 }
             }
             Err(reason) => {
@@ -80,7 +97,10 @@ where
             }
         }
     }
-    Ok(result)
+    Ok(values.map(|values| ColumnMetric {
+        values,
+        left_out: left_out.clone(),
+    }))
 }
 
 #[cfg(test)]
@@ -131,6 +151,21 @@ mod tests {
         // Labels of one class leave out every column of a metric that needs both.
         let single = per_column(&[1, 1], &[0.2, 0.3, 0.4, 0.5], 2, auroc).unwrap();
         assert_eq!(single.left_out, [(MetricError::SingleClass, 2)]);
+    }
+
+    #[test]
+    fn several_values_per_column_share_the_columns_left_out() {
+        let fits = per_column_n(&Y, &MATRIX, 3, |y, p| Ok([auroc(y, p)?, brier(y, p)?])).unwrap();
+        assert_eq!(fits[0], per_column(&Y, &MATRIX, 3, auroc).unwrap());
+        assert_eq!(fits[1], per_column(&Y, &MATRIX, 3, brier).unwrap());
+        let both = per_column_n(&Y, &MATRIX, 3, |y, p| {
+            calibration_slope_intercept(y, p).map(|f| [f.slope, f.intercept])
+        })
+        .unwrap();
+        for metric in &both {
+            assert!(metric.values.is_empty());
+            assert_eq!(metric.left_out_count(), 3);
+        }
     }
 
     #[test]

@@ -35,11 +35,11 @@ pub use bins::linspace;
 pub use bootstrap::{nanmean, nanpercentile, percentile_ci, CI_PERCENTILES};
 pub use brier::{brier, scaled_brier};
 pub use calibration::{
-    calibration_in_the_large, calibration_slope_intercept, observed_expected_ratio, CalibrationFit,
-    LOGIT_CLIP,
+    calibration_in_the_large, calibration_slope_intercept, calibration_slope_intercept_from,
+    observed_expected_ratio, CalibrationFit, LOGIT_CLIP,
 };
 pub use calibration_curve::{calibration_curve, CalibrationBin};
-pub use column_ci::{per_column, ColumnMetric};
+pub use column_ci::{per_column, per_column_n, ColumnMetric};
 pub use distribution::{distribution_stats, ClassSummary, DistributionStats};
 pub use error::MetricError;
 pub use histogram::{probability_histograms, HistogramBin};

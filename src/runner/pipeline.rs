@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::command::custom_steps;
@@ -71,18 +72,30 @@ impl Step for ExtractStep {
             );
         }
         key.input("experiment", experiment.id.clone());
-        for run in store.runs(&experiment).map_err(|e| anyhow!(e.render()))? {
-            let mut h = Sha256::new();
-            h.update(run.describe_for_digest());
-            let pickle = run
-                .artifact_dir
-                .as_ref()
-                .map(|d| d.join(c.store.metrics_pickle.replace("{run_name}", &run.run_name)));
-            match pickle.filter(|p| p.is_file()) {
-                Some(p) => h.update(format!("pickle {}\n", stat.digest(&p)?)),
-                None => h.update("no pickle\n"),
-            }
-            key.input(format!("run {}", run.run_id), hex(&h.finalize()));
+        let runs = store.runs(&experiment).map_err(|e| anyhow!(e.render()))?;
+        // The pickles are most of the bytes: hash them on the extraction's worker threads.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(settings.jobs)
+            .build()
+            .map_err(|e| anyhow!("cannot start {} worker threads: {e}", settings.jobs))?;
+        let digests = pool.install(|| {
+            runs.par_iter()
+                .map(|run| {
+                    let mut h = Sha256::new();
+                    h.update(run.describe_for_digest());
+                    let pickle = run.artifact_dir.as_ref().map(|d| {
+                        d.join(c.store.metrics_pickle.replace("{run_name}", &run.run_name))
+                    });
+                    match pickle.filter(|p| p.is_file()) {
+                        Some(p) => h.update(format!("pickle {}\n", stat.digest(&p)?)),
+                        None => h.update("no pickle\n"),
+                    }
+                    Ok(hex(&h.finalize()))
+                })
+                .collect::<Result<Vec<_>>>()
+        })?;
+        for (run, digest) in runs.iter().zip(digests) {
+            key.input(format!("run {}", run.run_id), digest);
         }
         Ok(key)
     }
