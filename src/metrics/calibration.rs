@@ -22,6 +22,11 @@ const STEP_TOLERANCE: f64 = 1e-10;
 /// Relative change of the log-likelihood that counts as rounding noise, not as a decrease.
 const LOG_LIKELIHOOD_NOISE: f64 = 1e-12;
 
+/// Newton steps no larger than this (relative to the coefficients) are taken whole, without
+/// evaluating the likelihood: near the optimum a Newton step of the concave log-likelihood
+/// raises it by about half the Newton decrement, so only larger steps can overshoot.
+const CHECKED_STEP: f64 = 0.1;
+
 /// Step halving stops at this fraction of the Newton step.
 const MIN_STEP_SCALE: f64 = 1e-3;
 
@@ -62,15 +67,17 @@ pub fn calibration_slope_intercept_from(
         }
         _ => [logit(counts.prevalence()), 0.0],
     };
-    let mut at = Newton::at(y, &x, beta);
+    let mut at = Newton::at(y, &x, beta, false);
+    // The log-likelihood at `beta`, once computed.
+    let mut log_lik = None;
     for iteration in 1..=MAX_ITERATIONS {
         let Newton {
-            log_lik,
             g0,
             g1,
             h00,
             h01,
             h11,
+            ..
         } = at;
         let det = h00 * h11 - h01 * h01;
         if !(det > 0.0 && det.is_finite()) {
@@ -90,24 +97,32 @@ pub fn calibration_slope_intercept_from(
             });
         }
 
-        // Far from the optimum a full step can overshoot: halve it while it lowers the
-        // likelihood by more than rounding noise.
-        let noise = LOG_LIKELIHOOD_NOISE * (1.0 + log_lik.abs());
-        let mut scale = 1.0;
-        let (next, next_at) = loop {
-            let candidate = [beta[0] + scale * step[0], beta[1] + scale * step[1]];
-            let candidate_at = Newton::at(y, &x, candidate);
-            if candidate_at.log_lik >= log_lik - noise || scale < MIN_STEP_SCALE {
-                break (candidate, candidate_at);
-            }
-            scale *= 0.5;
-        };
-        if !(next[0].is_finite() && next[1].is_finite() && next_at.log_lik.is_finite()) {
+        let (next, next_at) =
+            if (0..2).all(|j| step[j].abs() <= CHECKED_STEP * (1.0 + beta[j].abs())) {
+                let next = [beta[0] + step[0], beta[1] + step[1]];
+                (next, Newton::at(y, &x, next, false))
+            } else {
+                // Far from the optimum a full step can overshoot: halve it while it lowers the
+                // likelihood by more than rounding noise.
+                let current = log_lik.unwrap_or_else(|| Newton::at(y, &x, beta, true).log_lik);
+                let noise = LOG_LIKELIHOOD_NOISE * (1.0 + current.abs());
+                let mut scale = 1.0;
+                loop {
+                    let candidate = [beta[0] + scale * step[0], beta[1] + scale * step[1]];
+                    let candidate_at = Newton::at(y, &x, candidate, true);
+                    if candidate_at.log_lik >= current - noise || scale < MIN_STEP_SCALE {
+                        break (candidate, candidate_at);
+                    }
+                    scale *= 0.5;
+                }
+            };
+        if !(next[0].is_finite() && next[1].is_finite() && !next_at.log_lik.is_infinite()) {
             return Err(MetricError::NotConverged {
                 iterations: iteration,
             });
         }
         beta = next;
+        log_lik = Some(next_at.log_lik).filter(|l| !l.is_nan());
         at = next_at;
     }
     Err(MetricError::NotConverged {
@@ -195,8 +210,9 @@ fn check_slope_estimable(y: &[i64], x: &[f64]) -> Result<(), MetricError> {
     Ok(())
 }
 
-/// The log-likelihood Σ y·η − log(1 + e^η) of the joint model at one β, with its gradient and
-/// Hessian (the Fisher information), from one exponential and one `ln_1p` per subject.
+/// The gradient and Hessian (the Fisher information) of the joint model's log-likelihood
+/// Σ y·η − log(1 + e^η) at one β, from one exponential per subject, and the log-likelihood
+/// itself (one `ln_1p` more) when asked for; NaN when not.
 struct Newton {
     log_lik: f64,
     g0: f64,
@@ -207,9 +223,9 @@ struct Newton {
 }
 
 impl Newton {
-    fn at(y: &[i64], x: &[f64], beta: [f64; 2]) -> Self {
+    fn at(y: &[i64], x: &[f64], beta: [f64; 2], with_log_lik: bool) -> Self {
         let mut n = Newton {
-            log_lik: 0.0,
+            log_lik: if with_log_lik { 0.0 } else { f64::NAN },
             g0: 0.0,
             g1: 0.0,
             h00: 0.0,
@@ -220,12 +236,15 @@ impl Newton {
             let eta = beta[0] + beta[1] * xi;
             // e^{-|η|} gives both the logistic function and log(1 + e^η) without overflow.
             let e = (-eta.abs()).exp();
-            let (mu, softplus) = if eta >= 0.0 {
-                (1.0 / (1.0 + e), eta + e.ln_1p())
+            let mu = if eta >= 0.0 {
+                1.0 / (1.0 + e)
             } else {
-                (e / (1.0 + e), e.ln_1p())
+                e / (1.0 + e)
             };
-            n.log_lik += yi as f64 * eta - softplus;
+            if with_log_lik {
+                let softplus = eta.max(0.0) + e.ln_1p();
+                n.log_lik += yi as f64 * eta - softplus;
+            }
             let residual = yi as f64 - mu;
             let weight = mu * (1.0 - mu);
             n.g0 += residual;
