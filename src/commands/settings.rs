@@ -33,10 +33,16 @@ pub fn load(global: &GlobalArgs, flags: CommandFlags<'_>) -> Result<Settings> {
         lock_timeout_s: global.lock_timeout,
         jobs: global.jobs,
     };
-    Ok(Settings::resolve(
+    let settings = Settings::resolve(
         &global.config,
         config,
         overrides,
         std::env::var("MLFLOW_TRACKING_URI").ok(),
-    ))
+    );
+    // Every parallel loop (listing, hashing, extraction, writing) stays within `-j` threads.
+    // Only the first call in a process sizes the pool.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.jobs)
+        .build_global();
+    Ok(settings)
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
+use rayon::prelude::*;
 use serde_yaml_ng::Value;
 
 use super::{Experiment, LifecycleStage, Run, RunStatus};
@@ -51,14 +52,19 @@ impl FileStore {
     /// Every run directory of an experiment.
     pub fn runs(&self, experiment: &Experiment) -> Result<Vec<Run>> {
         let exp_dir = self.experiment_dir(experiment)?;
-        let mut runs = Vec::new();
-        for entry in fsx::read_dir_sorted(&exp_dir)? {
-            let run_dir = entry.path();
-            if run_dir.is_dir() && run_dir.join("meta.yaml").is_file() {
-                runs.push(read_run(&run_dir)?);
-            }
-        }
-        Ok(runs)
+        let run_dirs: Vec<PathBuf> = fsx::read_dir_sorted(&exp_dir)?
+            .into_iter()
+            .map(|entry| entry.path())
+            .collect();
+        // Thousands of small files: read the runs in parallel, report the first error in
+        // directory order.
+        run_dirs
+            .par_iter()
+            .filter(|dir| dir.is_dir() && dir.join("meta.yaml").is_file())
+            .map(|dir| read_run(dir))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect()
     }
 
     fn experiment_dir(&self, experiment: &Experiment) -> Result<PathBuf> {
