@@ -2,7 +2,7 @@
 //! lock, step records and the ledger.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Once};
@@ -455,6 +455,8 @@ fn run_attempt(
     let stall = Duration::from_secs(settings.config.runner.stall_warning_s.max(1));
     let started = Instant::now();
     let mut last_beat = (0, Instant::now());
+    let outputs = step.outputs(settings);
+    let mut last_written = written_bytes();
     loop {
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(result) => return (StepStatus::Failed, result),
@@ -488,15 +490,22 @@ fn run_attempt(
         if beat != last_beat.0 {
             last_beat = (beat, Instant::now());
         } else if last_beat.1.elapsed() >= stall {
+            let written = written_bytes();
+            let growth = match (last_written, written) {
+                (Some(before), Some(now)) => bytes_text(now.saturating_sub(before)),
+                _ => "unknown".into(),
+            };
             out.warn(format!(
-                "step `{name}` made no progress for {} s (running {:.0} s, RSS {}{}); it stops at {} s",
+                "step `{name}` made no progress for {} s (running {:.0} s, RSS {}, wrote {growth} meanwhile, outputs {}{}); it stops at {} s",
                 stall.as_secs(),
                 started.elapsed().as_secs_f64(),
-                rss().unwrap_or_else(|| "unknown".into()),
+                rss().map_or_else(|| "unknown".into(), bytes_text),
+                bytes_text(outputs_size(&outputs)),
                 in_flight_text(&signals.in_flight()),
                 timeout.as_secs()
             ));
             last_beat.1 = Instant::now();
+            last_written = written;
         }
     }
 }
@@ -517,14 +526,83 @@ fn in_flight_text(items: &[String]) -> String {
     text
 }
 
-/// Resident memory of this process, from `/proc/self/status`.
-fn rss() -> Option<String> {
+/// Bytes this process has written so far (`wchar` of `/proc/self/io`).
+fn written_bytes() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    let line = io.lines().find(|l| l.starts_with("wchar:"))?;
+    line.trim_start_matches("wchar:").trim().parse().ok()
+}
+
+/// Total size of the outputs that exist now (a step writing them directly grows it).
+fn outputs_size(outputs: &[PathBuf]) -> u64 {
+    outputs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// A byte count for people: `0 B`, `812 kB`, `41.4 MB`, `1.2 GB`.
+fn bytes_text(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if value < 10.0 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
+}
+
+/// Resident memory of this process in bytes, from `/proc/self/status`.
+fn rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    Some(line.trim_start_matches("VmRSS:").trim().to_string())
+    let kib: u64 = line
+        .trim_start_matches("VmRSS:")
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
 }
 
 /// Whether a path has an up-to-date record (used by `clean` messages and tests).
 pub fn has_record(cache_dir: &Path, step: &str) -> bool {
     record::load(cache_dir, step).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_counts_read_as_people_write_them() {
+        assert_eq!(bytes_text(0), "0 B");
+        assert_eq!(bytes_text(999), "999 B");
+        assert_eq!(bytes_text(1000), "1.0 kB");
+        assert_eq!(bytes_text(812_345), "812 kB");
+        assert_eq!(bytes_text(41_415_202), "41 MB");
+        assert_eq!(bytes_text(4_141_520), "4.1 MB");
+        assert_eq!(bytes_text(1_234_567_890_123_456), "1235 TB");
+    }
+
+    #[test]
+    fn this_process_reports_its_memory_and_what_it_wrote() {
+        assert!(rss().is_some_and(|bytes| bytes > 0));
+        let before = written_bytes().expect("/proc/self/io is readable on Linux");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("out");
+        std::fs::write(&file, vec![0u8; 10_000]).unwrap();
+        assert!(written_bytes().unwrap() >= before + 10_000);
+        assert_eq!(outputs_size(&[file, dir.path().join("absent")]), 10_000);
+    }
 }

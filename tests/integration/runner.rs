@@ -236,7 +236,7 @@ fn stalled_step_times_out_and_is_recorded() {
 }
 
 #[test]
-fn stall_warning_names_the_runs_in_flight() {
+fn stall_warning_names_the_runs_in_flight_memory_and_output_growth() {
     let p = Project::new("runner:\n  step_timeout_s: 2\n  stall_warning_s: 1\n");
     let out = p.run_with_fault("extract:slow-run:1500", &["-j", "2", "extract"]);
     assert_eq!(out.status.code(), Some(1));
@@ -245,6 +245,10 @@ fn stall_warning_names_the_runs_in_flight() {
         text.contains("made no progress for 1 s") && text.contains("in flight: run "),
         "{text}"
     );
+    // Memory, what the process wrote meanwhile and the outputs' size tell stuck from slow.
+    for part in ["RSS ", " meanwhile, outputs ", "it stops at 2 s"] {
+        assert!(text.contains(part), "no `{part}` in: {text}");
+    }
 }
 
 #[test]
