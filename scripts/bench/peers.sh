@@ -130,44 +130,34 @@ build_dvc() {
     local f t fig_outs=() table_outs=() report_deps=()
     {
         echo "stages:"
-        echo "  extract:"
-        echo "    cmd: sh stand_in.sh extract ${extract_outs[*]}"
-        echo "    deps:"
-        yaml_list "      " "$store" "$config"
-        echo "    outs:"
-        yaml_list "      " "${extract_outs[@]}"
-        echo "  verify:"
-        echo "    cmd: sh stand_in.sh verify $verify_out"
-        echo "    deps:"
-        yaml_list "      " "$ckpt" "$ckpt.sha256"
-        echo "    outs:"
-        yaml_list "      " "$verify_out"
+        dvc_stage extract "$store" "$config" -- "${extract_outs[@]}"
+        dvc_stage verify "$ckpt" "$ckpt.sha256" -- "$verify_out"
         for f in "${figures[@]}"; do
             fig_outs=()
             for t in "${formats[@]}"; do fig_outs+=("figures/$f.$t"); done
             report_deps+=("figures/$f.json")
-            echo "  figure_$f:"
-            echo "    cmd: sh stand_in.sh $f ${fig_outs[*]}"
-            echo "    deps:"
-            yaml_list "      " "$ckpt" "$config"
-            echo "    outs:"
-            yaml_list "      " "${fig_outs[@]}"
+            dvc_stage "figure_$f" "$ckpt" "$config" -- "${fig_outs[@]}"
         done
         for t in "${tables[@]}"; do table_outs+=("outputs/$t"); done
         report_deps+=("${table_outs[@]}")
-        echo "  tables:"
-        echo "    cmd: sh stand_in.sh tables ${table_outs[*]}"
-        echo "    deps:"
-        yaml_list "      " "$ckpt" "$config"
-        echo "    outs:"
-        yaml_list "      " "${table_outs[@]}"
-        echo "  report:"
-        echo "    cmd: sh stand_in.sh report $report"
-        echo "    deps:"
-        yaml_list "      " "${report_deps[@]}" "$verify_out"
-        echo "    outs:"
-        yaml_list "      " "$report"
+        dvc_stage tables "$ckpt" "$config" -- "${table_outs[@]}"
+        dvc_stage report "${report_deps[@]}" "$verify_out" -- "$report"
     } > "$d/dvc.yaml"
+}
+
+# One stage of dvc.yaml whose command is the stand-in writing its outputs.
+#   dvc_stage NAME DEP... -- OUT...
+dvc_stage() {
+    local name="$1" deps=()
+    shift
+    while [[ "$1" != "--" ]]; do deps+=("$1"); shift; done
+    shift
+    echo "  $name:"
+    echo "    cmd: sh stand_in.sh ${name#figure_} $*"
+    echo "    deps:"
+    yaml_list "      " "${deps[@]}"
+    echo "    outs:"
+    yaml_list "      " "$@"
 }
 
 # --- (b) Snakemake ---------------------------------------------------------------------------

@@ -21,17 +21,7 @@ pub const DIGEST_KEY: &str = "logical_digest";
 /// are dumped in parallel, each on its own connection to the same database, and hashed in
 /// schema order.
 pub fn logical_digest(conn: &Connection, catalog: &str) -> Result<String> {
-    let connections = tables()
-        .iter()
-        .map(|table| {
-            Ok((
-                table,
-                conn.try_clone()
-                    .context("cannot open a second connection")?,
-            ))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let dumps = connections
+    let dumps = per_table(conn)?
         .into_par_iter()
         .map(|(table, conn)| dump(&conn, catalog, table))
         .collect::<Result<Vec<_>>>()?;
@@ -40,6 +30,20 @@ pub fn logical_digest(conn: &Connection, catalog: &str) -> Result<String> {
         hasher.update(dump);
     }
     Ok(hex(&hasher.finalize()))
+}
+
+/// One connection per table of the schema, to work on the tables in parallel.
+pub fn per_table(conn: &Connection) -> Result<Vec<(&'static Table, Connection)>> {
+    tables()
+        .iter()
+        .map(|table| {
+            Ok((
+                table,
+                conn.try_clone()
+                    .context("cannot open a second connection")?,
+            ))
+        })
+        .collect()
 }
 
 /// One table's canonical dump: a header, then its rows in primary-key order, one line each.

@@ -15,8 +15,8 @@ use duckdb::types::Value;
 use duckdb::Connection;
 use rayon::prelude::*;
 
-use super::digest::{logical_digest, DIGEST_KEY};
-use super::schema::{self, data_dictionary, ddl, tables, Table, SCHEMA_VERSION};
+use super::digest::{logical_digest, per_table, DIGEST_KEY};
+use super::schema::{self, data_dictionary, ddl, Table, SCHEMA_VERSION};
 use crate::fsx;
 use crate::runner::stat_cache::sha256_file;
 
@@ -173,20 +173,6 @@ pub fn write_checkpoint(
     replace_dir(parquet_tmp, &paths.parquet_dir)?;
     fsx::write_atomic(&paths.dictionary, data_dictionary().as_bytes())?;
     Ok(WriteOutcome::Written { digest })
-}
-
-/// One connection per table of the schema, to work on the tables in parallel.
-fn per_table(conn: &Connection) -> Result<Vec<(&'static Table, Connection)>> {
-    tables()
-        .iter()
-        .map(|table| {
-            Ok((
-                table,
-                conn.try_clone()
-                    .context("cannot open a second connection")?,
-            ))
-        })
-        .collect()
 }
 
 /// Appends every table's rows, the tables in parallel.
