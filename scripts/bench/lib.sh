@@ -88,8 +88,15 @@ substore() {
     rm -rf "$dst"
     mkdir -p "$dst/$name"
     cp "$exp/meta.yaml" "$dst/$name/meta.yaml"
-    [[ $# -eq 0 ]] && return 0
-    cp -al "$@" "$dst/$name/" 2>/dev/null || cp -a "$@" "$dst/$name/"
+    [[ $# -eq 0 ]] || link_into "$dst/$name" "$@"
+}
+
+# Hard-links directories into DIR (copies them where DIR is on another filesystem).
+#   link_into DIR path...
+link_into() {
+    local dir="$1"
+    shift
+    cp -al "$@" "$dir/" 2>/dev/null || cp -a "$@" "$dir/"
 }
 
 # Reads every file under the given paths once, so each tool starts from the same warm page

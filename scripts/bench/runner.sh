@@ -30,7 +30,7 @@ for _ in 1 2 3; do
     grep -q '"status": "ran"' "$project/json" && die "$label: the no-op reproduce ran a step"
     t_noop=$(awk -v a="$t" -v b="$t_noop" 'BEGIN { print (b == "" || a < b) ? a : b }')
 done
-cp -al "$held" "$store/$(basename "$exp")/" 2>/dev/null || cp -a "$held" "$store/$(basename "$exp")/"
+link_into "$store/$(basename "$exp")" "$held"
 say "$label: reproduce after adding run $(basename "$held")"
 t_add=$(reproduce)
 x_add=$(step_field "$project/json" extract seconds)

@@ -68,7 +68,7 @@ fn dump(conn: &Connection, catalog: &str, table: &Table) -> Result<Vec<u8>> {
             if i > 0 {
                 out.push('\t');
             }
-            canonical(&row.get_ref(i)?.to_owned(), &mut out);
+            canonical(&row.get::<_, Value>(i)?, &mut out);
         }
         out.push('\n');
     }

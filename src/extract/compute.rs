@@ -440,7 +440,7 @@ fn on_mean_n<const K: usize>(
         }
     };
     let ci_metrics = columns.map(|c| format!("{}_ci", c.0));
-    if single_class(&data.labels) {
+    let cis: [Option<(f64, f64)>; K] = if single_class(&data.labels) {
         // Every bootstrap column shares the labels, so every column is left out.
         for ci_metric in &ci_metrics {
             notes.add(
@@ -452,17 +452,8 @@ fn on_mean_n<const K: usize>(
                 ),
             );
         }
-        return std::array::from_fn(|k| {
-            named(
-                columns[k],
-                Estimate {
-                    value: values[k],
-                    ci: None,
-                },
-            )
-        });
-    }
-    let cis: [Option<(f64, f64)>; K] =
+        [None; K]
+    } else {
         match metrics::per_column_n(&data.labels, &data.prob_matrix, data.n_bootstrap, metric) {
             Ok(per_column) => std::array::from_fn(|k| {
                 let c = &per_column[k];
@@ -490,7 +481,8 @@ fn on_mean_n<const K: usize>(
                 }
                 [None; K]
             }
-        };
+        }
+    };
     std::array::from_fn(|k| {
         named(
             columns[k],

@@ -528,9 +528,7 @@ fn in_flight_text(items: &[String]) -> String {
 
 /// Bytes this process has written so far (`wchar` of `/proc/self/io`).
 fn written_bytes() -> Option<u64> {
-    let io = std::fs::read_to_string("/proc/self/io").ok()?;
-    let line = io.lines().find(|l| l.starts_with("wchar:"))?;
-    line.trim_start_matches("wchar:").trim().parse().ok()
+    proc_number("/proc/self/io", "wchar:")
 }
 
 /// Total size of the outputs that exist now (a step writing them directly grows it).
@@ -542,7 +540,7 @@ fn outputs_size(outputs: &[PathBuf]) -> u64 {
         .sum()
 }
 
-/// A byte count for people: `0 B`, `812 kB`, `41.4 MB`, `1.2 GB`.
+/// A byte count for people: `0 B`, `4.1 MB`, `812 kB`, `41 MB`.
 fn bytes_text(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
     if bytes < 1000 {
@@ -561,18 +559,16 @@ fn bytes_text(bytes: u64) -> String {
     }
 }
 
-/// Resident memory of this process in bytes, from `/proc/self/status`.
+/// Resident memory of this process in bytes (`VmRSS` of `/proc/self/status`, in KiB).
 fn rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line
-        .trim_start_matches("VmRSS:")
-        .trim()
-        .strip_suffix("kB")?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
+    proc_number("/proc/self/status", "VmRSS:").map(|kib| kib * 1024)
+}
+
+/// The number after `key` on its line of a `/proc` file (a unit after it is ignored).
+fn proc_number(path: &str, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text.lines().find_map(|l| l.strip_prefix(key))?;
+    line.split_whitespace().next()?.parse().ok()
 }
 
 /// Whether a path has an up-to-date record (used by `clean` messages and tests).

@@ -73,12 +73,8 @@ impl Step for ExtractStep {
         }
         key.input("experiment", experiment.id.clone());
         let runs = store.runs(&experiment).map_err(|e| anyhow!(e.render()))?;
-        // The pickles are most of the bytes: hash them on the extraction's worker threads.
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(settings.jobs)
-            .build()
-            .map_err(|e| anyhow!("cannot start {} worker threads: {e}", settings.jobs))?;
-        let digests = pool.install(|| {
+        // The pickles are most of the bytes: hash them in parallel (`-j` threads).
+        let digests =
             runs.par_iter()
                 .map(|run| {
                     let mut h = Sha256::new();
@@ -92,8 +88,7 @@ impl Step for ExtractStep {
                     }
                     Ok(hex(&h.finalize()))
                 })
-                .collect::<Result<Vec<_>>>()
-        })?;
+                .collect::<Result<Vec<_>>>()?;
         for (run, digest) in runs.iter().zip(digests) {
             key.input(format!("run {}", run.run_id), digest);
         }
