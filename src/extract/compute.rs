@@ -265,15 +265,23 @@ pub fn run_metrics(data: &RunData) -> RunMetrics {
             metrics::calibration_slope_intercept_from(y, p, start).map(|f| [f.slope, f.intercept])
         },
     ));
+    let citl = metrics::calibration_in_the_large(y, p);
+    let start = citl.as_ref().ok().copied();
+    let [citl] = on_mean_n(data, [CITL], &mut notes, citl.map(|v| [v]), |y, p| {
+        metrics::calibration_in_the_large_from(y, p, start).map(|v| [v])
+    });
     essential.extend([
-        on_mean(data, CITL, &mut notes, metrics::calibration_in_the_large),
+        citl,
         on_mean(data, OE, &mut notes, metrics::observed_expected_ratio),
     ]);
-    for (columns, t) in NET_BENEFITS {
-        essential.push(on_mean(data, columns, &mut notes, move |y, p| {
-            metrics::net_benefit(y, p, t)
-        }));
-    }
+    let thresholds = NET_BENEFITS.map(|(_, t)| t);
+    essential.extend(on_mean_n(
+        data,
+        NET_BENEFITS.map(|(columns, _)| columns),
+        &mut notes,
+        metrics::net_benefits(y, p, thresholds),
+        |y, p| metrics::net_benefits(y, p, thresholds),
+    ));
 
     let supplementary = SUPPLEMENTARY
         .iter()

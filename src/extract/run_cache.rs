@@ -3,7 +3,9 @@
 //! An entry holds the run's computed rows with keyed pseudonyms in place of subject codes
 //! (never an original code). Its key is SHA-256 over the extractor version, the pickle's
 //! SHA-256 and a fingerprint of the anonymization secret, so new code, a changed pickle or
-//! a new secret each re-derive the run. Entries are plain pickles written atomically.
+//! a new secret each re-derive the run. Entries are postcard-encoded (compact binary, fast
+//! to load: a rerun after one new run loads every other run from here) and written
+//! atomically.
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +18,7 @@ use crate::db::digest::hex;
 use crate::fsx;
 
 /// Revision of extraction: bump when parsing or metrics change their results.
-pub const EXTRACTOR_VERSION: u32 = 2;
+pub const EXTRACTOR_VERSION: u32 = 3;
 
 /// A run's cached extraction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,7 +45,7 @@ impl RunCache {
     /// The cache under `cache_dir`.
     pub fn new(cache_dir: &Path) -> Self {
         Self {
-            dir: cache_dir.join("runs-v1"),
+            dir: cache_dir.join("runs-v2"),
         }
     }
 
@@ -58,17 +60,79 @@ impl RunCache {
     /// The entry for `key`, if present and readable (a corrupt entry counts as absent).
     pub fn load(&self, key: &str) -> Option<CachedRun> {
         let bytes = std::fs::read(self.path(key)).ok()?;
-        serde_pickle::from_slice(&bytes, serde_pickle::DeOptions::new()).ok()
+        postcard::from_bytes(&bytes).ok()
     }
 
     /// Stores an entry atomically.
     pub fn store(&self, key: &str, run: &CachedRun) -> Result<()> {
-        let bytes = serde_pickle::to_vec(run, serde_pickle::SerOptions::new())
-            .context("cannot serialize a cached run")?;
+        let bytes = postcard::to_stdvec(run).context("cannot serialize a cached run")?;
         fsx::write_atomic(&self.path(key), &bytes)
     }
 
     fn path(&self, key: &str) -> PathBuf {
-        self.dir.join(&key[..2]).join(format!("{key}.pkl"))
+        self.dir.join(&key[..2]).join(format!("{key}.bin"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::extract::compute::run_metrics;
+    use crate::extract::parse::RunData;
+
+    fn cached_run() -> CachedRun {
+        let labels = vec![0, 1, 0, 1, 1, 0];
+        let prob_mean = vec![0.2, 0.7, 0.4, 0.55, 0.9, 0.1];
+        // Three bootstrap columns, row-major; one NaN per-iteration value survives the trip.
+        let prob_matrix = prob_mean
+            .iter()
+            .flat_map(|&p: &f64| [p, (p * 0.9).max(0.05), (p * 1.1).min(0.95)])
+            .collect();
+        let data = RunData {
+            subject_codes: (0..6).map(|i| format!("PLR{i}")).collect(),
+            labels: labels.clone(),
+            prob_mean: prob_mean.clone(),
+            prob_std: vec![0.01; 6],
+            prob_matrix,
+            n_bootstrap: 3,
+            iteration_scalars: BTreeMap::from([("AUROC".into(), vec![0.8, f64::NAN, 0.7])]),
+        };
+        CachedRun {
+            pseudonyms: (0..6).map(|i| format!("p{i}")).collect(),
+            labels,
+            prob_mean,
+            prob_std: data.prob_std.clone(),
+            metrics: run_metrics(&data),
+        }
+    }
+
+    #[test]
+    fn an_entry_loads_as_stored_and_a_corrupt_one_counts_as_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = RunCache::new(dir.path());
+        let key = RunCache::key(&"ab".repeat(32), "secret");
+        assert_eq!(cache.load(&key), None);
+        let run = cached_run();
+        cache.store(&key, &run).unwrap();
+        // Compared through Debug: NaN != NaN, but the text shows the same values.
+        assert_eq!(
+            format!("{:?}", cache.load(&key).unwrap()),
+            format!("{run:?}")
+        );
+
+        let bytes = std::fs::read(cache.path(&key)).unwrap();
+        std::fs::write(cache.path(&key), &bytes[..bytes.len() / 2]).unwrap();
+        assert_eq!(cache.load(&key), None);
+    }
+
+    #[test]
+    fn the_key_changes_with_the_pickle_and_the_secret() {
+        let pickle = "ab".repeat(32);
+        let key = RunCache::key(&pickle, "one");
+        assert_eq!(key, RunCache::key(&pickle, "one"));
+        assert_ne!(key, RunCache::key(&pickle, "two"));
+        assert_ne!(key, RunCache::key(&"cd".repeat(32), "one"));
     }
 }

@@ -35,8 +35,8 @@ pub use bins::linspace;
 pub use bootstrap::{nanmean, nanpercentile, percentile_ci, CI_PERCENTILES};
 pub use brier::{brier, scaled_brier};
 pub use calibration::{
-    calibration_in_the_large, calibration_slope_intercept, calibration_slope_intercept_from,
-    observed_expected_ratio, CalibrationFit, LOGIT_CLIP,
+    calibration_in_the_large, calibration_in_the_large_from, calibration_slope_intercept,
+    calibration_slope_intercept_from, observed_expected_ratio, CalibrationFit, LOGIT_CLIP,
 };
 pub use calibration_curve::{calibration_curve, CalibrationBin};
 pub use column_ci::{per_column, per_column_n, ColumnMetric};
@@ -44,7 +44,7 @@ pub use distribution::{distribution_stats, ClassSummary, DistributionStats};
 pub use error::MetricError;
 pub use histogram::{probability_histograms, HistogramBin};
 pub use input::{validate, ClassCounts};
-pub use net_benefit::{decision_curve, net_benefit, DcaPoint, DCA_THRESHOLDS};
+pub use net_benefit::{decision_curve, net_benefit, net_benefits, DcaPoint, DCA_THRESHOLDS};
 pub use retention::{
     retention_curve, RetentionMetrics, RetentionPoint, MIN_RETAINED,
     RETENTION_NET_BENEFIT_THRESHOLD, RETENTION_RATES,

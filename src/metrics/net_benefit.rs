@@ -28,12 +28,29 @@ pub struct DcaPoint {
 /// Defined for a single class too (the reference checks no classes); `t` must lie strictly
 /// between 0 and 1.
 pub fn net_benefit(y: &[i64], p: &[f64], threshold: f64) -> Result<f64, MetricError> {
-    if !(threshold > 0.0 && threshold < 1.0) {
+    net_benefits(y, p, [threshold]).map(|[value]| value)
+}
+
+/// [`net_benefit`] at each of `thresholds`, from one pass over the subjects.
+pub fn net_benefits<const K: usize>(
+    y: &[i64],
+    p: &[f64],
+    thresholds: [f64; K],
+) -> Result<[f64; K], MetricError> {
+    if let Some(&threshold) = thresholds.iter().find(|&&t| !(t > 0.0 && t < 1.0)) {
         return Err(MetricError::ThresholdOutOfRange { threshold });
     }
-    let counts = validate(y, p)?;
-    let (tp, fp) = treated(y, p, threshold);
-    Ok(formula(tp, fp, counts.n(), threshold))
+    let n = validate(y, p)?.n();
+    let (mut tp, mut fp) = ([0usize; K], [0usize; K]);
+    for (&y, &p) in y.iter().zip(p) {
+        let counts = if y == 1 { &mut tp } else { &mut fp };
+        for (count, &t) in counts.iter_mut().zip(&thresholds) {
+            *count += usize::from(p >= t);
+        }
+    }
+    Ok(std::array::from_fn(|k| {
+        formula(tp[k], fp[k], n, thresholds[k])
+    }))
 }
 
 /// The decision curve at thresholds `k / 100`, `k = 1..=50`, with the treat-all and
@@ -108,6 +125,21 @@ mod tests {
             net_benefit(&y, &p, f64::NAN),
             Err(MetricError::ThresholdOutOfRange { .. })
         ));
+    }
+
+    #[test]
+    fn several_thresholds_in_one_pass_match_one_at_a_time() {
+        let y = [1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0];
+        let p = [0.9, 0.8, 0.15, 0.2, 0.05, 0.15, 0.6, 0.3, 0.1, 0.0, 0.14];
+        let thresholds = [0.05, 0.1, 0.15, 0.2];
+        let all = net_benefits(&y, &p, thresholds).unwrap();
+        for (value, t) in all.into_iter().zip(thresholds) {
+            assert_eq!(value, net_benefit(&y, &p, t).unwrap());
+        }
+        assert_eq!(
+            net_benefits(&y, &p, [0.1, 0.0]),
+            Err(MetricError::ThresholdOutOfRange { threshold: 0.0 })
+        );
     }
 
     #[test]

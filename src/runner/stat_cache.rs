@@ -133,20 +133,32 @@ impl StatCache {
     }
 }
 
+/// Files at least this large are hashed through a memory map, which spares copying every
+/// byte out of the page cache; smaller ones are read.
+const MAP_AT: u64 = 1 << 20;
+
 /// SHA-256 of a file's bytes, hex-encoded (the `sha2` crate uses the CPU's SHA instructions
 /// where present).
 pub fn sha256_file(path: &Path) -> Result<String> {
     let mut file = File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+    let size = file
+        .metadata()
+        .with_context(|| format!("cannot read `{}`", path.display()))?
+        .len();
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file
-            .read(&mut buf)
+    if size >= MAP_AT {
+        // SAFETY: the file is opened read-only and only read through the map, as extraction
+        // reads pickles. MLflow writes an artifact once and never truncates it; a file
+        // rewritten while it is hashed changes its ctime, so the stamp taken before hashing
+        // no longer matches and the next run hashes it again.
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
+            .with_context(|| format!("cannot map `{}`", path.display()))?;
+        hasher.update(&map[..]);
+    } else {
+        let mut buf = Vec::with_capacity(size as usize);
+        file.read_to_end(&mut buf)
             .with_context(|| format!("cannot read `{}`", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
+        hasher.update(&buf);
     }
     Ok(hex(&hasher.finalize()))
 }

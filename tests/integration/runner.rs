@@ -262,7 +262,7 @@ fn killed_extraction_resumes_from_the_run_cache_with_the_same_content() {
         .args(["-c", "config.yaml", "-j", "1", "extract"])
         .spawn()
         .unwrap();
-    let cache = p.path().join("cache/runs-v1");
+    let cache = p.path().join("cache/runs-v2");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while count_files(&cache) < 3 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
@@ -293,7 +293,7 @@ fn count_files(dir: &Path) -> usize {
             d.flatten()
                 .map(|e| match e.path() {
                     p if p.is_dir() => count_files(&p),
-                    p if p.extension().is_some_and(|x| x == "pkl") => 1,
+                    p if p.extension().is_some_and(|x| x == "bin") => 1,
                     _ => 0,
                 })
                 .sum()
