@@ -23,13 +23,18 @@ pub const DIGEST_KEY: &str = "logical_digest";
 pub fn logical_digest(conn: &Connection, catalog: &str) -> Result<String> {
     let dumps = per_table(conn)?
         .into_par_iter()
-        .map(|(table, conn)| dump(&conn, catalog, table))
+        .map(|(table, conn)| table_dump(&conn, catalog, table))
         .collect::<Result<Vec<_>>>()?;
+    Ok(digest_of(dumps))
+}
+
+/// The logical digest from every table's [`table_dump`], in schema order.
+pub fn digest_of(dumps: Vec<Vec<u8>>) -> String {
     let mut hasher = Sha256::new();
     for dump in dumps {
         hasher.update(dump);
     }
-    Ok(hex(&hasher.finalize()))
+    hex(&hasher.finalize())
 }
 
 /// One connection per table of the schema, to work on the tables in parallel.
@@ -46,8 +51,9 @@ pub fn per_table(conn: &Connection) -> Result<Vec<(&'static Table, Connection)>>
         .collect()
 }
 
-/// One table's canonical dump: a header, then its rows in primary-key order, one line each.
-fn dump(conn: &Connection, catalog: &str, table: &Table) -> Result<Vec<u8>> {
+/// One table's canonical dump: a header, then its rows in primary-key order, one line each
+/// (`metadata` without its digest row).
+pub fn table_dump(conn: &Connection, catalog: &str, table: &Table) -> Result<Vec<u8>> {
     let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
     let mut sql = format!(
         "SELECT {} FROM {catalog}.main.{}",

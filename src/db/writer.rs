@@ -15,7 +15,7 @@ use duckdb::types::Value;
 use duckdb::Connection;
 use rayon::prelude::*;
 
-use super::digest::{logical_digest, per_table, DIGEST_KEY};
+use super::digest::{digest_of, per_table, table_dump, DIGEST_KEY};
 use super::schema::{self, data_dictionary, ddl, Table, SCHEMA_VERSION};
 use crate::fsx;
 use crate::runner::stat_cache::sha256_file;
@@ -120,41 +120,56 @@ impl CheckpointPaths {
     }
 }
 
-/// Writes `rows` and `metadata` as the checkpoint at `paths.db`, atomically.
-pub fn write_checkpoint(
-    paths: &CheckpointPaths,
-    rows: &TableRows,
-    metadata: &[(&str, String)],
-) -> Result<WriteOutcome> {
-    let dir = fsx::parent_dir(&paths.db);
-    fsx::create_dir_all(&dir)?;
-    let tmp = TempDb::new(&paths.db);
-    let conn = Connection::open_in_memory().context("cannot start DuckDB")?;
-    conn.execute_batch(&format!(
-        "ATTACH '{}' AS ckpt (STORAGE_VERSION '{STORAGE_VERSION}'); USE ckpt;",
-        sql_path(&tmp.path)
-    ))
-    .with_context(|| format!("cannot create `{}`", tmp.path.display()))?;
-    conn.execute_batch(&ddl())
-        .context("cannot create the checkpoint tables")?;
-    append_all(&conn, rows, metadata)?;
-    let digest = logical_digest(&conn, "ckpt")?;
-    conn.execute(
-        "INSERT INTO ckpt.main.metadata VALUES (?, ?)",
-        [DIGEST_KEY, digest.as_str()],
-    )?;
+/// A checkpoint being written: its temporary database with the tables created, and the
+/// logical digest of the checkpoint it may replace. Creating it is independent of the rows,
+/// so it can be done while they are built.
+pub struct NewCheckpoint {
+    paths: CheckpointPaths,
+    tmp: TempDb,
+    conn: Connection,
+    existing_digest: Option<String>,
+}
 
-    if existing_digest(&paths.db).as_deref() == Some(digest.as_str()) && companions_present(paths) {
-        drop(conn);
-        return Ok(WriteOutcome::Unchanged { digest });
+impl NewCheckpoint {
+    /// Creates the temporary database beside `paths.db` with every table of the schema.
+    pub fn create(paths: &CheckpointPaths) -> Result<Self> {
+        let dir = fsx::parent_dir(&paths.db);
+        fsx::create_dir_all(&dir)?;
+        let tmp = TempDb::new(&paths.db);
+        let conn = Connection::open_in_memory().context("cannot start DuckDB")?;
+        conn.execute_batch(&format!(
+            "ATTACH '{}' AS ckpt (STORAGE_VERSION '{STORAGE_VERSION}'); USE ckpt;",
+            sql_path(&tmp.path)
+        ))
+        .with_context(|| format!("cannot create `{}`", tmp.path.display()))?;
+        conn.execute_batch(&ddl())
+            .context("cannot create the checkpoint tables")?;
+        Ok(Self {
+            existing_digest: existing_digest(&paths.db),
+            paths: paths.clone(),
+            tmp,
+            conn,
+        })
     }
-    let parquet_tmp = tempfile::Builder::new()
-        .prefix(".parquet.")
-        .tempdir_in(&dir)
-        .with_context(|| format!("cannot create a temporary directory in `{}`", dir.display()))?;
-    per_table(&conn)?
-        .into_par_iter()
-        .try_for_each(|(table, conn)| {
+
+    /// Appends `rows` and `metadata`, records the logical digest and, unless the content
+    /// equals the existing checkpoint's, promotes the database with its companions.
+    pub fn write(self, rows: &TableRows, metadata: &[(&str, String)]) -> Result<WriteOutcome> {
+        let Self {
+            paths,
+            tmp,
+            conn,
+            existing_digest,
+        } = self;
+        let dir = fsx::parent_dir(&paths.db);
+        append_all(&conn, rows, metadata)?;
+        let parquet_tmp = tempfile::Builder::new()
+            .prefix(".parquet.")
+            .tempdir_in(&dir)
+            .with_context(|| {
+                format!("cannot create a temporary directory in `{}`", dir.display())
+            })?;
+        let export = |conn: &Connection, table: &Table| {
             let out = parquet_tmp.path().join(format!("{}.parquet", table.name));
             conn.execute_batch(&format!(
                 "COPY ckpt.main.{} TO '{}' (FORMAT parquet)",
@@ -162,17 +177,42 @@ pub fn write_checkpoint(
                 sql_path(&out)
             ))
             .with_context(|| format!("cannot export table `{}` to Parquet", table.name))
-        })?;
-    conn.execute_batch("USE memory; DETACH ckpt;")
-        .context("cannot close the new checkpoint")?;
-    drop(conn);
+        };
+        // One pass per table, in parallel: its canonical dump for the digest and, for every
+        // table but `metadata` (which is still to receive the digest), its Parquet copy.
+        let dumps = per_table(&conn)?
+            .into_par_iter()
+            .map(|(table, conn)| {
+                let dump = table_dump(&conn, "ckpt", table)?;
+                if table.name != "metadata" {
+                    export(&conn, table)?;
+                }
+                Ok(dump)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let digest = digest_of(dumps);
+        conn.execute(
+            "INSERT INTO ckpt.main.metadata VALUES (?, ?)",
+            [DIGEST_KEY, digest.as_str()],
+        )?;
+        if existing_digest.as_deref() == Some(digest.as_str()) && companions_present(&paths) {
+            drop(conn);
+            return Ok(WriteOutcome::Unchanged { digest });
+        }
+        let metadata_table =
+            schema::table("metadata").ok_or_else(|| anyhow!("no table `metadata`"))?;
+        export(&conn, metadata_table)?;
+        conn.execute_batch("USE memory; DETACH ckpt;")
+            .context("cannot close the new checkpoint")?;
+        drop(conn);
 
-    let sha = format!("{}  {}\n", sha256_file(&tmp.path)?, file_name(&paths.db));
-    tmp.promote(&paths.db)?;
-    fsx::write_atomic(&paths.sha256, sha.as_bytes())?;
-    replace_dir(parquet_tmp, &paths.parquet_dir)?;
-    fsx::write_atomic(&paths.dictionary, data_dictionary().as_bytes())?;
-    Ok(WriteOutcome::Written { digest })
+        let sha = format!("{}  {}\n", sha256_file(&tmp.path)?, file_name(&paths.db));
+        tmp.promote(&paths.db)?;
+        fsx::write_atomic(&paths.sha256, sha.as_bytes())?;
+        replace_dir(parquet_tmp, &paths.parquet_dir)?;
+        fsx::write_atomic(&paths.dictionary, data_dictionary().as_bytes())?;
+        Ok(WriteOutcome::Written { digest })
+    }
 }
 
 /// Appends every table's rows, the tables in parallel.

@@ -23,9 +23,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Settings;
-use crate::db::writer::{write_checkpoint, CheckpointPaths, WriteOutcome};
+use crate::db::writer::{CheckpointPaths, NewCheckpoint, WriteOutcome};
 use crate::error::{Error, Result};
-use crate::mlflow::{Experiment, RunNameRules, Store};
+use crate::mlflow::{Experiment, Run, RunNameRules, Store};
 use crate::runner::{fault, Signals, StatCache};
 use crate::ui::{Output, Progress};
 use anonymize::{CodeMap, Secret, Subject};
@@ -93,12 +93,24 @@ pub struct Extracted {
     pub metrics: RunMetrics,
 }
 
-/// What extraction shares with the runner: the stat cache and the cancel/progress signals.
+/// What extraction shares with the runner: the stat cache, the cancel/progress signals and
+/// the store's listing when the runner has just made it.
 pub struct ExtractEnv<'a> {
     /// Content digests of files.
     pub stat: &'a StatCache,
     /// Cancellation and heartbeat.
     pub signals: &'a Signals,
+    /// The experiment and its runs as listed for the step's key; listed anew when absent.
+    pub listed: Option<Listing>,
+}
+
+/// An experiment and every run directory of it, as read from the store.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    /// The selected experiment.
+    pub experiment: Experiment,
+    /// Its runs.
+    pub runs: Vec<Run>,
 }
 
 /// How one run came out of the parallel phase.
@@ -154,8 +166,14 @@ impl Extracted {
 pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Result<ExtractSummary> {
     let started = Instant::now();
     let config = &settings.config;
-    let (store, experiment) = open_experiment(settings)?;
-    let runs = store.runs(&experiment)?;
+    let Listing { experiment, runs } = match &env.listed {
+        Some(listed) => listed.clone(),
+        None => {
+            let (store, experiment) = open_experiment(settings)?;
+            let runs = store.runs(&experiment)?;
+            Listing { experiment, runs }
+        }
+    };
     let names =
         RunNameRules::from_config(&config.run_name).map_err(|m| Error::usage(anyhow!(m)))?;
     let selection = select(runs, &names, &config.selection);
@@ -266,35 +284,44 @@ pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Resul
         .with_hint("fix or delete the failing runs, or allow them with `--max-failed-runs N`"));
     }
 
-    let subjects = extracted.iter().flat_map(|r| {
-        r.pseudonyms.iter().zip(&r.labels).map(|(p, l)| Subject {
-            pseudonym: p.clone(),
-            label: *l,
-        })
-    });
-    let codes =
-        CodeMap::assign(subjects, &config.anonymization.label_prefixes).map_err(Error::pipeline)?;
-    extracted.sort_by(|a, b| {
-        (&a.candidate.run.run_name, &a.candidate.run.run_id)
-            .cmp(&(&b.candidate.run.run_name, &b.candidate.run.run_id))
-    });
-    let table_rows =
-        rows::build(&extracted, &selection.excluded, &failed, &codes).map_err(Error::pipeline)?;
-    let metadata = rows::metadata(
-        &experiment,
-        &extracted,
-        &selection.excluded,
-        &failed,
-        &codes,
-    );
-    if env.signals.cancelled() {
-        return Err(Error::interrupted());
-    }
-    phase.done("built the rows");
     let paths = CheckpointPaths::new(&config.outputs.db);
-    let outcome = write_checkpoint(&paths, &table_rows, &metadata)
-        .with_context(|| format!("cannot write the checkpoint `{}`", paths.db.display()))
-        .map_err(Error::pipeline)?;
+    let cannot_write = || format!("cannot write the checkpoint `{}`", paths.db.display());
+    // The new database and its tables are created while the rows are built.
+    let (codes, outcome) = std::thread::scope(|s| -> Result<_> {
+        let checkpoint = s.spawn(|| NewCheckpoint::create(&paths));
+        let subjects = extracted.iter().flat_map(|r| {
+            r.pseudonyms.iter().zip(&r.labels).map(|(p, l)| Subject {
+                pseudonym: p.clone(),
+                label: *l,
+            })
+        });
+        let codes = CodeMap::assign(subjects, &config.anonymization.label_prefixes)
+            .map_err(Error::pipeline)?;
+        extracted.sort_by(|a, b| {
+            (&a.candidate.run.run_name, &a.candidate.run.run_id)
+                .cmp(&(&b.candidate.run.run_name, &b.candidate.run.run_id))
+        });
+        let table_rows = rows::build(&extracted, &selection.excluded, &failed, &codes)
+            .map_err(Error::pipeline)?;
+        let metadata = rows::metadata(
+            &experiment,
+            &extracted,
+            &selection.excluded,
+            &failed,
+            &codes,
+        );
+        if env.signals.cancelled() {
+            return Err(Error::interrupted());
+        }
+        phase.done("built the rows");
+        let outcome = checkpoint
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            .and_then(|checkpoint| checkpoint.write(&table_rows, &metadata))
+            .with_context(cannot_write)
+            .map_err(Error::pipeline)?;
+        Ok((codes, outcome))
+    })?;
     phase.done("wrote the checkpoint, its Parquet copies and digests");
 
     let anon_to_original: BTreeMap<String, String> = codes

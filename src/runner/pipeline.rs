@@ -2,7 +2,7 @@
 //! one step per figure plus `tables` (Block 2, [`crate::analyze::step`]).
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, Result};
 use rayon::prelude::*;
@@ -17,10 +17,17 @@ use crate::config::Settings;
 use crate::db::digest::hex;
 use crate::db::verify::verify;
 use crate::db::writer::CheckpointPaths;
-use crate::extract::{self, anonymize::Secret, private, run_cache::EXTRACTOR_VERSION, ExtractEnv};
+use crate::extract::{
+    self, anonymize::Secret, private, run_cache::EXTRACTOR_VERSION, ExtractEnv, Listing,
+};
 
 /// Block 1: store → checkpoint + private lookup.
-pub struct ExtractStep;
+#[derive(Default)]
+pub struct ExtractStep {
+    /// The experiment and runs that the last key was computed from, for the run to extract
+    /// exactly those without listing the store again.
+    listed: Mutex<Option<Listing>>,
+}
 
 impl Step for ExtractStep {
     fn name(&self) -> &str {
@@ -92,6 +99,7 @@ impl Step for ExtractStep {
         for (run, digest) in runs.iter().zip(digests) {
             key.input(format!("run {}", run.run_id), digest);
         }
+        *self.listed.lock().unwrap_or_else(|e| e.into_inner()) = Some(Listing { experiment, runs });
         Ok(key)
     }
 
@@ -120,9 +128,12 @@ impl Step for ExtractStep {
     }
 
     fn run(&self, ctx: &StepContext) -> Result<StepOutput> {
+        // A retry lists the store anew.
+        let listed = self.listed.lock().unwrap_or_else(|e| e.into_inner()).take();
         let env = ExtractEnv {
             stat: &ctx.stat,
             signals: &ctx.signals,
+            listed,
         };
         let s = extract::extract(&ctx.settings, &ctx.out, &env).map_err(|e| anyhow!(e.render()))?;
         for f in &s.failures {
@@ -197,7 +208,7 @@ impl Step for VerifyStep {
 
 /// The steps of Block 1.
 pub fn extract_steps() -> Vec<Arc<dyn Step>> {
-    vec![Arc::new(ExtractStep)]
+    vec![Arc::new(ExtractStep::default())]
 }
 
 /// The steps of Block 2: verify, the figures and tables, then the user's custom steps.
