@@ -105,7 +105,7 @@ pub struct ExtractEnv<'a> {
 }
 
 /// An experiment and every run directory of it, as read from the store.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Listing {
     /// The selected experiment.
     pub experiment: Experiment,
@@ -163,11 +163,15 @@ impl Extracted {
 }
 
 /// Runs Block 1 with the given settings.
-pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Result<ExtractSummary> {
+pub fn extract(
+    settings: &Settings,
+    out: &Output,
+    mut env: ExtractEnv<'_>,
+) -> Result<ExtractSummary> {
     let started = Instant::now();
     let config = &settings.config;
-    let Listing { experiment, runs } = match &env.listed {
-        Some(listed) => listed.clone(),
+    let Listing { experiment, runs } = match env.listed.take() {
+        Some(listed) => listed,
         None => {
             let (store, experiment) = open_experiment(settings)?;
             let runs = store.runs(&experiment)?;
@@ -210,7 +214,7 @@ pub fn extract(settings: &Settings, out: &Output, env: &ExtractEnv<'_>) -> Resul
         cache: &run_cache,
         known: &known,
         private_dir: &config.outputs.private_dir,
-        env,
+        env: &env,
     };
     let results: Vec<(Candidate, RunOutcome)> = pool.install(|| {
         selection

@@ -41,15 +41,10 @@ pub fn net_benefits<const K: usize>(
         return Err(MetricError::ThresholdOutOfRange { threshold });
     }
     let n = validate(y, p)?.n();
-    let (mut tp, mut fp) = ([0usize; K], [0usize; K]);
-    for (&y, &p) in y.iter().zip(p) {
-        let counts = if y == 1 { &mut tp } else { &mut fp };
-        for (count, &t) in counts.iter_mut().zip(&thresholds) {
-            *count += usize::from(p >= t);
-        }
-    }
+    let treated = treated(y, p, &thresholds);
     Ok(std::array::from_fn(|k| {
-        formula(tp[k], fp[k], n, thresholds[k])
+        let (tp, fp) = treated[k];
+        formula(tp, fp, n, thresholds[k])
     }))
 }
 
@@ -61,39 +56,40 @@ pub fn decision_curve(y: &[i64], p: &[f64]) -> Result<Vec<DcaPoint>, MetricError
     let counts = validate(y, p)?;
     let n = counts.n();
     let prevalence = counts.prevalence();
-    let curve = (1..=DCA_THRESHOLDS)
-        .map(|k| {
-            let t = f64::from(k) / 100.0;
-            let (tp, fp) = treated(y, p, t);
-            DcaPoint {
-                threshold: t,
-                net_benefit_model: formula(tp, fp, n, t),
-                net_benefit_all: prevalence - (1.0 - prevalence) * t / (1.0 - t),
-                net_benefit_none: 0.0,
-                sensitivity: (counts.cases > 0).then(|| tp as f64 / counts.cases as f64),
-                specificity: (counts.controls > 0)
-                    .then(|| (counts.controls - fp) as f64 / counts.controls as f64),
-            }
+    let thresholds: [f64; DCA_THRESHOLDS as usize] =
+        std::array::from_fn(|i| f64::from(i as u32 + 1) / 100.0);
+    let curve = thresholds
+        .iter()
+        .zip(treated(y, p, &thresholds))
+        .map(|(&t, (tp, fp))| DcaPoint {
+            threshold: t,
+            net_benefit_model: formula(tp, fp, n, t),
+            net_benefit_all: prevalence - (1.0 - prevalence) * t / (1.0 - t),
+            net_benefit_none: 0.0,
+            sensitivity: (counts.cases > 0).then(|| tp as f64 / counts.cases as f64),
+            specificity: (counts.controls > 0)
+                .then(|| (counts.controls - fp) as f64 / counts.controls as f64),
         })
         .collect();
     Ok(curve)
 }
 
-/// True and false positives when every subject with `p >= t` is treated.
-fn treated(y: &[i64], p: &[f64], t: f64) -> (usize, usize) {
-    y.iter()
-        .zip(p)
-        .filter(|&(_, &p)| p >= t)
-        .fold(
-            (0, 0),
-            |(tp, fp), (&y, _)| {
+/// True and false positives at each threshold `t`, treating every subject with `p >= t`;
+/// one pass over the subjects.
+fn treated<const K: usize>(y: &[i64], p: &[f64], thresholds: &[f64; K]) -> [(usize, usize); K] {
+    let mut counts = [(0, 0); K];
+    for (&y, &p) in y.iter().zip(p) {
+        for ((tp, fp), &t) in counts.iter_mut().zip(thresholds) {
+            if p >= t {
                 if y == 1 {
-                    (tp + 1, fp)
+                    *tp += 1;
                 } else {
-                    (tp, fp + 1)
+                    *fp += 1;
                 }
-            },
-        )
+            }
+        }
+    }
+    counts
 }
 
 /// `TP/n - FP/n * t/(1-t)`, evaluated left to right exactly as CONTRACT.md writes it.

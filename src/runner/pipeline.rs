@@ -135,7 +135,7 @@ impl Step for ExtractStep {
             signals: &ctx.signals,
             listed,
         };
-        let s = extract::extract(&ctx.settings, &ctx.out, &env).map_err(|e| anyhow!(e.render()))?;
+        let s = extract::extract(&ctx.settings, &ctx.out, env).map_err(|e| anyhow!(e.render()))?;
         for f in &s.failures {
             ctx.out.warn(format!(
                 "run {} ({}) failed: {}",
