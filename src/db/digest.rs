@@ -4,7 +4,7 @@
 //! sameness is decided on content: each table's rows in primary-key order, each value in a
 //! canonical text form. The `logical_digest` row of `metadata` is left out of its own input.
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 
 use anyhow::{Context, Result};
 use duckdb::types::Value;
@@ -64,7 +64,7 @@ pub fn table_dump(conn: &Connection, catalog: &str, table: &Table) -> Result<Vec
         sql.push_str(&format!(" WHERE key <> '{DIGEST_KEY}'"));
     }
     sql.push_str(&format!(" ORDER BY {}", table.primary_key.join(", ")));
-    let mut out = format!("table {}\n{}\n", table.name, columns.join("\t"));
+    let mut out = format!("table {}\n{}\n", table.name, columns.join("\t")).into_bytes();
     let mut stmt = conn
         .prepare(&sql)
         .with_context(|| format!("cannot read table `{}`", table.name))?;
@@ -72,36 +72,62 @@ pub fn table_dump(conn: &Connection, catalog: &str, table: &Table) -> Result<Vec
     while let Some(row) = rows.next()? {
         for i in 0..columns.len() {
             if i > 0 {
-                out.push('\t');
+                out.push(b'\t');
             }
             canonical(&row.get::<_, Value>(i)?, &mut out);
         }
-        out.push('\n');
+        out.push(b'\n');
     }
-    Ok(out.into_bytes())
+    Ok(out)
 }
 
 /// Appends a value's canonical text: integers in decimal, floats in Rust's shortest
 /// round-trip form, text JSON-quoted, NULL as `null`.
-fn canonical(v: &Value, out: &mut String) {
-    // Writing to a String cannot fail.
-    let _ = match v {
-        Value::Null => write!(out, "null"),
-        Value::Boolean(b) => write!(out, "{b}"),
-        Value::TinyInt(x) => write!(out, "{x}"),
-        Value::SmallInt(x) => write!(out, "{x}"),
-        Value::Int(x) => write!(out, "{x}"),
-        Value::BigInt(x) => write!(out, "{x}"),
-        Value::HugeInt(x) => write!(out, "{x}"),
-        Value::UTinyInt(x) => write!(out, "{x}"),
-        Value::USmallInt(x) => write!(out, "{x}"),
-        Value::UInt(x) => write!(out, "{x}"),
-        Value::UBigInt(x) => write!(out, "{x}"),
-        Value::Float(x) => write!(out, "{:?}", f64::from(*x)),
-        Value::Double(x) => write!(out, "{x:?}"),
-        Value::Text(s) => write!(out, "{}", serde_json::to_string(s).unwrap_or_default()),
-        other => write!(out, "{other:?}"),
-    };
+fn canonical(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Null => canonical_null(out),
+        Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::TinyInt(x) => canonical_integer(i64::from(*x), out),
+        Value::SmallInt(x) => canonical_integer(i64::from(*x), out),
+        Value::Int(x) => canonical_integer(i64::from(*x), out),
+        Value::BigInt(x) => canonical_integer(*x, out),
+        Value::HugeInt(x) => {
+            let _ = write!(out, "{x}");
+        }
+        Value::UBigInt(x) => {
+            let _ = write!(out, "{x}");
+        }
+        Value::UTinyInt(x) => canonical_integer(i64::from(*x), out),
+        Value::USmallInt(x) => canonical_integer(i64::from(*x), out),
+        Value::UInt(x) => canonical_integer(i64::from(*x), out),
+        Value::Float(x) => canonical_double(f64::from(*x), out),
+        Value::Double(x) => canonical_double(*x, out),
+        Value::Text(s) => canonical_text(s, out),
+        // Writing to a Vec cannot fail.
+        other => {
+            let _ = write!(out, "{other:?}");
+        }
+    }
+}
+
+/// The canonical text of NULL.
+pub fn canonical_null(out: &mut Vec<u8>) {
+    out.extend_from_slice(b"null");
+}
+
+/// The canonical text of an integer: decimal.
+pub fn canonical_integer(x: i64, out: &mut Vec<u8>) {
+    let _ = write!(out, "{x}");
+}
+
+/// The canonical text of a float: Rust's shortest round-trip form.
+pub fn canonical_double(x: f64, out: &mut Vec<u8>) {
+    let _ = write!(out, "{x:?}");
+}
+
+/// The canonical text of a string: JSON-quoted.
+pub fn canonical_text(s: &str, out: &mut Vec<u8>) {
+    let _ = serde_json::to_writer(&mut *out, s);
 }
 
 /// Lower-case hex of a byte string.

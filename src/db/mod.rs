@@ -3,5 +3,6 @@
 
 pub mod digest;
 pub mod schema;
+pub mod table_rows;
 pub mod verify;
 pub mod writer;

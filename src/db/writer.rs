@@ -1,72 +1,29 @@
 //! Writing the public checkpoint: one writer, into a temporary file promoted only when whole.
 //!
 //! The tables are created from [`super::schema::ddl`] in a file attached with storage version
-//! `v1.1.0`, so DuckDB 1.1 and later can open it. Rows go in through the Appender API. The
-//! logical digest is computed from the written tables and stored in `metadata`. A checkpoint
-//! whose logical digest equals the existing one's is not rewritten, so an unchanged result
+//! `v1.1.0`, so DuckDB 1.1 and later can open it. Rows go in through the Appender API as Arrow
+//! record batches. The logical digest is computed from the rows before they are written (the
+//! canonical dump that `mlrepro verify` makes from the file) and stored in `metadata`. A
+//! checkpoint whose logical digest equals the existing one's is not written at all, so an
+//! unchanged result
 //! leaves the file (and a git checkout holding it) untouched. Beside the database go its
 //! `.sha256` (sha256sum format), Parquet copies of every table and the data dictionary.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use duckdb::types::Value;
+use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::Connection;
 use rayon::prelude::*;
 
-use super::digest::{digest_of, per_table, table_dump, DIGEST_KEY};
+use super::digest::{digest_of, per_table, DIGEST_KEY};
 use super::schema::{self, data_dictionary, ddl, Table, SCHEMA_VERSION};
+use super::table_rows::{batch_dump, Cell, TableRows};
 use crate::fsx;
 use crate::runner::stat_cache::sha256_file;
 
 /// The storage version the checkpoint is written with (readable by DuckDB ≥ 1.1).
 pub const STORAGE_VERSION: &str = "v1.1.0";
-
-/// Rows of every table, each row in the schema's column order.
-#[derive(Debug, Default, Clone)]
-pub struct TableRows {
-    rows: BTreeMap<&'static str, Vec<Vec<Value>>>,
-}
-
-impl TableRows {
-    /// Adds one row to `table`, given as (column, value) pairs in any order. Every column of
-    /// the schema must be given exactly once.
-    pub fn push(&mut self, table: &'static str, cells: Vec<(&str, Value)>) -> Result<()> {
-        let schema =
-            schema::table(table).ok_or_else(|| anyhow!("no table `{table}` in the schema"))?;
-        let mut row: Vec<Option<Value>> = vec![None; schema.columns.len()];
-        for (name, value) in cells {
-            let i = schema
-                .columns
-                .iter()
-                .position(|c| c.name == name)
-                .ok_or_else(|| anyhow!("`{table}` has no column `{name}`"))?;
-            if row[i].replace(value).is_some() {
-                bail!("column `{table}.{name}` given twice");
-            }
-        }
-        let row = row
-            .into_iter()
-            .zip(&schema.columns)
-            .map(|(value, column)| match value {
-                None => Err(anyhow!("no value for column `{table}.{}`", column.name)),
-                Some(Value::Null) if !column.nullable => Err(anyhow!(
-                    "NULL for the non-null column `{table}.{}`",
-                    column.name
-                )),
-                Some(value) => Ok(value),
-            })
-            .collect::<Result<Vec<_>>>()?;
-        self.rows.entry(table).or_default().push(row);
-        Ok(())
-    }
-
-    /// The rows of `table` (empty if none).
-    pub fn get(&self, table: &str) -> &[Vec<Value>] {
-        self.rows.get(table).map(Vec::as_slice).unwrap_or(&[])
-    }
-}
 
 /// What happened to the checkpoint file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,24 +102,26 @@ impl NewCheckpoint {
         conn.execute_batch(&ddl())
             .context("cannot create the checkpoint tables")?;
         Ok(Self {
-            existing_digest: existing_digest(&paths.db),
+            existing_digest: existing_digest(&conn, &paths.db),
             paths: paths.clone(),
             tmp,
             conn,
         })
     }
 
-    /// Appends `rows` and `metadata`, records the logical digest and, unless the content
-    /// equals the existing checkpoint's, promotes the database with its companions.
-    pub fn write(self, rows: &TableRows, metadata: &[(&str, String)]) -> Result<WriteOutcome> {
+    /// Adds `metadata` to the rows and appends them; records their logical digest and,
+    /// unless the content equals the existing checkpoint's, promotes the database with its
+    /// companions.
+    pub fn write(self, mut rows: TableRows, metadata: &[(&str, String)]) -> Result<WriteOutcome> {
         let Self {
             paths,
             tmp,
             conn,
             existing_digest,
         } = self;
+        push_metadata(&mut rows, metadata)?;
+        let tables = rows.finish()?;
         let dir = fsx::parent_dir(&paths.db);
-        append_all(&conn, rows, metadata)?;
         let parquet_tmp = tempfile::Builder::new()
             .prefix(".parquet.")
             .tempdir_in(&dir)
@@ -178,27 +137,49 @@ impl NewCheckpoint {
             ))
             .with_context(|| format!("cannot export table `{}` to Parquet", table.name))
         };
-        // One pass per table, in parallel: its canonical dump for the digest and, for every
-        // table but `metadata` (which is still to receive the digest), its Parquet copy.
-        let dumps = per_table(&conn)?
-            .into_par_iter()
-            .map(|(table, conn)| {
-                let dump = table_dump(&conn, "ckpt", table)?;
-                if table.name != "metadata" {
-                    export(&conn, table)?;
-                }
-                Ok(dump)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let digest = digest_of(dumps);
+        // The digest is computed from the rows in memory while DuckDB stores them: every
+        // table is appended and checkpointed, and copied to Parquet except `metadata`, which
+        // is still to receive the digest.
+        let conns = per_table(&conn)?;
+        let checkpointer = conn
+            .try_clone()
+            .context("cannot open a second connection")?;
+        let (tables, export) = (&tables, &export);
+        let (digest, stored) = rayon::join(
+            || -> Result<String> {
+                let dumps = tables
+                    .iter()
+                    .collect::<Vec<_>>()
+                    .into_par_iter()
+                    .map(|(table, batch)| batch_dump(table, batch))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(digest_of(dumps))
+            },
+            move || -> Result<()> {
+                conns
+                    .into_par_iter()
+                    .zip(tables.iter().map(|(_, batch)| batch).collect::<Vec<_>>())
+                    .try_for_each(|((table, conn), batch)| {
+                        append(&conn, table, batch)?;
+                        if table.name == "metadata" {
+                            return Ok(());
+                        }
+                        export(&conn, table)
+                    })?;
+                checkpointer
+                    .execute_batch("CHECKPOINT ckpt")
+                    .context("cannot write the new checkpoint")
+            },
+        );
+        stored?;
+        let digest = digest?;
+        if existing_digest.as_deref() == Some(digest.as_str()) && companions_present(&paths) {
+            return Ok(WriteOutcome::Unchanged { digest });
+        }
         conn.execute(
             "INSERT INTO ckpt.main.metadata VALUES (?, ?)",
             [DIGEST_KEY, digest.as_str()],
         )?;
-        if existing_digest.as_deref() == Some(digest.as_str()) && companions_present(&paths) {
-            drop(conn);
-            return Ok(WriteOutcome::Unchanged { digest });
-        }
         let metadata_table =
             schema::table("metadata").ok_or_else(|| anyhow!("no table `metadata`"))?;
         export(&conn, metadata_table)?;
@@ -215,68 +196,54 @@ impl NewCheckpoint {
     }
 }
 
-/// Appends every table's rows, the tables in parallel.
-fn append_all(conn: &Connection, rows: &TableRows, metadata: &[(&str, String)]) -> Result<()> {
-    per_table(conn)?
-        .into_par_iter()
-        .try_for_each(|(table, conn)| append_table(&conn, table, rows, metadata))
+/// Adds the `metadata` rows: the schema version, then `metadata` (which may not set the
+/// digest, computed later).
+fn push_metadata(rows: &mut TableRows, metadata: &[(&str, String)]) -> Result<()> {
+    let version = SCHEMA_VERSION.to_string();
+    let all = std::iter::once(("schema_version", version.as_str()))
+        .chain(metadata.iter().map(|(k, v)| (*k, v.as_str())));
+    for (key, value) in all {
+        if key == DIGEST_KEY {
+            bail!("metadata key `{DIGEST_KEY}` is reserved");
+        }
+        rows.push(
+            "metadata",
+            &[("key", Cell::Text(key)), ("value", Cell::Text(value))],
+        )?;
+    }
+    Ok(())
 }
 
-fn append_table(
-    conn: &Connection,
-    table: &Table,
-    rows: &TableRows,
-    metadata: &[(&str, String)],
-) -> Result<()> {
+/// Appends a record batch to `table` of the new checkpoint.
+fn append(conn: &Connection, table: &Table, batch: &RecordBatch) -> Result<()> {
     let mut appender = conn
         .appender_to_catalog_and_db(table.name, "ckpt", "main")
         .with_context(|| format!("cannot append to `{}`", table.name))?;
-    let mut append = |row: &[Value]| -> Result<()> {
-        if row.len() != table.columns.len() {
-            bail!(
-                "a row of `{}` has {} values for {} columns",
-                table.name,
-                row.len(),
-                table.columns.len()
-            );
-        }
-        appender
-            .append_row(duckdb::appender_params_from_iter(row))
-            .with_context(|| format!("cannot append a row to `{}`", table.name))
-    };
-    if table.name == "metadata" {
-        let mut all: Vec<(String, String)> =
-            vec![("schema_version".into(), SCHEMA_VERSION.to_string())];
-        all.extend(metadata.iter().map(|(k, v)| (k.to_string(), v.clone())));
-        for (k, v) in all {
-            if k == DIGEST_KEY {
-                bail!("metadata key `{DIGEST_KEY}` is reserved");
-            }
-            append(&[Value::Text(k), Value::Text(v)])?;
-        }
-    }
-    for row in rows.get(table.name) {
-        append(row)?;
-    }
+    appender
+        .append_record_batch(batch.clone())
+        .with_context(|| format!("cannot append the rows of `{}`", table.name))?;
     appender
         .flush()
         .with_context(|| format!("cannot write table `{}`", table.name))
 }
 
-/// The logical digest recorded in an existing checkpoint, if it can be read.
-pub fn existing_digest(db: &Path) -> Option<String> {
+/// The logical digest recorded in the checkpoint at `db`, if there is one and it can be
+/// read, attached to `conn` for the time of the query.
+fn existing_digest(conn: &Connection, db: &Path) -> Option<String> {
     if !db.is_file() {
         return None;
     }
-    let conn = Connection::open_in_memory().ok()?;
     conn.execute_batch(&format!("ATTACH '{}' AS old (READ_ONLY)", sql_path(db)))
         .ok()?;
-    conn.query_row(
-        "SELECT value FROM old.main.metadata WHERE key = ?",
-        [DIGEST_KEY],
-        |r| r.get(0),
-    )
-    .ok()
+    let digest = conn
+        .query_row(
+            "SELECT value FROM old.main.metadata WHERE key = ?",
+            [DIGEST_KEY],
+            |r| r.get(0),
+        )
+        .ok();
+    conn.execute_batch("DETACH old").ok()?;
+    digest
 }
 
 fn companions_present(paths: &CheckpointPaths) -> bool {
@@ -366,4 +333,119 @@ fn wal_path(path: &Path) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
     p.push(".wal");
     p.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::digest::logical_digest;
+
+    /// Rows with the values a canonical dump could get wrong: signed zero, NaN, infinities,
+    /// subnormals, NULLs, quotes, tabs, newlines and non-ASCII text.
+    fn awkward_rows() -> TableRows {
+        let mut rows = TableRows::default();
+        let doubles = [
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            5e-324,
+            1e-300,
+            0.1,
+            1e16,
+            -123.456,
+        ];
+        for (i, x) in doubles.into_iter().enumerate() {
+            rows.push(
+                "dca_curves",
+                &[
+                    ("dca_id", Cell::count(doubles.len() - i)),
+                    ("config_id", Cell::Integer(1)),
+                    ("threshold", Cell::Double(x)),
+                    ("net_benefit_model", Cell::Double(-x)),
+                    ("net_benefit_all", Cell::Double(x / 3.0)),
+                    ("net_benefit_none", Cell::Double(0.0)),
+                    ("sensitivity", Cell::opt_double((i % 2 == 0).then_some(x))),
+                    ("specificity", Cell::Null),
+                ],
+            )
+            .unwrap();
+        }
+        for metric in ["b\t\"quoted\"\nline", "a ü ∞ 𝔸", ""] {
+            rows.push(
+                "metric_notes",
+                &[
+                    ("config_id", Cell::Integer(7)),
+                    ("metric", Cell::Text(metric)),
+                    ("reason", Cell::Text("\\ back")),
+                ],
+            )
+            .unwrap();
+        }
+        rows
+    }
+
+    #[test]
+    fn the_digest_of_the_rows_is_the_digest_of_the_written_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = CheckpointPaths::new(&dir.path().join("results.duckdb"));
+        let metadata = [("n_configs", "1".to_string())];
+        let outcome = NewCheckpoint::create(&paths)
+            .unwrap()
+            .write(awkward_rows(), &metadata)
+            .unwrap();
+        assert!(matches!(outcome, WriteOutcome::Written { .. }));
+
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&format!(
+            "ATTACH '{}' AS ckpt (READ_ONLY)",
+            sql_path(&paths.db)
+        ))
+        .unwrap();
+        assert_eq!(logical_digest(&conn, "ckpt").unwrap(), outcome.digest());
+        let recorded: String = conn
+            .query_row(
+                "SELECT value FROM ckpt.main.metadata WHERE key = ?",
+                [DIGEST_KEY],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(recorded, outcome.digest());
+        drop(conn);
+
+        let again = NewCheckpoint::create(&paths)
+            .unwrap()
+            .write(awkward_rows(), &metadata)
+            .unwrap();
+        assert_eq!(
+            again,
+            WriteOutcome::Unchanged {
+                digest: outcome.digest().to_string()
+            }
+        );
+        let changed = NewCheckpoint::create(&paths)
+            .unwrap()
+            .write(awkward_rows(), &[("n_configs", "2".to_string())])
+            .unwrap();
+        assert!(matches!(changed, WriteOutcome::Written { .. }));
+        assert_ne!(changed.digest(), outcome.digest());
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+
+    #[test]
+    fn the_digest_key_is_reserved() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = CheckpointPaths::new(&dir.path().join("results.duckdb"));
+        let err = NewCheckpoint::create(&paths)
+            .unwrap()
+            .write(TableRows::default(), &[(DIGEST_KEY, "forged".to_string())])
+            .unwrap_err();
+        assert!(err.to_string().contains("reserved"), "{err:#}");
+        assert!(!paths.db.exists());
+    }
 }

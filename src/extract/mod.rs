@@ -191,108 +191,41 @@ pub fn extract(
         &config.outputs.private_dir,
     )
     .map_err(Error::usage)?;
-
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(settings.jobs)
-        .build()
-        .map_err(|e| {
-            Error::pipeline(anyhow!(
-                "cannot start {} worker threads: {e}",
-                settings.jobs
-            ))
-        })?;
-    let progress = Progress::new("extract", selection.candidates.len() as u64, out.progress);
-    let run_cache = RunCache::new(&config.outputs.cache_dir);
-    let known = private::load_pseudonyms(&config.outputs.private_dir).map_err(Error::pipeline)?;
-    let slow = match fault::for_step("extract") {
-        Some(fault::Fault::SlowRun(d)) => Some(d),
-        _ => None,
-    };
-    let job = Job {
-        pattern: &config.store.metrics_pickle,
-        secret: &secret,
-        cache: &run_cache,
-        known: &known,
-        private_dir: &config.outputs.private_dir,
-        env: &env,
-    };
-    let results: Vec<(Candidate, RunOutcome)> = pool.install(|| {
-        selection
-            .candidates
-            .into_par_iter()
-            .map(|candidate| {
-                if env.signals.cancelled() {
-                    return (candidate, RunOutcome::Failed("cancelled".into()));
-                }
-                let what = format!("run {}", candidate.run.run_id);
-                env.signals.started(&what);
-                if let Some(d) = slow {
-                    std::thread::sleep(d);
-                }
-                let outcome = job.run(&candidate);
-                env.signals.finished(&what);
-                progress.inc();
-                env.signals.beat();
-                (candidate, outcome)
-            })
-            .collect()
-    });
-    progress.finish();
-    if env.signals.cancelled() {
-        return Err(Error::interrupted());
-    }
-    let mut phase = Phases::new(out, started);
-    phase.done(&format!("read {} runs", results.len()));
-
-    let mut extracted = Vec::new();
-    let mut failed = Vec::new();
-    let mut pseudonyms = known;
-    let (mut runs_parsed, mut runs_from_cache) = (0, 0);
-    for (candidate, outcome) in results {
-        match outcome {
-            RunOutcome::Parsed(run, codes) => {
-                for (p, o) in run.pseudonyms.iter().zip(codes) {
-                    pseudonyms.insert(p.clone(), o);
-                }
-                runs_parsed += 1;
-                extracted.push(run);
-            }
-            RunOutcome::Cached(run) => {
-                runs_from_cache += 1;
-                extracted.push(run);
-            }
-            RunOutcome::Failed(reason) => failed.push(Excluded {
-                run: candidate.run,
-                reason,
-            }),
-        }
-    }
-    let failures: Vec<RunFailure> = failed
-        .iter()
-        .map(|f| RunFailure {
-            run_id: f.run.run_id.clone(),
-            run_name: f.run.run_name.clone(),
-            cause: f.reason.clone(),
-        })
-        .collect();
-    if failures.len() > config.selection.max_failed_runs {
-        let list = failures
-            .iter()
-            .map(|f| format!("\n  run {}: {}", f.run_id, f.cause))
-            .collect::<String>();
-        return Err(Error::pipeline(anyhow!(
-            "extract: {} run(s) failed, more than `max_failed_runs` ({}); the checkpoint was not changed:{list}",
-            failures.len(),
-            config.selection.max_failed_runs
-        ))
-        .with_hint("fix or delete the failing runs, or allow them with `--max-failed-runs N`"));
-    }
-
     let paths = CheckpointPaths::new(&config.outputs.db);
-    let cannot_write = || format!("cannot write the checkpoint `{}`", paths.db.display());
-    // The new database and its tables are created while the rows are built.
-    let (codes, outcome) = std::thread::scope(|s| -> Result<_> {
+    // The new database and its tables are created while the runs are read and the rows
+    // built; on an early return the scope waits for it and its temporary file is removed.
+    std::thread::scope(|s| {
         let checkpoint = s.spawn(|| NewCheckpoint::create(&paths));
+        let ReadRuns {
+            mut extracted,
+            failed,
+            pseudonyms,
+            runs_parsed,
+            runs_from_cache,
+        } = read_runs(settings, out, &env, selection.candidates, &secret)?;
+        let mut phase = Phases::new(out, started);
+        phase.done(&format!("read {} runs", extracted.len() + failed.len()));
+        let failures: Vec<RunFailure> = failed
+            .iter()
+            .map(|f| RunFailure {
+                run_id: f.run.run_id.clone(),
+                run_name: f.run.run_name.clone(),
+                cause: f.reason.clone(),
+            })
+            .collect();
+        if failures.len() > config.selection.max_failed_runs {
+            let list = failures
+                .iter()
+                .map(|f| format!("\n  run {}: {}", f.run_id, f.cause))
+                .collect::<String>();
+            return Err(Error::pipeline(anyhow!(
+                "extract: {} run(s) failed, more than `max_failed_runs` ({}); the checkpoint was not changed:{list}",
+                failures.len(),
+                config.selection.max_failed_runs
+            ))
+            .with_hint("fix or delete the failing runs, or allow them with `--max-failed-runs N`"));
+        }
+
         let subjects = extracted.iter().flat_map(|r| {
             r.pseudonyms.iter().zip(&r.labels).map(|(p, l)| Subject {
                 pseudonym: p.clone(),
@@ -321,13 +254,148 @@ pub fn extract(
         let outcome = checkpoint
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            .and_then(|checkpoint| checkpoint.write(&table_rows, &metadata))
-            .with_context(cannot_write)
+            .and_then(|checkpoint| checkpoint.write(table_rows, &metadata))
+            .with_context(|| format!("cannot write the checkpoint `{}`", paths.db.display()))
             .map_err(Error::pipeline)?;
-        Ok((codes, outcome))
-    })?;
-    phase.done("wrote the checkpoint, its Parquet copies and digests");
+        phase.done("wrote the checkpoint, its Parquet copies and digests");
+        write_private(settings, &codes, &pseudonyms, &secret)?;
+        phase.done("wrote the private outputs");
 
+        let seconds = started.elapsed().as_secs_f64();
+        let parsed = runs_parsed + failures.len();
+        Ok(ExtractSummary {
+            experiment: experiment.name.clone(),
+            included: extracted.len(),
+            excluded: selection.excluded.len(),
+            failed: failures.len(),
+            failures,
+            subjects: codes.len(),
+            db: paths.db.clone(),
+            checkpoint_written: matches!(outcome, WriteOutcome::Written { .. }),
+            logical_digest: outcome.digest().to_string(),
+            runs_parsed,
+            runs_from_cache,
+            seconds,
+            runs_per_second: if seconds > 0.0 {
+                parsed as f64 / seconds
+            } else {
+                0.0
+            },
+        })
+    })
+}
+
+/// The runs read by the workers.
+struct ReadRuns {
+    /// Runs with their metrics, in no particular order.
+    extracted: Vec<Extracted>,
+    /// Runs whose pickle could not be used, with the cause.
+    failed: Vec<Excluded>,
+    /// Pseudonym → original subject code, of this and earlier extractions.
+    pseudonyms: BTreeMap<String, String>,
+    /// Runs decoded and computed now.
+    runs_parsed: usize,
+    /// Runs taken from the per-run cache.
+    runs_from_cache: usize,
+}
+
+/// Reads every candidate run on `settings.jobs` workers: from the per-run cache where it
+/// can, else by decoding its pickle.
+fn read_runs(
+    settings: &Settings,
+    out: &Output,
+    env: &ExtractEnv<'_>,
+    candidates: Vec<Candidate>,
+    secret: &Secret,
+) -> Result<ReadRuns> {
+    let config = &settings.config;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.jobs)
+        .build()
+        .map_err(|e| {
+            Error::pipeline(anyhow!(
+                "cannot start {} worker threads: {e}",
+                settings.jobs
+            ))
+        })?;
+    let progress = Progress::new("extract", candidates.len() as u64, out.progress);
+    let run_cache = RunCache::new(&config.outputs.cache_dir);
+    let known = private::load_pseudonyms(&config.outputs.private_dir).map_err(Error::pipeline)?;
+    let slow = match fault::for_step("extract") {
+        Some(fault::Fault::SlowRun(d)) => Some(d),
+        _ => None,
+    };
+    let job = Job {
+        pattern: &config.store.metrics_pickle,
+        secret,
+        cache: &run_cache,
+        known: &known,
+        private_dir: &config.outputs.private_dir,
+        env,
+    };
+    let results: Vec<(Candidate, RunOutcome)> = pool.install(|| {
+        candidates
+            .into_par_iter()
+            .map(|candidate| {
+                if env.signals.cancelled() {
+                    return (candidate, RunOutcome::Failed("cancelled".into()));
+                }
+                let what = format!("run {}", candidate.run.run_id);
+                env.signals.started(&what);
+                if let Some(d) = slow {
+                    std::thread::sleep(d);
+                }
+                let outcome = job.run(&candidate);
+                env.signals.finished(&what);
+                progress.inc();
+                env.signals.beat();
+                (candidate, outcome)
+            })
+            .collect()
+    });
+    progress.finish();
+    if env.signals.cancelled() {
+        return Err(Error::interrupted());
+    }
+    let mut read = ReadRuns {
+        extracted: Vec::new(),
+        failed: Vec::new(),
+        pseudonyms: known,
+        runs_parsed: 0,
+        runs_from_cache: 0,
+    };
+    for (candidate, outcome) in results {
+        match outcome {
+            RunOutcome::Parsed(run, codes) => {
+                for (p, o) in run.pseudonyms.iter().zip(codes) {
+                    read.pseudonyms.insert(p.clone(), o);
+                }
+                read.runs_parsed += 1;
+                read.extracted.push(run);
+            }
+            RunOutcome::Cached(run) => {
+                read.runs_from_cache += 1;
+                read.extracted.push(run);
+            }
+            RunOutcome::Failed(reason) => read.failed.push(Excluded {
+                run: candidate.run,
+                reason,
+            }),
+        }
+    }
+    Ok(read)
+}
+
+/// Writes the private outputs: the pseudonym table of the subjects now in the checkpoint,
+/// the lookup from anonymous to original codes and, with a subjects database, the demo
+/// subjects' traces.
+fn write_private(
+    settings: &Settings,
+    codes: &CodeMap,
+    pseudonyms: &BTreeMap<String, String>,
+    secret: &Secret,
+) -> Result<()> {
+    let config = &settings.config;
     let anon_to_original: BTreeMap<String, String> = codes
         .iter()
         .map(|(p, a)| {
@@ -368,29 +436,7 @@ pub fn extract(
         let traces = private::read_traces(db, &wanted).map_err(Error::pipeline)?;
         private::write_traces(&config.outputs.private_dir, &traces).map_err(Error::pipeline)?;
     }
-    phase.done("wrote the private outputs");
-
-    let seconds = started.elapsed().as_secs_f64();
-    let parsed = runs_parsed + failures.len();
-    Ok(ExtractSummary {
-        experiment: experiment.name.clone(),
-        included: extracted.len(),
-        excluded: selection.excluded.len(),
-        failed: failures.len(),
-        failures,
-        subjects: codes.len(),
-        db: paths.db,
-        checkpoint_written: matches!(outcome, WriteOutcome::Written { .. }),
-        logical_digest: outcome.digest().to_string(),
-        runs_parsed,
-        runs_from_cache,
-        seconds,
-        runs_per_second: if seconds > 0.0 {
-            parsed as f64 / seconds
-        } else {
-            0.0
-        },
-    })
+    Ok(())
 }
 
 /// What every worker needs to extract one run.
