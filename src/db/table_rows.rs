@@ -30,9 +30,11 @@ pub enum Cell<'a> {
 }
 
 impl Cell<'_> {
-    /// An `INTEGER` cell from a count or index (saturating at `i32::MAX`).
-    pub fn count(v: usize) -> Self {
-        Cell::Integer(i32::try_from(v).unwrap_or(i32::MAX))
+    /// An `INTEGER` cell from a count or index; an error beyond `i32::MAX`.
+    pub fn count(v: usize) -> Result<Self> {
+        i32::try_from(v)
+            .map(Cell::Integer)
+            .map_err(|_| anyhow!("{v} does not fit an INTEGER column"))
     }
 
     /// A `DOUBLE` cell, NULL for `None`.
@@ -340,6 +342,14 @@ mod tests {
             .find(|(t, _)| t.name == "metric_notes")
             .unwrap();
         assert_eq!(notes.num_rows(), 1, "rejected rows add nothing");
+    }
+
+    #[test]
+    fn a_count_beyond_an_integer_is_an_error_not_a_clamp() {
+        assert_eq!(Cell::count(7).unwrap(), Cell::Integer(7));
+        let max = usize::try_from(i32::MAX).unwrap();
+        assert_eq!(Cell::count(max).unwrap(), Cell::Integer(i32::MAX));
+        assert!(Cell::count(max + 1).is_err());
     }
 
     #[test]

@@ -359,7 +359,7 @@ mod tests {
             rows.push(
                 "dca_curves",
                 &[
-                    ("dca_id", Cell::count(doubles.len() - i)),
+                    ("dca_id", Cell::count(doubles.len() - i).unwrap()),
                     ("config_id", Cell::Integer(1)),
                     ("threshold", Cell::Double(x)),
                     ("net_benefit_model", Cell::Double(-x)),

@@ -26,7 +26,7 @@ pub fn build(
     let mut runs: Vec<SeenRow> = Vec::new();
     for (i, run) in extracted.iter().enumerate() {
         let config_id = i + 1;
-        let cid = Cell::count(config_id);
+        let cid = Cell::count(config_id)?;
         let r = &run.candidate.run;
         let f = &run.candidate.factors;
         let m = &run.metrics;
@@ -39,9 +39,9 @@ pub fn build(
             ("featurization", Cell::Text(&f.featurization)),
             ("imputation_method", Cell::Text(&f.imputation)),
             ("outlier_method", Cell::Text(&f.outlier)),
-            ("n_test", Cell::count(m.n_test)),
-            ("n_events", Cell::count(m.n_events)),
-            ("n_bootstrap", Cell::count(m.n_bootstrap)),
+            ("n_test", Cell::count(m.n_test)?),
+            ("n_events", Cell::count(m.n_events)?),
+            ("n_bootstrap", Cell::count(m.n_bootstrap)?),
         ];
         push_estimates(&mut essential, &m.essential);
         t.push("essential_metrics", &essential)?;
@@ -59,7 +59,7 @@ pub fn build(
             t.push(
                 "predictions",
                 &[
-                    ("prediction_id", next(&mut prediction_id)),
+                    ("prediction_id", next(&mut prediction_id)?),
                     ("config_id", cid),
                     ("subject_code", Cell::Text(codes.anonymous(pseudonym)?)),
                     ("y_true", Cell::Integer(i32::from(*label == 1))),
@@ -72,9 +72,9 @@ pub fn build(
             t.push(
                 "calibration_curves",
                 &[
-                    ("curve_id", next(&mut curve_id)),
+                    ("curve_id", next(&mut curve_id)?),
                     ("config_id", cid),
-                    ("bin_index", Cell::count(index)),
+                    ("bin_index", Cell::count(index)?),
                     ("bin_lower", Cell::Double(bin.lower)),
                     ("bin_upper", Cell::Double(bin.upper)),
                     ("bin_midpoint", Cell::Double((bin.lower + bin.upper) / 2.0)),
@@ -83,7 +83,7 @@ pub fn build(
                         "observed_proportion",
                         Cell::opt_double(bin.observed_proportion),
                     ),
-                    ("n_samples", Cell::count(bin.n)),
+                    ("n_samples", Cell::count(bin.n)?),
                 ],
             )?;
         }
@@ -91,7 +91,7 @@ pub fn build(
             t.push(
                 "dca_curves",
                 &[
-                    ("dca_id", next(&mut dca_id)),
+                    ("dca_id", next(&mut dca_id)?),
                     ("config_id", cid),
                     ("threshold", Cell::Double(p.threshold)),
                     ("net_benefit_model", Cell::Double(p.net_benefit_model)),
@@ -106,13 +106,13 @@ pub fn build(
             t.push(
                 "probability_distributions",
                 &[
-                    ("dist_id", next(&mut dist_id)),
+                    ("dist_id", next(&mut dist_id)?),
                     ("config_id", cid),
                     ("outcome", Cell::Integer(i32::from(h.outcome))),
-                    ("bin_index", Cell::count(h.index)),
+                    ("bin_index", Cell::count(h.index)?),
                     ("bin_start", Cell::Double(h.start)),
                     ("bin_end", Cell::Double(h.end)),
-                    ("count", Cell::count(h.count)),
+                    ("count", Cell::count(h.count)?),
                 ],
             )?;
         }
@@ -120,10 +120,10 @@ pub fn build(
             t.push(
                 "retention_metrics",
                 &[
-                    ("retention_id", next(&mut retention_id)),
+                    ("retention_id", next(&mut retention_id)?),
                     ("config_id", cid),
                     ("retention_rate", Cell::Double(row.rate)),
-                    ("n_retained", Cell::count(row.n_retained)),
+                    ("n_retained", Cell::count(row.n_retained)?),
                     ("metric_name", Cell::Text(&row.metric)),
                     ("metric_value", Cell::opt_double(row.value)),
                 ],
@@ -139,8 +139,8 @@ pub fn build(
                 ("median_controls", Cell::opt_double(d.median_controls)),
                 ("mean_cases", Cell::opt_double(d.mean_cases)),
                 ("mean_controls", Cell::opt_double(d.mean_controls)),
-                ("n_cases", Cell::count(d.n_cases)),
-                ("n_controls", Cell::count(d.n_controls)),
+                ("n_cases", Cell::count(d.n_cases)?),
+                ("n_controls", Cell::count(d.n_controls)?),
             ],
         )?;
         for note in &m.notes {
@@ -182,7 +182,10 @@ pub fn build(
                 ("source_name", Cell::Text(&run.run_name)),
                 ("status", Cell::Text(seen.status)),
                 ("reason", Cell::Text(seen.reason)),
-                ("config_id", seen.config_id.map_or(Cell::Null, Cell::count)),
+                (
+                    "config_id",
+                    seen.config_id.map_or(Ok(Cell::Null), Cell::count)?,
+                ),
                 ("mlflow_status", Cell::Text(&run.status.to_string())),
                 (
                     "lifecycle_stage",
