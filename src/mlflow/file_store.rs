@@ -221,7 +221,12 @@ fn walk_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
                 format!("{prefix}/{name}")
             };
             let path = entry.path();
-            if path.is_dir() {
+            // The entry's own type needs no system call; a link is followed.
+            let is_dir = match entry.file_type() {
+                Ok(t) if !t.is_symlink() => t.is_dir(),
+                _ => path.is_dir(),
+            };
+            if is_dir {
                 pending.push((key, path));
             } else {
                 out.push((key, path));
@@ -279,6 +284,22 @@ mod tests {
             Some(run.join("artifacts").as_path())
         );
         assert_eq!(r.source_files.len(), 5);
+    }
+
+    #[test]
+    fn linked_key_files_and_directories_are_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        write(&elsewhere.join("nested/depth"), "3");
+        write(&elsewhere.join("value"), "CatBoost");
+        let params = dir.path().join("params");
+        std::fs::create_dir_all(&params).unwrap();
+        std::os::unix::fs::symlink(elsewhere.join("nested"), params.join("tree")).unwrap();
+        std::os::unix::fs::symlink(elsewhere.join("value"), params.join("model_name")).unwrap();
+        let read = read_key_files(&params, &mut Vec::new()).unwrap();
+        assert_eq!(read["tree/depth"], "3");
+        assert_eq!(read["model_name"], "CatBoost");
+        assert_eq!(read.len(), 2);
     }
 
     #[test]
