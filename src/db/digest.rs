@@ -64,7 +64,7 @@ pub fn table_dump(conn: &Connection, catalog: &str, table: &Table) -> Result<Vec
         sql.push_str(&format!(" WHERE key <> '{DIGEST_KEY}'"));
     }
     sql.push_str(&format!(" ORDER BY {}", table.primary_key.join(", ")));
-    let mut out = format!("table {}\n{}\n", table.name, columns.join("\t")).into_bytes();
+    let mut out = dump_header(table);
     let mut stmt = conn
         .prepare(&sql)
         .with_context(|| format!("cannot read table `{}`", table.name))?;
@@ -79,6 +79,12 @@ pub fn table_dump(conn: &Connection, catalog: &str, table: &Table) -> Result<Vec
         out.push(b'\n');
     }
     Ok(out)
+}
+
+/// The first lines of a table's canonical dump: its name, then its columns.
+pub fn dump_header(table: &Table) -> Vec<u8> {
+    let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+    format!("table {}\n{}\n", table.name, columns.join("\t")).into_bytes()
 }
 
 /// Appends a value's canonical text: integers in decimal, floats in Rust's shortest

@@ -13,7 +13,9 @@ use duckdb::arrow::array::{
 use duckdb::arrow::datatypes::{DataType, Field, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
 
-use super::digest::{canonical_double, canonical_integer, canonical_null, canonical_text};
+use super::digest::{
+    canonical_double, canonical_integer, canonical_null, canonical_text, dump_header,
+};
 use super::schema::{self, SqlType, Table};
 
 /// One value of a row.
@@ -97,8 +99,7 @@ impl Tables {
 /// One table's canonical dump (the form of [`super::digest::table_dump`]) made from its
 /// rows in memory: a header, then the rows in primary-key order.
 pub fn batch_dump(table: &Table, batch: &RecordBatch) -> Result<Vec<u8>> {
-    let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-    let mut out = format!("table {}\n{}\n", table.name, columns.join("\t")).into_bytes();
+    let mut out = dump_header(table);
     let arrays: Vec<Column> = batch
         .columns()
         .iter()
@@ -170,19 +171,13 @@ impl<'a> Column<'a> {
     }
 
     fn canonical(&self, row: usize, out: &mut Vec<u8>) {
-        let is_null = match self {
-            Column::Integer(c) => c.is_null(row),
-            Column::Double(c) => c.is_null(row),
-            Column::Varchar(c) => c.is_null(row),
-        };
-        if is_null {
-            canonical_null(out);
-            return;
-        }
         match self {
-            Column::Integer(c) => canonical_integer(i64::from(c.value(row)), out),
-            Column::Double(c) => canonical_double(c.value(row), out),
-            Column::Varchar(c) => canonical_text(c.value(row), out),
+            Column::Integer(c) if c.is_valid(row) => {
+                canonical_integer(i64::from(c.value(row)), out)
+            }
+            Column::Double(c) if c.is_valid(row) => canonical_double(c.value(row), out),
+            Column::Varchar(c) if c.is_valid(row) => canonical_text(c.value(row), out),
+            _ => canonical_null(out),
         }
     }
 }

@@ -2,11 +2,11 @@
 //!
 //! The tables are created from [`super::schema::ddl`] in a file attached with storage version
 //! `v1.1.0`, so DuckDB 1.1 and later can open it. Rows go in through the Appender API as Arrow
-//! record batches. The logical digest is computed from the rows before they are written (the
-//! canonical dump that `mlrepro verify` makes from the file) and stored in `metadata`. A
-//! checkpoint whose logical digest equals the existing one's is not written at all, so an
-//! unchanged result
-//! leaves the file (and a git checkout holding it) untouched. Beside the database go its
+//! record batches. The logical digest is computed from the rows in memory while DuckDB stores
+//! them (the same canonical dump that `mlrepro verify` makes from the file) and stored in
+//! `metadata`. A checkpoint whose logical digest equals the existing one's does not replace
+//! it, so an unchanged result leaves the file (and a git checkout holding it) untouched.
+//! Beside the database go its
 //! `.sha256` (sha256sum format), Parquet copies of every table and the data dictionary.
 
 use std::path::{Path, PathBuf};
