@@ -1,11 +1,15 @@
-//! Turns the VM's arena graph into a [`Value`] tree, iteratively, under a nesting limit and
-//! a budget on values and copied bytes (shared memo references are expanded here, so a
-//! "billion laughs" pickle stops at the budget instead of exhausting memory).
+//! Turns the VM's arena graph into a [`Value`] tree, iteratively, under a nesting limit, a
+//! budget on values and copied bytes, and the rest of the decode's memory budget (shared
+//! memo references are expanded here, so a "billion laughs" pickle stops at the budget
+//! instead of exhausting memory).
 
 use std::borrow::Cow;
+use std::mem::size_of;
 
+use crate::budget::Budget;
 use crate::error::{Error, ErrorKind};
 use crate::item::{Arena, ArrayItems, Item, Obj};
+use crate::names::{value_key, KeyNames};
 use crate::numpy::{ArrayData, Dtype, NdArray};
 use crate::value::{Scalar, Value};
 use crate::Limits;
@@ -68,19 +72,24 @@ enum Step<'a, 'r> {
 
 struct Converter<'a, 'r> {
     arena: &'r Arena<'a>,
+    /// What the arena holds, plus every value made so far.
+    memory: Budget,
     values_left: usize,
     bytes_left: usize,
     value_budget: usize,
     byte_budget: usize,
 }
 
-/// Converts `root` to a `Value`.
+/// Converts `root` to a `Value`; error paths name keys as `names` allows.
 pub(crate) fn to_value<'a>(
     arena: &Arena<'a>,
     root: Item<'a>,
     limits: &Limits,
     input_len: usize,
+    names: &KeyNames,
 ) -> Result<Value<'a>, Error> {
+    let mut memory = arena.budget.clone();
+    memory.charge(arena.footprint()).map_err(Error::new)?;
     let value_budget = input_len
         .saturating_mul(limits.values_per_input_byte)
         .saturating_add(limits.min_values);
@@ -89,6 +98,7 @@ pub(crate) fn to_value<'a>(
         .saturating_add(limits.min_values);
     let mut conv = Converter {
         arena,
+        memory,
         values_left: value_budget,
         bytes_left: byte_budget,
         value_budget,
@@ -99,7 +109,7 @@ pub(crate) fn to_value<'a>(
     loop {
         let step = conv
             .step(pending)
-            .map_err(|kind| with_path(kind, &frames))?;
+            .map_err(|kind| with_path(kind, &frames, names))?;
         let mut done = match step {
             Step::Leaf(v) => Some(v),
             Step::Descend(kind, items) => {
@@ -109,6 +119,7 @@ pub(crate) fn to_value<'a>(
                             limit: limits.max_depth,
                         },
                         &frames,
+                        names,
                     ));
                 }
                 frames.push(Frame {
@@ -144,14 +155,14 @@ impl<'a, 'r> Converter<'a, 'r> {
         self.values_left = self.values_left.checked_sub(1).ok_or(ErrorKind::TooLarge {
             limit: self.value_budget,
         })?;
-        Ok(())
+        self.memory.charge(size_of::<Value<'a>>())
     }
 
     fn copied(&mut self, n: usize) -> Result<(), ErrorKind> {
         self.bytes_left = self.bytes_left.checked_sub(n).ok_or(ErrorKind::TooLarge {
             limit: self.byte_budget,
         })?;
-        Ok(())
+        self.memory.charge(n)
     }
 
     fn cow<T: ?Sized + ToOwned>(
@@ -204,6 +215,9 @@ impl<'a, 'r> Converter<'a, 'r> {
                 }
                 Obj::Array(a) => match &a.data {
                     ArrayItems::Objects(items) => {
+                        self.memory.charge(
+                            size_of::<NdArray<'a>>() + a.shape.len() * size_of::<usize>(),
+                        )?;
                         let kind = Kind::ObjectArray {
                             dtype: a.dtype,
                             shape: a.shape.clone(),
@@ -213,6 +227,9 @@ impl<'a, 'r> Converter<'a, 'r> {
                         return Ok(Step::Descend(kind, Items::Seq(items)));
                     }
                     ArrayItems::Raw(bytes) => {
+                        self.memory.charge(
+                            size_of::<NdArray<'a>>() + a.shape.len() * size_of::<usize>(),
+                        )?;
                         let data = ArrayData::Raw(self.cow(bytes, bytes.len())?);
                         Value::Array(Box::new(NdArray::from_parts(
                             a.dtype,
@@ -271,8 +288,9 @@ impl<'a, 'r> Converter<'a, 'r> {
     }
 }
 
-/// Attaches the path of the frames being converted (`a.b[3].c`) to an error.
-fn with_path(kind: ErrorKind, frames: &[Frame<'_, '_>]) -> Error {
+/// Attaches the path of the frames being converted (`a.b[3].c`, keys named as `names`
+/// allows) to an error.
+fn with_path(kind: ErrorKind, frames: &[Frame<'_, '_>], names: &KeyNames) -> Error {
     let mut path = String::new();
     for frame in frames {
         let index = frame.next.saturating_sub(1);
@@ -283,7 +301,7 @@ fn with_path(kind: ErrorKind, frames: &[Frame<'_, '_>]) -> Error {
                     if !path.is_empty() {
                         path.push('.');
                     }
-                    path.push_str(&crate::value::key_text(key));
+                    path.push_str(&names.segment(Some(value_key(key)), Some(index / 2)));
                 }
             }
             Kind::Dict => {}

@@ -1,5 +1,10 @@
 //! Errors: [`Error`] says where decoding failed (byte offset, opcode, key path) and why
 //! ([`ErrorKind`]); [`PathError`] explains a failed [`Value::at`](crate::Value::at) lookup.
+//!
+//! No message carries text read from the pickle except the names of refused globals
+//! (clipped, with control characters escaped): key paths show only the keys of the
+//! expected layout (see the crate docs, "Error messages"), and operands are described by
+//! type and shape, never by value.
 
 use std::fmt;
 
@@ -58,6 +63,19 @@ pub enum ErrorKind {
         /// The budget in values (or bytes, for copied payloads).
         limit: usize,
     },
+    /// Decoding would hold more memory than the budget of
+    /// [`Limits::memory_per_input_byte`](crate::Limits::memory_per_input_byte) times the
+    /// input length plus [`Limits::min_memory`](crate::Limits::min_memory).
+    MemoryBudget {
+        /// The budget in bytes.
+        limit: usize,
+        /// The input length in bytes.
+        input: usize,
+        /// Bytes allowed per input byte.
+        per_input_byte: usize,
+        /// Bytes allowed whatever the input length.
+        base: usize,
+    },
 }
 
 impl Error {
@@ -97,7 +115,8 @@ impl Error {
     }
 
     /// The dotted key path of the value being decoded, e.g. `subjectwise_stats.test.labels`;
-    /// empty at the top level.
+    /// empty at the top level. Keys outside the expected layout read `<key #i>` (the i-th
+    /// key of its dict) or `<key>`, never their text (see the crate docs, "Error messages").
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -134,6 +153,19 @@ impl fmt::Display for Error {
                 clip(module),
                 clip(name)
             ),
+            ErrorKind::MemoryBudget {
+                limit,
+                input,
+                per_input_byte,
+                base,
+            } => write!(
+                f,
+                "decoding needs more than {} bytes of memory ({per_input_byte} × the {}-byte \
+                 input + {}); refusing a pickle that amplifies itself",
+                thousands(*limit),
+                thousands(*input),
+                size(*base)
+            ),
             ErrorKind::StackUnderflow => write!(f, "stack underflow in `{op}`"),
             ErrorKind::MissingMark => write!(f, "`{op}` needs a MARK but there is none"),
             ErrorKind::MissingMemo(i) => write!(f, "`{op}` refers to memo index {i}, never stored"),
@@ -155,17 +187,49 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Shortens attacker-controlled names for messages.
+/// Shortens attacker-controlled names for messages and escapes their control characters
+/// (a pickle can put terminal escape sequences in a global's name).
 fn clip(s: &str) -> String {
     const MAX: usize = 120;
-    if s.len() <= MAX {
-        return s.to_owned();
-    }
-    let mut end = MAX;
+    let mut end = s.len().min(MAX);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…", &s[..end])
+    let mut out = String::with_capacity(end + 1);
+    for c in s[..end].chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if end < s.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A byte count in MiB when it is a whole number of them, else in bytes.
+fn size(bytes: usize) -> String {
+    const MIB: usize = 1 << 20;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", thousands(bytes / MIB))
+    } else {
+        format!("{} bytes", thousands(bytes))
+    }
 }
 
 /// A failed [`Value::at`](crate::Value::at) lookup: which key was missing where, and what
@@ -177,14 +241,15 @@ pub struct PathError {
     reason: PathErrorReason,
 }
 
-/// Why a dotted-path lookup failed.
+/// Why a dotted-path lookup failed. The lookup path is the caller's text; nothing read
+/// from the pickle is kept but counts and type descriptions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PathErrorReason {
-    /// The dict has no such key; these are the keys it has (as text, in order).
+    /// The dict has no such key.
     MissingKey {
-        /// The keys present, rendered as text.
-        present: Vec<String>,
+        /// How many keys the dict has (their texts are data and are not kept).
+        keys: usize,
     },
     /// The value at the parent path is not a dict; this describes it (e.g. `int64[62]`).
     NotADict {
@@ -228,24 +293,16 @@ impl fmt::Display for PathError {
             format!("`{}`", self.parent)
         };
         match &self.reason {
-            PathErrorReason::MissingKey { present } => {
-                write!(f, "key `{}` not found in {place}", self.key)?;
-                if present.is_empty() {
-                    return f.write_str(" (it is empty)");
-                }
-                f.write_str("; keys present: ")?;
-                const SHOWN: usize = 20;
-                for (i, k) in present.iter().take(SHOWN).enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "`{}`", clip(k))?;
-                }
-                if present.len() > SHOWN {
-                    write!(f, ", … ({} in all)", present.len())?;
-                }
-                Ok(())
+            PathErrorReason::MissingKey { keys: 0 } => {
+                write!(f, "key `{}` not found in {place}: it is empty", self.key)
             }
+            PathErrorReason::MissingKey { keys } => write!(
+                f,
+                "key `{}` not found in {place}: the dict has {keys} key{}, none is `{}`",
+                self.key,
+                if *keys == 1 { "" } else { "s" },
+                self.key
+            ),
             PathErrorReason::NotADict { found } => write!(
                 f,
                 "cannot look up `{}` in {place}: it is {found}, not a dict",

@@ -4,7 +4,10 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::mem::size_of;
 
+use crate::budget::Budget;
+use crate::error::ErrorKind;
 use crate::numpy::Dtype;
 use crate::select::{Key, Sel};
 
@@ -179,23 +182,95 @@ pub(crate) enum Completeness {
     Skipped,
 }
 
-/// All containers and tuples of one decode.
-#[derive(Debug, Default)]
+impl Obj<'_> {
+    /// The bytes this object holds outside its table slot (borrowed payloads cost nothing).
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Obj::List(v) | Obj::Set(v) | Obj::FrozenSet(v) => v.len() * size_of::<Item<'_>>(),
+            Obj::Dict(d) => d.entries.len() * size_of::<(Item<'_>, Item<'_>)>(),
+            Obj::Array(a) => {
+                let data = match &a.data {
+                    ArrayItems::Raw(Cow::Owned(b)) => b.len(),
+                    ArrayItems::Raw(Cow::Borrowed(_)) => 0,
+                    ArrayItems::Objects(v) => v.len() * size_of::<Item<'_>>(),
+                };
+                a.shape.len() * size_of::<usize>() + data
+            }
+            Obj::Str(s) => s.len(),
+            Obj::Bytes(b) | Obj::ByteArray(b) => b.len(),
+            Obj::Dtype(_) | Obj::PendingArray | Obj::Skipped => 0,
+        }
+    }
+}
+
+/// All containers and tuples of one decode, and the memory budget they are charged to.
+#[derive(Debug)]
 pub(crate) struct Arena<'a> {
     pub(crate) objs: Vec<Obj<'a>>,
     pub(crate) tuples: Vec<Item<'a>>,
     /// Tuples below this index may be referenced from the memo and must not be reclaimed.
     pinned: usize,
+    /// Charged with every object's contents and every item added to a container; the
+    /// tables themselves are measured by [`Arena::footprint`].
+    pub(crate) budget: Budget,
 }
 
 impl<'a> Arena<'a> {
-    pub(crate) fn alloc(&mut self, obj: Obj<'a>) -> Item<'a> {
-        Item::Obj(self.alloc_id(obj))
+    pub(crate) fn new(budget: Budget) -> Self {
+        Arena {
+            objs: Vec::new(),
+            tuples: Vec::new(),
+            pinned: 0,
+            budget,
+        }
     }
 
-    pub(crate) fn alloc_id(&mut self, obj: Obj<'a>) -> u32 {
+    /// Stores `obj`, charging what it holds.
+    pub(crate) fn alloc(&mut self, obj: Obj<'a>) -> Result<Item<'a>, ErrorKind> {
+        Ok(Item::Obj(self.alloc_id(obj)?))
+    }
+
+    /// [`Arena::alloc`], returning the object's index.
+    pub(crate) fn alloc_id(&mut self, obj: Obj<'a>) -> Result<u32, ErrorKind> {
+        self.budget.charge(obj.heap_bytes())?;
         self.objs.push(obj);
-        (self.objs.len() - 1) as u32
+        Ok((self.objs.len() - 1) as u32)
+    }
+
+    /// Replaces object `id` (an ndarray getting its `BUILD` state), charging what the new
+    /// one holds.
+    pub(crate) fn replace(&mut self, id: u32, obj: Obj<'a>) -> Result<(), ErrorKind> {
+        self.budget.charge(obj.heap_bytes())?;
+        *self.obj_mut(id) = obj;
+        Ok(())
+    }
+
+    /// Charges `n` items about to be added to a list or set.
+    #[inline]
+    pub(crate) fn charge_items(&mut self, n: usize) -> Result<(), ErrorKind> {
+        self.budget.charge(n.saturating_mul(size_of::<Item<'a>>()))
+    }
+
+    /// Charges one entry about to be added to a dict.
+    #[inline]
+    pub(crate) fn charge_entry(&mut self) -> Result<(), ErrorKind> {
+        self.budget.charge(size_of::<(Item<'a>, Item<'a>)>())
+    }
+
+    /// Fails unless a copy of `items` items fits the budget (checked before copying).
+    pub(crate) fn ensure_items(&self, items: usize) -> Result<(), ErrorKind> {
+        self.budget
+            .ensure(items.saturating_mul(size_of::<Item<'a>>()))
+    }
+
+    /// Fails unless a copy of `bytes` bytes fits the budget (checked before copying).
+    pub(crate) fn ensure_bytes(&self, bytes: usize) -> Result<(), ErrorKind> {
+        self.budget.ensure(bytes)
+    }
+
+    /// The bytes of the object table and the tuple buffer, by capacity.
+    pub(crate) fn footprint(&self) -> usize {
+        self.objs.capacity() * size_of::<Obj<'a>>() + self.tuples.capacity() * size_of::<Item<'a>>()
     }
 
     pub(crate) fn obj(&self, id: u32) -> &Obj<'a> {
@@ -272,16 +347,6 @@ impl<'a> Arena<'a> {
                 return None
             }
         })
-    }
-
-    /// The key as path text, for error messages.
-    pub(crate) fn key_text(&self, item: Item<'a>) -> String {
-        match self.key(item) {
-            Some(Key::Str(s)) => s.to_owned(),
-            Some(Key::Int(i)) => i.to_string(),
-            Some(Key::Bool(b)) => if b { "True" } else { "False" }.to_owned(),
-            Some(Key::Other) | None => format!("<{}>", self.describe(item)),
-        }
     }
 
     /// The open dict's selection, if `item` is a dict that may still get a `SETITEM`.
@@ -369,16 +434,20 @@ impl<'a> Arena<'a> {
         }
     }
 
-    /// The payload of a `bytes` or `bytearray` item.
-    pub(crate) fn bytes_of(&self, item: Item<'a>) -> Option<Cow<'a, [u8]>> {
-        match item {
+    /// The payload of a `bytes` or `bytearray` item: borrowed from the input, or a copy of
+    /// an object's payload if it fits the budget.
+    pub(crate) fn bytes_of(&self, item: Item<'a>) -> Result<Option<Cow<'a, [u8]>>, ErrorKind> {
+        Ok(match item {
             Item::Bytes(b) | Item::ByteArray(b) => Some(Cow::Borrowed(b)),
             Item::Obj(id) => match self.obj(id) {
-                Obj::Bytes(b) | Obj::ByteArray(b) => Some(Cow::Owned(b.clone())),
+                Obj::Bytes(b) | Obj::ByteArray(b) => {
+                    self.ensure_bytes(b.len())?;
+                    Some(Cow::Owned(b.clone()))
+                }
                 _ => None,
             },
             _ => None,
-        }
+        })
     }
 }
 
@@ -472,6 +541,13 @@ impl<'a> Memo<'a> {
         }
     }
 
+    /// The bytes the memo holds, by capacity.
+    pub(crate) fn footprint(&self) -> usize {
+        self.slots.capacity() * size_of::<u32>()
+            + self.items.capacity() * size_of::<Item<'a>>()
+            + self.sparse.capacity() * (size_of::<(u64, MemoEntry<'a>)>() + 1)
+    }
+
     /// Whether every index is below `len()` (no out-of-order `BINPUT` so far).
     pub(crate) fn is_sequential(&self) -> bool {
         self.sparse.is_empty()
@@ -544,7 +620,7 @@ mod tests {
 
     #[test]
     fn released_tuples_are_reclaimed_unless_pinned() {
-        let mut arena = Arena::default();
+        let mut arena = Arena::new(Budget::new(&crate::Limits::default(), 0));
         let a = arena.push_tuple([Item::Int(1), Item::Int(2)]);
         let b = arena.push_tuple([Item::Int(3)]);
         arena.release(a); // not the newest: kept

@@ -24,7 +24,12 @@
 //!   against the remaining input before use, memo sharing costs nothing inside the VM
 //!   (containers live in an arena and are referenced by index), and turning the result into
 //!   a [`Value`] tree is iterative, bounded by [`Limits::max_depth`] and by a budget of
-//!   values and copied bytes proportional to the input length.
+//!   values and copied bytes proportional to the input length. Everything a decode holds
+//!   that can grow with repetition (copies made by `bytearray`, `set`, `_codecs.encode` or
+//!   `BUILD`, container items, memo entries, the stack) counts against a memory budget of
+//!   [`Limits::memory_per_input_byte`] times the input length plus [`Limits::min_memory`],
+//!   so a small pickle that copies one large payload many times fails with
+//!   [`ErrorKind::MemoryBudget`] instead of exhausting memory.
 //! - **Borrowing.** Strings, bytes and array payloads borrow from the input (the caller may
 //!   memory-map the file), so arrays are not copied until converted.
 //!
@@ -45,6 +50,20 @@
 //! are refused (they would be infinitely deep as a tree); dict keys with a `.` cannot be
 //! addressed by a path.
 //!
+//! # Error messages
+//!
+//! Errors are shown to people who must not see the pickle's data, so they name byte
+//! offsets, opcodes, types, shapes and key paths, never a string value or a data key. A
+//! key path shows a key's text only when the key belongs to the expected layout: a segment
+//! of a selected path or a key the caller names with [`Decoder::schema_keys`]. Any other
+//! key, string or integer, reads `<key #i>` (the i-th key pickled into its dict, from 0),
+//! or `<key>` inside a subtree that selective decoding steps over. So a pickle cut inside a
+//! dict keyed by subject codes fails at, say,
+//! `metrics_iter.train.preds_dict.arrays.y_pred_proba.<key #17>`. A failed [`Value::at`]
+//! lookup says how many keys the dict has, not which. The only text taken from the input
+//! is the `module.name` of a refused global, clipped to 120 bytes with its control
+//! characters escaped.
+//!
 //! # Modules
 //!
 //! - `value`: [`Value`], lookups and accessors; `numpy`: [`Dtype`] and [`NdArray`] with
@@ -52,11 +71,14 @@
 //! - `vm`: the opcode loop (`machine`), the selective-decoding rules (`selective`), the
 //!   numpy-scalar fast path (`scalars`) and error key paths (`path`);
 //! - `reduce`: what the allowed globals mean; `item`: the VM's values, arena and memo;
-//!   `convert`: arena to [`Value`]; `select`: the path trie; `opcode`: opcode bytes.
+//!   `convert`: arena to [`Value`]; `select`: the path trie; `opcode`: opcode bytes;
+//! - `names`: which keys an error path may show; `budget`: the memory budget.
 
+mod budget;
 mod convert;
 mod error;
 mod item;
+mod names;
 mod numpy;
 mod opcode;
 mod reduce;
@@ -68,6 +90,8 @@ pub use error::{Error, ErrorKind, PathError, PathErrorReason};
 pub use numpy::{ArrayData, ByteOrder, Dtype, DtypeKind, NdArray};
 pub use value::{Scalar, ScalarValue, Value};
 
+use budget::Budget;
+use names::KeyNames;
 use select::Selection;
 use vm::{Failure, Vm};
 
@@ -92,14 +116,25 @@ pub struct Limits {
     pub values_per_input_byte: usize,
     /// Values (and copied bytes) always allowed, however small the input.
     pub min_values: usize,
+    /// Bytes of memory a decode may hold per input byte, on top of [`Limits::min_memory`]:
+    /// copies, container items, memo entries, the VM's stack and the resulting values
+    /// (borrowed strings and array payloads cost only their handles). The input itself is
+    /// not counted.
+    pub memory_per_input_byte: usize,
+    /// Bytes of memory a decode may always hold, however small the input.
+    pub min_memory: usize,
 }
 
 impl Default for Limits {
+    /// Depth 1000; 2 values per input byte plus 65,536; 4 bytes of memory per input byte
+    /// plus 64 MiB.
     fn default() -> Self {
         Limits {
             max_depth: 1000,
             values_per_input_byte: 2,
             min_values: 1 << 16,
+            memory_per_input_byte: 4,
+            min_memory: 64 << 20,
         }
     }
 }
@@ -112,10 +147,12 @@ pub struct DecodeStats {
     pub fell_back: bool,
 }
 
-/// Decoding options: which paths to select and the resource limits.
+/// Decoding options: which paths to select, which keys errors may name, and the resource
+/// limits.
 #[derive(Clone, Debug, Default)]
 pub struct Decoder {
     paths: Option<Vec<String>>,
+    schema: Vec<String>,
     limits: Limits,
 }
 
@@ -128,6 +165,15 @@ impl Decoder {
     /// Selects dotted key paths (an empty path selects everything).
     pub fn paths<S: AsRef<str>>(mut self, paths: &[S]) -> Self {
         self.paths = Some(paths.iter().map(|p| p.as_ref().to_owned()).collect());
+        self
+    }
+
+    /// Names the dict keys of the expected layout (e.g. `metrics_iter`, `test`,
+    /// `y_pred_proba`), which error paths may show as text besides the segments of the
+    /// selected paths; every other key is data and shows as `<key #i>` (see the crate docs,
+    /// "Error messages").
+    pub fn schema_keys<S: AsRef<str>>(mut self, keys: &[S]) -> Self {
+        self.schema = keys.iter().map(|k| k.as_ref().to_owned()).collect();
         self
     }
 
@@ -154,15 +200,21 @@ impl Decoder {
             Some(paths) => Selection::new(paths),
             None => Selection::all(),
         };
+        let names = KeyNames::new(
+            self.paths.iter().flatten().map(String::as_str),
+            self.schema.iter().map(String::as_str),
+        );
+        let budget = Budget::new(&self.limits, data.len());
         let mut stats = DecodeStats::default();
-        let (root, arena) = match Vm::run(data, &selection) {
+        let (root, arena) = match Vm::run(data, &selection, &names, budget.clone()) {
             Ok(done) => done,
             Err(Failure::Error(e)) => return Err(e),
             Err(Failure::Mispredict) => {
                 stats.fell_back = true;
-                match Vm::run(data, &all) {
+                match Vm::run(data, &all, &names, budget) {
                     Ok((root, mut arena)) => {
-                        let root = Vm::prune_root(&mut arena, &selection, root);
+                        let root =
+                            Vm::prune_root(&mut arena, &selection, root).map_err(Error::new)?;
                         (root, arena)
                     }
                     Err(Failure::Error(e)) => return Err(e),
@@ -175,7 +227,7 @@ impl Decoder {
                 }
             }
         };
-        let value = convert::to_value(&arena, root, &self.limits, data.len())?;
+        let value = convert::to_value(&arena, root, &self.limits, data.len(), &names)?;
         Ok((value, stats))
     }
 }

@@ -82,7 +82,13 @@ impl Dtype {
     /// Parses the type code numpy pickles as the first `numpy.dtype` argument (`"f8"`,
     /// `"<U7"` is not used there; `"U7"`, `"O8"`, `"b1"`, `"M8"`).
     pub(crate) fn parse(code: &str) -> Result<Dtype, String> {
-        let unsupported = || format!("`{}`", code.escape_debug());
+        // The code is pickled text, so the message gives only its length.
+        let unsupported = || {
+            format!(
+                "an unknown type code of {} characters",
+                code.chars().count()
+            )
+        };
         let mut chars = code.chars();
         let kind_char = chars.next().ok_or_else(unsupported)?;
         let digits = chars.as_str();
@@ -139,7 +145,7 @@ impl Dtype {
             "|" => ByteOrder::NotApplicable,
             "=" if cfg!(target_endian = "big") => ByteOrder::Big,
             "=" => ByteOrder::Little,
-            other => return Err(format!("byte order `{}`", other.escape_debug())),
+            _ => return Err("a byte order other than `<`, `>`, `|` or `=`".into()),
         };
         if let Some(size) = elsize.filter(|&s| s > 0) {
             if matches!(
@@ -337,10 +343,11 @@ impl<'a> NdArray<'a> {
         }
         let wide = self.integers()?;
         wide.into_iter()
-            .map(|x| {
+            .enumerate()
+            .map(|(i, x)| {
                 i64::try_from(x).map_err(|_| {
                     Error::new(ErrorKind::Conversion(format!(
-                        "{} element {x} does not fit in i64",
+                        "element {i} of a {} array does not fit in i64",
                         self.dtype
                     )))
                     .at(self.offset, None)
@@ -372,10 +379,11 @@ impl<'a> NdArray<'a> {
         }
         self.integers()?
             .into_iter()
-            .map(|x| {
+            .enumerate()
+            .map(|(i, x)| {
                 u64::try_from(x).map_err(|_| {
                     Error::new(ErrorKind::Conversion(format!(
-                        "{} element {x} does not fit in u64",
+                        "element {i} of a {} array does not fit in u64",
                         self.dtype
                     )))
                     .at(self.offset, None)

@@ -35,7 +35,7 @@ pub(crate) fn cheap(global: Global, args: &[Item<'_>], arena: &Arena<'_>) -> boo
             let len = arena
                 .str_of(a)
                 .map(str::len)
-                .or_else(|| arena.bytes_of(a).map(|b| b.len()));
+                .or_else(|| arena.bytes_ref(a).map(<[u8]>::len));
             len.is_none_or(|n| n <= SMALL_PAYLOAD)
         }),
         Global::Set | Global::FrozenSet => false,
@@ -62,7 +62,7 @@ pub(crate) fn call<'a>(
                 return Err(wrong(arena, "(type code, align, copy)"));
             };
             let dtype = Dtype::parse(code).map_err(ErrorKind::UnsupportedDtype)?;
-            Ok(arena.alloc(Obj::Dtype(dtype)))
+            arena.alloc(Obj::Dtype(dtype))
         }
         Global::Scalar => {
             let &[dtype, payload] = args else {
@@ -71,15 +71,15 @@ pub(crate) fn call<'a>(
             let Some(dtype) = dtype_of(arena, dtype) else {
                 return Err(wrong(arena, "(dtype, payload)"));
             };
-            scalar(arena, dtype, payload, offset)
-                .ok_or_else(|| wrong(arena, &format!("a {dtype} payload")))?
+            scalar(arena, dtype, payload, offset)?
+                .ok_or_else(|| wrong(arena, &format!("a {dtype} payload")))
         }
         Global::FromBuffer => {
             let &[buffer, dtype, shape, order] = args else {
                 return Err(wrong(arena, "(buffer, dtype, shape, order)"));
             };
             let (Some(bytes), Some(dtype), Some(order)) = (
-                arena.bytes_of(buffer),
+                arena.bytes_of(buffer)?,
                 dtype_of(arena, dtype),
                 arena.str_of(order),
             ) else {
@@ -88,20 +88,15 @@ pub(crate) fn call<'a>(
             let fortran = match order {
                 "C" => false,
                 "F" => true,
-                other => {
-                    return Err(bad(format!(
-                        "`_frombuffer` order must be 'C' or 'F', got '{}'",
-                        other.escape_debug()
-                    )))
-                }
+                _ => return Err(bad("`_frombuffer` order must be 'C' or 'F'".into())),
             };
             let shape = shape_of(arena, shape)?;
             let array = raw_array(dtype, shape, fortran, bytes, offset)?;
-            Ok(arena.alloc(Obj::Array(array)))
+            arena.alloc(Obj::Array(array))
         }
         Global::Reconstruct => match args.first() {
             Some(Item::Global(Global::Ndarray)) if args.len() == 3 => {
-                Ok(arena.alloc(Obj::PendingArray))
+                arena.alloc(Obj::PendingArray)
             }
             _ => Err(wrong(arena, "(numpy.ndarray, shape, typecode)")),
         },
@@ -114,9 +109,10 @@ pub(crate) fn call<'a>(
                 else {
                     return Err(wrong(arena, "(str, 'latin1')"));
                 };
+                arena.ensure_bytes(text.len())?;
                 let bytes =
                     latin1(text, encoding).ok_or_else(|| wrong(arena, "(str, 'latin1')"))?;
-                Ok(arena.alloc(Obj::Bytes(bytes)))
+                arena.alloc(Obj::Bytes(bytes))
             }
             _ => Err(wrong(arena, "(str, 'latin1')")),
         },
@@ -127,34 +123,41 @@ pub(crate) fn call<'a>(
         Global::ByteArray => {
             let bytes = match args {
                 [] => Vec::new(),
-                &[b] if arena.bytes_of(b).is_some() => {
-                    arena.bytes_of(b).map(Cow::into_owned).unwrap_or_default()
-                }
+                &[b] => match arena.bytes_ref(b) {
+                    Some(payload) => {
+                        arena.ensure_bytes(payload.len())?;
+                        payload.to_vec()
+                    }
+                    None => return Err(wrong(arena, "(bytes,) or (str, 'latin-1')")),
+                },
                 &[text, encoding] => match (arena.str_of(text), arena.str_of(encoding)) {
                     (Some(t), Some(e)) => {
+                        arena.ensure_bytes(t.len())?;
                         latin1(t, e).ok_or_else(|| wrong(arena, "(str, 'latin-1')"))?
                     }
                     _ => return Err(wrong(arena, "(bytes,) or (str, 'latin-1')")),
                 },
                 _ => return Err(wrong(arena, "(bytes,) or (str, 'latin-1')")),
             };
-            Ok(arena.alloc(Obj::ByteArray(bytes)))
+            arena.alloc(Obj::ByteArray(bytes))
         }
         Global::Set | Global::FrozenSet => {
-            let items = match args {
-                [] => Vec::new(),
-                &[Item::Tuple(start, len)] => arena.tuple(start, len).to_vec(),
+            let source = match args {
+                [] => &[][..],
+                &[Item::Tuple(start, len)] => arena.tuple(start, len),
                 &[Item::Obj(id)] => match arena.obj(id) {
-                    Obj::List(v) | Obj::Set(v) | Obj::FrozenSet(v) => v.clone(),
+                    Obj::List(v) | Obj::Set(v) | Obj::FrozenSet(v) => &v[..],
                     _ => return Err(wrong(arena, "(list,)")),
                 },
                 _ => return Err(wrong(arena, "(list,)")),
             };
-            Ok(arena.alloc(if global == Global::Set {
+            arena.ensure_items(source.len())?;
+            let items = source.to_vec();
+            arena.alloc(if global == Global::Set {
                 Obj::Set(items)
             } else {
                 Obj::FrozenSet(items)
-            }))
+            })
         }
     }
 }
@@ -217,7 +220,7 @@ pub(crate) fn build<'a>(
                 )));
             };
             let shape = shape_of(arena, fields[0])?;
-            let array = if let Some(bytes) = arena.bytes_of(fields[3]) {
+            let array = if let Some(bytes) = arena.bytes_of(fields[3])? {
                 raw_array(dtype, shape, fortran, bytes, offset)?
             } else if let Item::Obj(id) = fields[3] {
                 let Obj::List(items) = arena.obj(id) else {
@@ -238,6 +241,7 @@ pub(crate) fn build<'a>(
                         items.len()
                     )));
                 }
+                arena.ensure_items(items.len())?;
                 ArrayObj {
                     dtype,
                     shape,
@@ -251,8 +255,7 @@ pub(crate) fn build<'a>(
                     arena.describe(fields[3])
                 )));
             };
-            *arena.obj_mut(target) = Obj::Array(array);
-            Ok(())
+            arena.replace(target, Obj::Array(array))
         }
         _ => Err(bad(format!(
             "BUILD on {} is not supported",
@@ -344,26 +347,32 @@ fn scalar<'a>(
     dtype: Dtype,
     payload: Item<'a>,
     offset: usize,
-) -> Option<Result<Item<'a>, ErrorKind>> {
+) -> Result<Option<Item<'a>>, ErrorKind> {
     if dtype.kind() == DtypeKind::Object {
-        return Some(Ok(payload));
+        return Ok(Some(payload));
     }
-    let bytes = arena.bytes_ref(payload)?;
+    let Some(bytes) = arena.bytes_ref(payload) else {
+        return Ok(None);
+    };
     if bytes.len() != dtype.itemsize() {
-        return None;
+        return Ok(None);
     }
     if let Some(bits) = scalar_bits(&dtype, bytes) {
-        return Some(Ok(Item::Scalar(dtype, bits)));
+        return Ok(Some(Item::Scalar(dtype, bits)));
     }
-    let bytes = arena.bytes_of(payload)?;
-    Some(Ok(match dtype.kind() {
+    let Some(bytes) = arena.bytes_of(payload)? else {
+        return Ok(None);
+    };
+    let item = match dtype.kind() {
         DtypeKind::Unicode => {
-            let text = numpy::utf32(&bytes, dtype.byte_order() == ByteOrder::Big)?;
-            arena.alloc(Obj::Str(text))
+            let Some(text) = numpy::utf32(&bytes, dtype.byte_order() == ByteOrder::Big) else {
+                return Ok(None);
+            };
+            arena.alloc(Obj::Str(text))?
         }
         DtypeKind::Bytes => {
             let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
-            arena.alloc(Obj::Bytes(bytes[..end].to_vec()))
+            arena.alloc(Obj::Bytes(bytes[..end].to_vec()))?
         }
         // Complex, datetime, long double and void scalars stay raw, as 0-d arrays.
         _ => arena.alloc(Obj::Array(ArrayObj {
@@ -372,8 +381,9 @@ fn scalar<'a>(
             fortran: false,
             data: ArrayItems::Raw(bytes),
             offset,
-        })),
-    }))
+        }))?,
+    };
+    Ok(Some(item))
 }
 
 /// The canonical bits of a bool, integer or float scalar (see `Scalar::from_bits`).

@@ -121,11 +121,12 @@ impl<'a> Value<'a> {
                 Value::Dict(entries) => match current.get(key) {
                     Some(v) => v,
                     None => {
-                        let present = entries.iter().map(|(k, _)| key_text(k)).collect();
                         return Err(PathError::new(
                             parent.to_owned(),
                             key,
-                            PathErrorReason::MissingKey { present },
+                            PathErrorReason::MissingKey {
+                                keys: entries.len(),
+                            },
                         ));
                     }
                 },
@@ -272,29 +273,6 @@ impl<'a> Value<'a> {
     }
 }
 
-/// Renders a dict key as path text: `str` as is, integers in decimal, bools as
-/// `True`/`False`, anything else by its description in angle brackets.
-pub(crate) fn key_text(key: &Value<'_>) -> String {
-    match key {
-        Value::Str(s) => s.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Bool(b)
-        | Value::Scalar(Scalar {
-            value: ScalarValue::Bool(b),
-            ..
-        }) => if *b { "True" } else { "False" }.to_owned(),
-        Value::Scalar(Scalar {
-            value: ScalarValue::Int(i),
-            ..
-        }) => i.to_string(),
-        Value::Scalar(Scalar {
-            value: ScalarValue::UInt(u),
-            ..
-        }) => u.to_string(),
-        other => format!("<{}>", other.describe()),
-    }
-}
-
 fn key_matches(key: &Value<'_>, wanted: &str) -> bool {
     match key {
         Value::Str(s) => s == wanted,
@@ -409,7 +387,7 @@ mod tests {
         assert_eq!(err.parent(), "outer");
         assert_eq!(
             err.to_string(),
-            "key `y` not found in `outer`; keys present: `x`"
+            "key `y` not found in `outer`: the dict has 1 key, none is `y`"
         );
         let err = v.at("outer.x.z").unwrap_err();
         assert_eq!(
@@ -419,7 +397,12 @@ mod tests {
         let err = v.at("nope").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "key `nope` not found in the top-level dict; keys present: `outer`"
+            "key `nope` not found in the top-level dict: the dict has 1 key, none is `nope`"
+        );
+        let err = dict(vec![]).at("a").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "key `a` not found in the top-level dict: it is empty"
         );
     }
 

@@ -2,9 +2,12 @@
 //! memo.
 
 use std::collections::HashMap;
+use std::mem::size_of;
 
+use crate::budget::Budget;
 use crate::error::{Error, ErrorKind};
 use crate::item::{Arena, Completeness, DictObj, Global, Item, Memo, MemoEntry, Obj, Slot};
+use crate::names::KeyNames;
 use crate::opcode as op;
 use crate::reduce;
 use crate::select::{Sel, Selection};
@@ -60,16 +63,20 @@ pub(crate) struct Vm<'a, 's> {
     pub(super) memo: Memo<'a>,
     pub(super) arena: Arena<'a>,
     pub(super) selection: &'s Selection,
+    pub(super) names: &'s KeyNames,
     pub(super) root_sel: Sel,
     /// Pruned copies of fully built dicts, by (dict, path node).
     pub(super) pruned: HashMap<(u32, u32), Item<'a>>,
 }
 
 impl<'a, 's> Vm<'a, 's> {
-    /// Runs the pickle to `STOP`, returning the top-level item and the arena it refers to.
+    /// Runs the pickle to `STOP` within `budget`, returning the top-level item and the arena
+    /// it refers to; error paths name keys as `names` allows.
     pub(crate) fn run(
         data: &'a [u8],
         selection: &'s Selection,
+        names: &'s KeyNames,
+        budget: Budget,
     ) -> Result<(Item<'a>, Arena<'a>), Failure> {
         let mut vm = Vm {
             data,
@@ -79,8 +86,9 @@ impl<'a, 's> Vm<'a, 's> {
             stack: Vec::with_capacity(64),
             marks: Vec::with_capacity(16),
             memo: Memo::default(),
-            arena: Arena::default(),
+            arena: Arena::new(budget),
             selection,
+            names,
             root_sel: selection.root(),
             pruned: HashMap::new(),
         };
@@ -97,6 +105,7 @@ impl<'a, 's> Vm<'a, 's> {
 
     fn exec(&mut self) -> Res<Item<'a>> {
         loop {
+            self.check_memory()?;
             self.op_start = self.pos;
             let Some(&code) = self.data.get(self.pos) else {
                 self.op = None;
@@ -139,17 +148,17 @@ impl<'a, 's> Vm<'a, 's> {
                 op::SHORT_BINUNICODE => {
                     let [n] = self.bytes::<1>()?;
                     let b = self.take(n.into())?;
-                    self.push_str(b);
+                    self.push_str(b)?;
                 }
                 op::BINUNICODE => {
                     let n = self.len32()?;
                     let b = self.take(n)?;
-                    self.push_str(b);
+                    self.push_str(b)?;
                 }
                 op::BINUNICODE8 => {
                     let n = self.len64()?;
                     let b = self.take(n)?;
-                    self.push_str(b);
+                    self.push_str(b)?;
                 }
                 op::SHORT_BINBYTES => {
                     let [n] = self.bytes::<1>()?;
@@ -171,15 +180,15 @@ impl<'a, 's> Vm<'a, 's> {
                     let b = self.take(n)?;
                     self.push(Item::ByteArray(b));
                 }
-                op::EMPTY_LIST => self.push_container(|_| Obj::List(Vec::new())),
-                op::EMPTY_SET => self.push_container(|_| Obj::Set(Vec::new())),
+                op::EMPTY_LIST => self.push_container(|_| Obj::List(Vec::new()))?,
+                op::EMPTY_SET => self.push_container(|_| Obj::Set(Vec::new()))?,
                 op::EMPTY_DICT => self.push_container(|sel| {
                     Obj::Dict(DictObj {
                         entries: Vec::new(),
                         sel,
                         open: true,
                     })
-                }),
+                })?,
                 op::EMPTY_TUPLE => self.push(Item::Tuple(0, 0)),
                 op::TUPLE1 => self.tuple_n(1)?,
                 op::TUPLE2 => self.tuple_n(2)?,
@@ -216,7 +225,7 @@ impl<'a, 's> Vm<'a, 's> {
                             Obj::List(items)
                         } else {
                             Obj::FrozenSet(items)
-                        })
+                        })?
                     };
                     self.stack.truncate(m);
                     self.stack.push(Slot { item, sel });
@@ -231,7 +240,7 @@ impl<'a, 's> Vm<'a, 's> {
                             entries: Vec::new(),
                             sel,
                             open: false,
-                        }));
+                        }))?;
                         self.insert_pairs(id, m)?;
                         Item::Obj(id)
                     };
@@ -243,6 +252,7 @@ impl<'a, 's> Vm<'a, 's> {
                     let target = self.top()?;
                     if let Some(id) = self.container(target.item, Kind::List)? {
                         self.check_complete(x.item)?;
+                        self.arena.charge_items(1)?;
                         if let Obj::List(items) = self.arena.obj_mut(id) {
                             items.push(x.item);
                         }
@@ -258,6 +268,7 @@ impl<'a, 's> Vm<'a, 's> {
                     };
                     if let Some(id) = self.container(target.item, kind)? {
                         self.require_complete(m)?;
+                        self.arena.charge_items(self.stack.len() - m)?;
                         let (stack, arena) = (&self.stack, &mut self.arena);
                         if let Obj::List(items) | Obj::Set(items) = arena.obj_mut(id) {
                             items.extend(stack[m..].iter().map(|s| s.item));
@@ -504,7 +515,7 @@ impl<'a, 's> Vm<'a, 's> {
         self.stack.push(Slot { item, sel });
     }
 
-    fn push_container(&mut self, make: impl FnOnce(Sel) -> Obj<'a>) {
+    fn push_container(&mut self, make: impl FnOnce(Sel) -> Obj<'a>) -> Res<()> {
         let sel = self.push_sel();
         let item = if sel == Sel::SKIP {
             match make(sel) {
@@ -512,12 +523,13 @@ impl<'a, 's> Vm<'a, 's> {
                 _ => Item::Skipped,
             }
         } else {
-            self.arena.alloc(make(sel))
+            self.arena.alloc(make(sel))?
         };
         self.stack.push(Slot { item, sel });
+        Ok(())
     }
 
-    fn push_str(&mut self, bytes: &'a [u8]) {
+    fn push_str(&mut self, bytes: &'a [u8]) -> Res<()> {
         let sel = self.push_sel();
         if sel == Sel::SKIP && bytes.len() > reduce::SMALL_PAYLOAD {
             // Protocol 2 spells array payloads as latin-1 text; stepping over them is what
@@ -526,7 +538,7 @@ impl<'a, 's> Vm<'a, 's> {
                 item: Item::Skipped,
                 sel,
             });
-            return;
+            return Ok(());
         }
         match std::str::from_utf8(bytes) {
             Ok(s) => self.stack.push(Slot {
@@ -537,10 +549,23 @@ impl<'a, 's> Vm<'a, 's> {
             // them, so they become U+FFFD.
             Err(_) => {
                 let s = String::from_utf8_lossy(bytes).into_owned();
-                let item = self.arena.alloc(Obj::Str(s));
+                let item = self.arena.alloc(Obj::Str(s))?;
                 self.push(item);
             }
         }
+        Ok(())
+    }
+
+    /// Fails if the VM's tables (stack, marks, memo, object table, tuple buffer, pruned
+    /// copies) and what the arena holds exceed the memory budget.
+    #[inline]
+    fn check_memory(&self) -> Res<()> {
+        let tables = self.stack.capacity() * size_of::<Slot<'a>>()
+            + self.marks.capacity() * size_of::<Mark>()
+            + self.memo.footprint()
+            + self.arena.footprint()
+            + self.pruned.capacity() * size_of::<((u32, u32), Item<'a>)>();
+        Ok(self.arena.budget.ensure(tables)?)
     }
 
     fn push_long(&mut self, bytes: &'a [u8]) {
@@ -640,6 +665,7 @@ impl<'a, 's> Vm<'a, 's> {
         };
         let expected = self.selection.child(dict.sel, self.arena.key(key));
         let value = self.reconcile(value, expected)?;
+        self.arena.charge_entry()?;
         if let Obj::Dict(dict) = self.arena.obj_mut(id) {
             dict.entries.push((key, value));
         }

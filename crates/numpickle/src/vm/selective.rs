@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::machine::{Fault, Res, Vm};
+use crate::error::ErrorKind;
 use crate::item::{Arena, Completeness, DictObj, Item, Obj, Slot};
 use crate::select::{Sel, Selection};
 
@@ -13,11 +14,11 @@ impl<'a, 's> Vm<'a, 's> {
         arena: &mut Arena<'a>,
         selection: &Selection,
         root: Item<'a>,
-    ) -> Item<'a> {
+    ) -> Result<Item<'a>, ErrorKind> {
         let mut cache = HashMap::new();
         match selection.root().node() {
             Some(node) if arena.is_dict(root) => prune(arena, selection, &mut cache, root, node),
-            _ => root,
+            _ => Ok(root),
         }
     }
 
@@ -90,7 +91,7 @@ impl<'a, 's> Vm<'a, 's> {
                     &mut self.pruned,
                     item,
                     node,
-                )),
+                )?),
                 _ => Ok(item),
             },
             Completeness::Pruned(sel) if sel == expected => Ok(item),
@@ -120,14 +121,15 @@ fn prune<'a>(
     cache: &mut HashMap<(u32, u32), Item<'a>>,
     item: Item<'a>,
     node: u32,
-) -> Item<'a> {
-    let Item::Obj(id) = item else { return item };
+) -> Result<Item<'a>, ErrorKind> {
+    let Item::Obj(id) = item else { return Ok(item) };
     if let Some(&done) = cache.get(&(id, node)) {
-        return done;
+        return Ok(done);
     }
     let Obj::Dict(dict) = arena.obj(id) else {
-        return item;
+        return Ok(item);
     };
+    arena.ensure_items(2 * dict.entries.len())?;
     let entries = dict.entries.clone();
     let sel = Sel::path(node);
     let mut kept = Vec::with_capacity(entries.len());
@@ -135,7 +137,7 @@ fn prune<'a>(
         let child = selection.child(sel, arena.key(key));
         let value = match child.node() {
             _ if child == Sel::SKIP => Item::Skipped,
-            Some(n) if arena.is_dict(value) => prune(arena, selection, cache, value, n),
+            Some(n) if arena.is_dict(value) => prune(arena, selection, cache, value, n)?,
             _ => value,
         };
         kept.push((key, value));
@@ -144,7 +146,7 @@ fn prune<'a>(
         entries: kept,
         sel,
         open: false,
-    }));
+    }))?;
     cache.insert((id, node), pruned);
-    pruned
+    Ok(pruned)
 }

@@ -85,7 +85,8 @@ fn describe_names_types_for_messages() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "key `median` not found in `subjectwise_stats.test.preds.y_pred_proba`; keys present: `mean`, `std`"
+        "key `median` not found in `subjectwise_stats.test.preds.y_pred_proba`: the dict has 2 \
+         keys, none is `median`"
     );
 }
 

@@ -364,7 +364,14 @@ fn errors_in_arrays_report_key_paths() {
             Some(p) => Decoder::new().paths(p),
             None => Decoder::new(),
         };
-        let e = decoder.decode(&bytes).unwrap_err();
+        let e = decoder.clone().decode(&bytes).unwrap_err();
+        let unnamed = match paths {
+            None => "<key #0>.<key #0>",
+            Some(["a"]) => "a.<key #0>",
+            Some(_) => "a.b",
+        };
+        assert_eq!(e.path(), unnamed, "keys outside the layout are not shown");
+        let e = decoder.schema_keys(&["a", "b"]).decode(&bytes).unwrap_err();
         assert_eq!(e.path(), "a.b");
         assert_eq!(e.opcode_name(), Some("REDUCE"));
         assert!(

@@ -10,11 +10,19 @@ fn os_system(asm: Asm) -> Asm {
 }
 
 fn refused(bytes: &[u8], paths: Option<&[&str]>) -> numpickle::Error {
+    refused_naming(bytes, paths, &[])
+}
+
+/// Decodes `bytes` expecting a refusal, with `schema` as the keys errors may name.
+fn refused_naming(bytes: &[u8], paths: Option<&[&str]>, schema: &[&str]) -> numpickle::Error {
     let decoder = match paths {
         Some(p) => Decoder::new().paths(p),
         None => Decoder::new(),
     };
-    decoder.decode(bytes).expect_err("must be refused")
+    decoder
+        .schema_keys(schema)
+        .decode(bytes)
+        .expect_err("must be refused")
 }
 
 #[test]
@@ -53,7 +61,7 @@ fn refusal_names_the_key_path() {
         .op(b"\x85Rsss")
         .stop();
     for paths in [None, Some(&["subjectwise_stats.test"][..]), Some(&[][..])] {
-        let err = refused(&bytes, paths);
+        let err = refused_naming(&bytes, paths, &["subjectwise_stats", "test", "labels"]);
         assert_eq!(err.path(), "subjectwise_stats.test.labels");
         assert_eq!(err.opcode_name(), Some("STACK_GLOBAL"));
         let stack_global_at = at + 2 + 2 + 2 + 6;
@@ -82,12 +90,14 @@ fn refused_inside_skipped_subtrees() {
         .int(1)
         .op(b"u")
         .stop();
-    let err = refused(&bytes, Some(&["wanted"]));
+    let err = refused_naming(&bytes, Some(&["wanted"]), &["skipped", "deep"]);
     assert!(
         matches!(err.kind(), ErrorKind::RefusedGlobal { .. }),
         "{err}"
     );
     assert_eq!(err.path(), "skipped.deep");
+    // Unnamed keys: the first key of the built top-level dict, a key of a skipped dict.
+    assert_eq!(refused(&bytes, Some(&["wanted"])).path(), "<key #0>.<key>");
 }
 
 #[test]
