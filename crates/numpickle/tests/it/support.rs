@@ -303,6 +303,13 @@ impl Asm {
         self
     }
 
+    /// `BINFLOAT`.
+    pub fn float(mut self, x: f64) -> Asm {
+        self.0.push(b'G');
+        self.0.extend_from_slice(&x.to_be_bytes());
+        self
+    }
+
     /// `GLOBAL module name` (protocols 0–3 spelling).
     pub fn global(mut self, module: &str, name: &str) -> Asm {
         self.0.push(b'c');
