@@ -3,6 +3,11 @@
 //! Every command returns [`Error`]; `main` prints it with [`Error::render`] and exits with
 //! [`Error::exit_code`]. The cause chain comes from `anyhow`, so each layer adds the context
 //! it knows (the run, the file, the key) without losing the inner message.
+//!
+//! An [`Error`] keeps its kind and hint when it travels inside an `anyhow::Error` (a step's
+//! result, a context added on top): it is a `std::error::Error` whose causes are its own, so
+//! [`Error::find`] recovers it, [`Error::pipeline`] inherits its kind, and a retry rule can
+//! still see a typed cause (an `io::Error`) below it.
 
 use std::fmt;
 
@@ -16,7 +21,8 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// What kind of failure an [`Error`] is; decides the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// Bad flags, bad config, unknown experiment: the user must change the invocation.
     Usage,
@@ -38,27 +44,46 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// A usage or configuration error (exit 2).
+    /// A usage or configuration error (exit 2); a hint of an [`Error`] inside `source` is kept.
     pub fn usage(source: impl Into<anyhow::Error>) -> Self {
-        Self::new(ErrorKind::Usage, source.into())
+        Self::new(Some(ErrorKind::Usage), source.into())
     }
 
-    /// A pipeline failure (exit 1).
+    /// A pipeline failure (exit 1), unless `source` carries an [`Error`] that already knows
+    /// its kind (a usage error inside a step stays one); its hint is kept.
     pub fn pipeline(source: impl Into<anyhow::Error>) -> Self {
-        Self::new(ErrorKind::Pipeline, source.into())
+        Self::new(None, source.into())
     }
 
     /// An interruption by the user (exit 130).
     pub fn interrupted() -> Self {
-        Self::new(ErrorKind::Interrupted, anyhow::anyhow!("interrupted"))
+        Self::new(Some(ErrorKind::Interrupted), anyhow::anyhow!("interrupted"))
     }
 
-    fn new(kind: ErrorKind, source: anyhow::Error) -> Self {
-        Self {
-            kind,
-            source,
-            hint: None,
-        }
+    /// An error of `kind` (or, when `None`, of the kind `source` carries, else a pipeline
+    /// failure).
+    fn new(kind: Option<ErrorKind>, source: anyhow::Error) -> Self {
+        let inner = Self::find(&source);
+        let hint = inner.and_then(|e| e.hint.clone());
+        let kind = kind
+            .or(inner.map(|e| e.kind))
+            .unwrap_or(ErrorKind::Pipeline);
+        // An `Error` with nothing added on top needs no second layer. (Downcasting by value
+        // through a context would drop the context's message, so only the outermost is taken.)
+        let outermost_is_typed = source.chain().next().is_some_and(|c| c.is::<Error>());
+        let source = if outermost_is_typed {
+            source
+                .downcast::<Error>()
+                .map_or_else(|s| s, |typed| typed.source)
+        } else {
+            source
+        };
+        Self { kind, source, hint }
+    }
+
+    /// The outermost [`Error`] in `error`'s cause chain, if any.
+    pub fn find(error: &anyhow::Error) -> Option<&Error> {
+        error.chain().find_map(|cause| cause.downcast_ref::<Error>())
     }
 
     /// Adds a hint: one line that tells the user what to do next.
@@ -70,6 +95,16 @@ impl Error {
     /// The kind of failure.
     pub fn kind(&self) -> ErrorKind {
         self.kind
+    }
+
+    /// The hint, if there is one.
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    /// The cause chain, from the outermost message in.
+    pub fn cause(&self) -> &anyhow::Error {
+        &self.source
     }
 
     /// The process exit status for this failure.
@@ -94,9 +129,20 @@ impl Error {
     }
 }
 
+/// The outermost message alone, as any error in a chain shows itself; [`Error::render`] is
+/// the whole text for the terminal.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.render())
+        fmt::Display::fmt(&self.source, f)
+    }
+}
+
+/// The causes after the outermost message, so a chain that holds this error lists each
+/// message once.
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        let outermost: &(dyn std::error::Error + 'static) = self.source.as_ref();
+        outermost.source()
     }
 }
 
@@ -120,6 +166,34 @@ mod tests {
         assert_eq!(Error::usage(anyhow::anyhow!("x")).exit_code(), 2);
         assert_eq!(Error::pipeline(anyhow::anyhow!("x")).exit_code(), 1);
         assert_eq!(Error::interrupted().exit_code(), 130);
+    }
+
+    #[test]
+    fn a_usage_error_keeps_its_kind_and_hint_inside_anyhow() {
+        let usage = Error::usage(anyhow::anyhow!("no experiment `x`")).with_hint("pass one");
+        let carried = anyhow::Error::from(usage).context("cannot compute the key");
+        let found = Error::find(&carried).expect("the typed error is in the chain");
+        assert_eq!((found.kind(), found.hint()), (ErrorKind::Usage, Some("pass one")));
+        let outer = Error::pipeline(carried);
+        assert_eq!(outer.exit_code(), EXIT_USAGE);
+        assert_eq!(
+            outer.render(),
+            "error: cannot compute the key\n  caused by: no experiment `x`\nhint: pass one"
+        );
+    }
+
+    #[test]
+    fn a_chain_through_an_error_lists_each_cause_once_and_keeps_io_errors() {
+        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "read timed out");
+        let inner = anyhow::Error::from(io).context("cannot read `meta.yaml`");
+        let carried = anyhow::Error::from(Error::pipeline(inner));
+        assert_eq!(
+            format!("{carried:#}"),
+            "cannot read `meta.yaml`: read timed out"
+        );
+        assert!(carried
+            .chain()
+            .any(|c| c.downcast_ref::<std::io::Error>().is_some()));
     }
 
     #[test]

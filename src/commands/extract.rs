@@ -19,6 +19,7 @@ pub fn run(global: &GlobalArgs, args: &ExtractArgs, out: &Output) -> Result<()> 
             render: None,
         },
     )?;
-    crate::extract::check_store(&settings)?;
+    // The store and experiment are checked by the step itself, under its timeout: a stalled
+    // mount cannot hang the command, and a usage error there still exits 2.
     pipeline::run(settings, global, out, "extract", extract_steps())
 }

@@ -9,8 +9,8 @@ use crate::analyze::report::{Outcome, Report as AnalysisReport, FILE as REPORT_F
 use crate::analyze::step::is_analysis_step;
 use crate::cli::GlobalArgs;
 use crate::config::Settings;
-use crate::error::{Error, Result};
-use crate::runner::engine::{self, PipelineReport, RunOptions};
+use crate::error::{Error, ErrorKind, Result};
+use crate::runner::engine::{self, PipelineReport, RunOptions, StepReport};
 use crate::runner::ledger::StepStatus;
 use crate::runner::Step;
 use crate::ui::Output;
@@ -66,30 +66,43 @@ pub fn run(
         return Err(Error::interrupted());
     }
     if !report.success {
-        let failures: Vec<String> = report
-            .steps
-            .iter()
-            .filter(|s| !s.status.is_success() && s.status != StepStatus::Skipped)
-            .map(|s| {
-                format!(
-                    "step `{}` {}: {}",
-                    s.step,
-                    status_word(s.status),
-                    s.error.as_deref().unwrap_or("")
-                )
-            })
-            .collect();
-        return Err(Error::pipeline(anyhow!(
-            "{command} failed (run {}):\n{}",
-            report.run_id,
-            failures.join("\n")
-        ))
-        .with_hint(format!(
-            "`mlrepro logs {}` shows the whole log",
-            report.run_id
-        )));
+        return Err(failure(command, &report));
     }
     Ok(())
+}
+
+/// The error that ends a failed run: it lists the failed steps; a usage or configuration
+/// error found inside a step keeps its kind (exit 2) and its hint, which is printed once.
+fn failure(command: &str, report: &PipelineReport) -> Error {
+    let failed: Vec<&StepReport> = report
+        .steps
+        .iter()
+        .filter(|s| !s.status.is_success() && s.status != StepStatus::Skipped)
+        .collect();
+    let list: Vec<String> = failed
+        .iter()
+        .map(|s| {
+            format!(
+                "step `{}` {}: {}",
+                s.step,
+                status_word(s.status),
+                s.error.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    let message = anyhow!(
+        "{command} failed (run {}):\n{}",
+        report.run_id,
+        list.join("\n")
+    );
+    let usage = failed
+        .iter()
+        .find(|s| s.error_kind == Some(ErrorKind::Usage));
+    let logs = format!("`mlrepro logs {}` shows the whole log", report.run_id);
+    match usage {
+        Some(step) => Error::usage(message).with_hint(step.hint.clone().unwrap_or(logs)),
+        None => Error::pipeline(message).with_hint(logs),
+    }
 }
 
 fn status_word(s: StepStatus) -> &'static str {

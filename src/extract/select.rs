@@ -77,6 +77,9 @@ fn first_check(
     names: &RunNameRules,
     config: &SelectionConfig,
 ) -> Result<Factors, String> {
+    if let Some(reason) = &run.unreadable {
+        return Err(format!("unreadable run: {reason}"));
+    }
     if run.lifecycle_stage != LifecycleStage::Active {
         return Err(format!("{} run", run.lifecycle_stage));
     }
@@ -135,6 +138,7 @@ mod tests {
             metrics: Default::default(),
             artifact_dir: None,
             source_files: vec![],
+            unreadable: None,
         }
     }
 

@@ -3,6 +3,13 @@
 //!
 //! Artifacts are always taken from `<run_dir>/artifacts/`: a recorded absolute
 //! `artifact_uri` goes stale as soon as a store is moved, so it is never trusted.
+//!
+//! A store is read as a live MLflow may be writing it. A run whose files cannot be used (an
+//! empty or half-written `meta.yaml`, a FIFO or socket where a file should be, a loop of
+//! symbolic links) is listed as unreadable, with the reason ([`Run::unreadable`]), and the
+//! other runs are read; an I/O error fails the listing, to be retried when it is transient.
+//! No file is opened before its type is known ([`super::entry`]), so nothing here can wait
+//! on a FIFO.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,8 +18,10 @@ use anyhow::{anyhow, Context, Result};
 use rayon::prelude::*;
 use serde_yaml_ng::Value;
 
+use super::entry::{self, Entry};
 use super::{Experiment, LifecycleStage, Run, RunStatus};
 use crate::fsx;
+use crate::runner::fault;
 
 /// A file store rooted at a directory.
 #[derive(Debug)]
@@ -29,12 +38,21 @@ impl FileStore {
     /// Every experiment directory with a `meta.yaml` (`.trash` and `models` are skipped).
     pub fn experiments(&self) -> Result<Vec<Experiment>> {
         let mut out = Vec::new();
-        for entry in fsx::read_dir_sorted(&self.root)? {
-            let dir = entry.path();
-            let meta_path = dir.join("meta.yaml");
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') || !dir.is_dir() || !meta_path.is_file() {
+        for dir_entry in fsx::read_dir_sorted(&self.root)? {
+            let name = dir_entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
                 continue;
+            }
+            let Entry::Dir(dir, _) = resolve(&dir_entry.path())? else {
+                continue;
+            };
+            let meta_path = dir.join("meta.yaml");
+            match resolve(&meta_path)? {
+                Entry::File(_) => {}
+                Entry::Refused(why) => {
+                    return Err(anyhow!("`{}` {why}; it is refused", meta_path.display()))
+                }
+                _ => continue,
             }
             let meta = read_yaml(&meta_path)?;
             out.push(Experiment {
@@ -49,21 +67,23 @@ impl FileStore {
         Ok(out)
     }
 
-    /// Every run directory of an experiment.
+    /// Every run directory of an experiment; a run whose files cannot be used is listed as
+    /// unreadable.
     pub fn runs(&self, experiment: &Experiment) -> Result<Vec<Run>> {
         let exp_dir = self.experiment_dir(experiment)?;
-        let run_dirs: Vec<PathBuf> = fsx::read_dir_sorted(&exp_dir)?
+        let entries: Vec<(String, PathBuf)> = fsx::read_dir_sorted(&exp_dir)?
             .into_iter()
-            .map(|entry| entry.path())
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
             .collect();
+        fault::inject_listing().with_context(|| format!("cannot list `{}`", exp_dir.display()))?;
         // Thousands of small files: read the runs in parallel, report the first error in
         // directory order.
-        run_dirs
+        entries
             .par_iter()
-            .filter(|dir| dir.is_dir() && dir.join("meta.yaml").is_file())
-            .map(|dir| read_run(dir))
+            .map(|(name, path)| run_at(name, path))
             .collect::<Vec<_>>()
             .into_iter()
+            .filter_map(Result::transpose)
             .collect()
     }
 
@@ -79,10 +99,67 @@ impl FileStore {
     }
 }
 
+/// [`entry::resolve`] with the path in the error.
+fn resolve(path: &Path) -> Result<Entry> {
+    entry::resolve(path).with_context(|| format!("cannot read `{}`", path.display()))
+}
+
+/// The run in the experiment's entry `name` at `path`: none when it is not a run directory
+/// (a file, or a directory without `meta.yaml`).
+fn run_at(name: &str, path: &Path) -> Result<Option<Run>> {
+    let dir = match resolve(path)? {
+        Entry::Dir(dir, _) => dir,
+        Entry::Refused(why) => return Ok(Some(Run::unreadable(name, format!("`{name}` {why}")))),
+        Entry::File(_) | Entry::Missing => return Ok(None),
+    };
+    match resolve(&dir.join("meta.yaml"))? {
+        Entry::File(meta) => read_run(name, &dir, &meta).map(Some),
+        Entry::Refused(why) => Ok(Some(Run::unreadable(name, format!("`meta.yaml` {why}")))),
+        Entry::Dir(..) | Entry::Missing => Ok(None),
+    }
+}
+
+/// Why a run's files cannot be read.
+#[derive(Debug)]
+enum Problem {
+    /// They cannot be used (half-written, special, a link loop): the run is unreadable.
+    Unusable(String),
+    /// The filesystem failed: the listing fails.
+    Io(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Problem {
+    fn from(e: anyhow::Error) -> Self {
+        Problem::Io(e)
+    }
+}
+
 fn read_yaml(path: &Path) -> Result<Value> {
-    let text = fsx::read_to_string(path)?;
+    let text = read_text(path)?;
     serde_yaml_ng::from_str(&text)
         .with_context(|| format!("`{}` is not valid YAML", path.display()))
+}
+
+/// [`entry::read_text`] with the path in the error.
+fn read_text(path: &Path) -> Result<String> {
+    entry::read_text(path).with_context(|| format!("cannot read `{}`", path.display()))
+}
+
+/// The text of the run's file `shown` (relative to the run directory) at `path`; one that
+/// is not UTF-8, or not a regular file after all, makes the run unreadable.
+fn read_run_text(path: &Path, shown: &str) -> Result<String, Problem> {
+    match entry::read_text(path) {
+        Ok(text) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            Err(Problem::Unusable(format!("`{shown}` is not UTF-8 text")))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            Err(Problem::Unusable(format!("`{shown}` {e}")))
+        }
+        Err(e) => Err(Problem::Io(
+            anyhow::Error::from(e).context(format!("cannot read `{}`", path.display())),
+        )),
+    }
 }
 
 /// A scalar field as text (MLflow writes ids as strings, times and statuses as integers).
@@ -95,42 +172,48 @@ fn text_field(meta: &Value, key: &str) -> Option<String> {
     }
 }
 
-fn int_field(meta: &Value, key: &str, path: &Path) -> Result<Option<i64>> {
+/// An integer field of `meta.yaml`; a value of another type makes the run unreadable (the
+/// value itself is not repeated: reasons name keys, not data).
+fn int_field(meta: &Value, key: &str) -> Result<Option<i64>, Problem> {
+    let bad = || Problem::Unusable(format!("`meta.yaml` key `{key}` is not an integer"));
     match meta.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| anyhow!("`{}`: key `{key}` is not an integer: {n}", path.display())),
+        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(bad),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => s
-            .parse()
-            .map(Some)
-            .map_err(|_| anyhow!("`{}`: key `{key}` is not an integer: `{s}`", path.display())),
-        Some(other) => Err(anyhow!(
-            "`{}`: key `{key}` has an unexpected value {other:?}",
-            path.display()
-        )),
+        Some(Value::String(s)) => s.parse().map(Some).map_err(|_| bad()),
+        Some(_) => Err(bad()),
     }
 }
 
-fn read_run(run_dir: &Path) -> Result<Run> {
-    let meta_path = run_dir.join("meta.yaml");
-    let meta = read_yaml(&meta_path)?;
-    let dir_name = run_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+/// Reads the run in `run_dir` (entry `dir_name` of the experiment) from its `meta.yaml` at
+/// `meta_path`; a run whose files cannot be used comes back unreadable.
+fn read_run(dir_name: &str, run_dir: &Path, meta_path: &Path) -> Result<Run> {
+    match read_run_files(dir_name, run_dir, meta_path) {
+        Ok(run) => Ok(run),
+        Err(Problem::Unusable(reason)) => Ok(Run::unreadable(dir_name, reason)),
+        Err(Problem::Io(e)) => Err(e),
+    }
+}
+
+fn read_run_files(dir_name: &str, run_dir: &Path, meta_path: &Path) -> Result<Run, Problem> {
+    let text = read_run_text(meta_path, "meta.yaml")?;
+    // A live MLflow writes `meta.yaml` in place: empty, cut short or without `status`, it
+    // is a run being written, not a broken store.
+    let half_written =
+        || Problem::Unusable("`meta.yaml` is empty or half-written (is MLflow writing it?)".into());
+    let meta: Value = serde_yaml_ng::from_str(&text).map_err(|_| half_written())?;
+    if !meta.is_mapping() {
+        return Err(half_written());
+    }
+    let status = text_field(&meta, "status").ok_or_else(half_written)?;
     let run_id = text_field(&meta, "run_id")
         .filter(|s| !s.is_empty())
         .or_else(|| text_field(&meta, "run_uuid").filter(|s| !s.is_empty()))
-        .unwrap_or(dir_name);
-    let status = text_field(&meta, "status")
-        .ok_or_else(|| anyhow!("`{}` has no key `status`", meta_path.display()))?;
-    let mut source_files = vec![meta_path.clone()];
-    let params = read_key_files(&run_dir.join("params"), &mut source_files)?;
-    let tags = read_key_files(&run_dir.join("tags"), &mut source_files)?;
-    let metrics = read_metrics(&run_dir.join("metrics"), &mut source_files)?;
+        .unwrap_or_else(|| dir_name.to_string());
+    let mut source_files = vec![meta_path.to_path_buf()];
+    let params = read_key_files(run_dir, "params", &mut source_files)?;
+    let tags = read_key_files(run_dir, "tags", &mut source_files)?;
+    let metrics = read_metrics(run_dir, "metrics", &mut source_files)?;
     let run_name = tags
         .get("mlflow.runName")
         .cloned()
@@ -143,32 +226,43 @@ fn read_run(run_dir: &Path) -> Result<Run> {
         lifecycle_stage: LifecycleStage::parse(
             &text_field(&meta, "lifecycle_stage").unwrap_or_else(|| "active".into()),
         ),
-        start_time: int_field(&meta, "start_time", &meta_path)?,
-        end_time: int_field(&meta, "end_time", &meta_path)?,
+        start_time: int_field(&meta, "start_time")?,
+        end_time: int_field(&meta, "end_time")?,
         params,
         tags,
         metrics,
         artifact_dir: artifacts.is_dir().then_some(artifacts),
         source_files,
+        unreadable: None,
         run_id,
     })
 }
 
-/// Files under `dir` (recursively: keys may contain `/`), as key → content.
-fn read_key_files(dir: &Path, seen: &mut Vec<PathBuf>) -> Result<BTreeMap<String, String>> {
+/// Files under `<run_dir>/<sub>` (recursively: keys may contain `/`), as key → content.
+fn read_key_files(
+    run_dir: &Path,
+    sub: &str,
+    seen: &mut Vec<PathBuf>,
+) -> Result<BTreeMap<String, String>, Problem> {
     let mut out = BTreeMap::new();
-    for (key, path) in walk_files(dir)? {
-        out.insert(key, fsx::read_to_string(&path)?);
+    for (key, path) in walk_files(run_dir, sub)? {
+        let text = read_run_text(&path, &format!("{sub}/{key}"))?;
+        out.insert(key, text);
         seen.push(path);
     }
     Ok(out)
 }
 
-/// The latest value (highest step, then latest timestamp) of each metric file.
-fn read_metrics(dir: &Path, seen: &mut Vec<PathBuf>) -> Result<BTreeMap<String, f64>> {
+/// The latest value (highest step, then latest timestamp) of each metric file under
+/// `<run_dir>/<sub>`.
+fn read_metrics(
+    run_dir: &Path,
+    sub: &str,
+    seen: &mut Vec<PathBuf>,
+) -> Result<BTreeMap<String, f64>, Problem> {
     let mut out = BTreeMap::new();
-    for (key, path) in walk_files(dir)? {
-        let text = fsx::read_to_string(&path)?;
+    for (key, path) in walk_files(run_dir, sub)? {
+        let text = read_run_text(&path, &format!("{sub}/{key}"))?;
         let mut latest: Option<((i64, i64), f64)> = None;
         for (i, line) in text
             .lines()
@@ -177,11 +271,10 @@ fn read_metrics(dir: &Path, seen: &mut Vec<PathBuf>) -> Result<BTreeMap<String, 
         {
             let fields: Vec<&str> = line.split_whitespace().collect();
             let bad = || {
-                anyhow!(
-                    "`{}` line {}: expected `timestamp value [step]`, found `{line}`",
-                    path.display(),
+                Problem::Unusable(format!(
+                    "`{sub}/{key}` line {}: expected `timestamp value [step]`",
                     i + 1
-                )
+                ))
             };
             let (ts, value, step) = match fields.as_slice() {
                 [ts, v] => (*ts, *v, "0"),
@@ -205,31 +298,45 @@ fn read_metrics(dir: &Path, seen: &mut Vec<PathBuf>) -> Result<BTreeMap<String, 
     Ok(out)
 }
 
-/// Regular files below `dir` with their `/`-joined relative paths, sorted; none if `dir` is absent.
-fn walk_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+/// Regular files below `<run_dir>/<sub>` with their `/`-joined relative paths, sorted; none
+/// if it is absent. Links are followed a bounded number of hops, a directory is never
+/// entered from below it, and special files are refused.
+fn walk_files(run_dir: &Path, sub: &str) -> Result<Vec<(String, PathBuf)>, Problem> {
     let mut out = Vec::new();
-    if !dir.is_dir() {
+    let Entry::Dir(root, id) = resolve(&run_dir.join(sub))? else {
         return Ok(out);
-    }
-    let mut pending = vec![(String::new(), dir.to_path_buf())];
-    while let Some((prefix, d)) = pending.pop() {
-        for entry in fsx::read_dir_sorted(&d)? {
-            let name = entry.file_name().to_string_lossy().into_owned();
+    };
+    // Each pending directory carries the directories above it, to refuse a way back up.
+    let mut pending = vec![(String::new(), root, vec![id])];
+    while let Some((prefix, dir, above)) = pending.pop() {
+        for dir_entry in fsx::read_dir_sorted(&dir)? {
+            let name = dir_entry.file_name().to_string_lossy().into_owned();
             let key = if prefix.is_empty() {
                 name
             } else {
                 format!("{prefix}/{name}")
             };
-            let path = entry.path();
-            // The entry's own type needs no system call; a link is followed.
-            let is_dir = match entry.file_type() {
-                Ok(t) if !t.is_symlink() => t.is_dir(),
-                _ => path.is_dir(),
+            let path = dir_entry.path();
+            // A plain file's own type needs no system call; anything else is resolved.
+            let resolved = match dir_entry.file_type() {
+                Ok(t) if t.is_file() => Entry::File(path),
+                _ => resolve(&path)?,
             };
-            if is_dir {
-                pending.push((key, path));
-            } else {
-                out.push((key, path));
+            let unusable = |why: &str| Problem::Unusable(format!("`{sub}/{key}` {why}"));
+            match resolved {
+                Entry::File(file) => out.push((key, file)),
+                Entry::Dir(_, id) if above.contains(&id) => {
+                    return Err(unusable(
+                        "leads back to a directory above it (a loop of symbolic links)",
+                    ))
+                }
+                Entry::Dir(d, id) => {
+                    let mut chain = above.clone();
+                    chain.push(id);
+                    pending.push((key, d, chain));
+                }
+                Entry::Refused(why) => return Err(unusable(&why)),
+                Entry::Missing => return Err(unusable("is a symbolic link to nothing")),
             }
         }
     }
@@ -296,19 +403,82 @@ mod tests {
         std::fs::create_dir_all(&params).unwrap();
         std::os::unix::fs::symlink(elsewhere.join("nested"), params.join("tree")).unwrap();
         std::os::unix::fs::symlink(elsewhere.join("value"), params.join("model_name")).unwrap();
-        let read = read_key_files(&params, &mut Vec::new()).unwrap();
+        let read = read_key_files(dir.path(), "params", &mut Vec::new()).unwrap();
         assert_eq!(read["tree/depth"], "3");
         assert_eq!(read["model_name"], "CatBoost");
         assert_eq!(read.len(), 2);
     }
 
     #[test]
-    fn bad_metric_line_names_file_and_line() {
+    fn bad_metric_line_names_file_and_line_not_its_text() {
         let dir = tempfile::tempdir().unwrap();
         write(&dir.path().join("m/x"), "1 0.5 0\nnot a number\n");
-        let err = read_metrics(&dir.path().join("m"), &mut Vec::new())
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("line 2"), "{err}");
+        match read_metrics(dir.path(), "m", &mut Vec::new()) {
+            Err(Problem::Unusable(reason)) => {
+                assert!(reason.contains("`m/x` line 2"), "{reason}");
+                assert!(!reason.contains("not a number"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// An experiment `7` with a good run `good` and the run `bad`, whose files `make_bad`
+    /// spoils; returns the runs listed.
+    fn list_with_a_spoiled_run(make_bad: impl FnOnce(&Path)) -> Vec<Run> {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(&root.join("7/meta.yaml"), "experiment_id: '7'\nname: PLR\n");
+        for id in ["bad", "good"] {
+            write(
+                &root.join(format!("7/{id}/meta.yaml")),
+                &format!("run_id: {id}\nstatus: 3\n"),
+            );
+            write(&root.join(format!("7/{id}/params/model_name")), "CatBoost");
+        }
+        make_bad(&root.join("7/bad"));
+        let store = FileStore::new(root.to_path_buf());
+        let runs = store.runs(&store.experiments().unwrap()[0]).unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[1].run_id, "good");
+        assert_eq!(runs[1].unreadable, None);
+        assert_eq!(runs[0].run_id, "bad");
+        runs
+    }
+
+    fn reason(runs: &[Run]) -> &str {
+        runs[0].unreadable.as_deref().expect("the spoiled run is unreadable")
+    }
+
+    #[test]
+    fn an_empty_or_half_written_meta_yaml_makes_one_run_unreadable() {
+        for text in ["", "run_id: bad\nstatus: 3\nlifecycle", "run_id: bad\n"] {
+            let runs = list_with_a_spoiled_run(|run| write(&run.join("meta.yaml"), text));
+            assert!(reason(&runs).contains("half-written"), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_fifo_among_the_params_makes_one_run_unreadable_without_opening_it() {
+        let runs = list_with_a_spoiled_run(|run| {
+            let status = std::process::Command::new("mkfifo")
+                .arg(run.join("params/fifo"))
+                .status()
+                .unwrap();
+            assert!(status.success());
+        });
+        assert!(reason(&runs).contains("`params/fifo` is a FIFO"), "{}", reason(&runs));
+    }
+
+    #[test]
+    fn a_link_back_up_the_tree_makes_one_run_unreadable() {
+        let runs = list_with_a_spoiled_run(|run| {
+            std::os::unix::fs::symlink(".", run.join("params/up")).unwrap();
+        });
+        assert!(reason(&runs).contains("`params/up` leads back"), "{}", reason(&runs));
+        let runs = list_with_a_spoiled_run(|run| {
+            std::os::unix::fs::symlink("b", run.join("params/a")).unwrap();
+            std::os::unix::fs::symlink("a", run.join("params/b")).unwrap();
+        });
+        assert!(reason(&runs).contains("symbolic links"), "{}", reason(&runs));
     }
 }

@@ -2,6 +2,7 @@
 //! (`mlflow.db`), behind one [`Run`] type, plus the run-name grammar that yields the factor
 //! columns.
 
+pub mod entry;
 mod file_store;
 mod run;
 mod run_name;

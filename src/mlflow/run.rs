@@ -125,9 +125,30 @@ pub struct Run {
     /// decide whether the run's cached extraction is still valid. Empty for SQLite stores,
     /// whose rows are hashed through [`Run::describe_for_digest`].
     pub source_files: Vec<PathBuf>,
+    /// Why the run's files cannot be used (an empty or half-written `meta.yaml`, a FIFO, a
+    /// loop of links), when they cannot: such a run is excluded with this reason.
+    pub unreadable: Option<String>,
 }
 
 impl Run {
+    /// A run of the store's entry `name` whose files cannot be used, and why.
+    pub fn unreadable(name: &str, reason: String) -> Self {
+        Run {
+            run_id: name.to_string(),
+            run_name: name.to_string(),
+            status: RunStatus::Other("unknown".into()),
+            lifecycle_stage: LifecycleStage::Other("unknown".into()),
+            start_time: None,
+            end_time: None,
+            params: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            metrics: BTreeMap::new(),
+            artifact_dir: None,
+            source_files: Vec::new(),
+            unreadable: Some(reason),
+        }
+    }
+
     /// A canonical text of the run's recorded fields, for content digests.
     pub fn describe_for_digest(&self) -> String {
         let mut out = format!(
@@ -147,6 +168,9 @@ impl Run {
         }
         for (k, v) in &self.metrics {
             out.push_str(&format!("metric {k}={v:?}\n"));
+        }
+        if let Some(reason) = &self.unreadable {
+            out.push_str(&format!("unreadable {reason}\n"));
         }
         out
     }

@@ -69,6 +69,7 @@ impl SqliteStore {
     /// Every run of an experiment with its params, tags and latest metrics.
     pub fn runs(&self, experiment: &Experiment) -> Result<Vec<Run>> {
         let ctx = || format!("cannot read runs from `{}`", self.path.display());
+        crate::runner::fault::inject_listing().with_context(ctx)?;
         let mut params = self
             .key_values("params", "value", experiment)
             .with_context(ctx)?;
@@ -121,6 +122,7 @@ impl SqliteStore {
                         .as_deref()
                         .and_then(|u| relocate_artifacts(u, &run_id, &roots)),
                     source_files: Vec::new(),
+                    unreadable: None,
                     tags,
                     run_id,
                 }

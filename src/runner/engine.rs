@@ -1,10 +1,23 @@
 //! Running a list of steps: freshness, retries, timeouts, the stall watchdog, Ctrl-C, the
 //! lock, step records and the ledger.
+//!
+//! Each step has two phases, each on its own thread under the step's timeout, the stall
+//! watchdog and Ctrl-C ([`super::guard`]), and each retried on a transient error with the
+//! same [`RetryPolicy`]: computing its key (after `prepare`; for `extract` this lists the
+//! store and hashes every pickle, which can wait on a stalled mount), then running it.
+//! `status` and `--dry-run` compute keys the same way, so they cannot hang either.
+//!
+//! A thread cannot be killed. When a phase passes `runner.step_timeout_s` (or the user
+//! interrupts it), its cancel flag is set and its thread gets [`JOIN_GRACE`] to stop. A
+//! thread that stops has been joined: the step is recorded `timed_out` (or `cancelled`) and
+//! the run goes on as usual. A thread that does not stop may still be writing: the step is
+//! recorded, no later step runs, and this process never releases the project lock; the lock
+//! goes when the process exits (status 1), which ends that thread with it. So nothing a
+//! timed-out step writes can land while another mlrepro holds the lock.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
@@ -12,6 +25,7 @@ use anyhow::{anyhow, Result};
 use serde::Serialize;
 
 use super::fingerprint::{compare, StaleReason, StepKey};
+use super::guard::{guard, Ended, Limits, JOIN_GRACE};
 use super::ledger::{Ledger, StepEntry, StepStatus};
 use super::record::{self, StepRecord};
 use super::retry::{is_transient, jitter_unit, RetryPolicy};
@@ -19,6 +33,7 @@ use super::stat_cache::StatCache;
 use super::step::{Signals, Step, StepContext, StepOutput};
 use super::{fault, lock};
 use crate::config::Settings;
+use crate::error::{Error, ErrorKind};
 use crate::ui::Output;
 
 /// Set by Ctrl-C or SIGTERM.
@@ -86,6 +101,13 @@ pub struct StepReport {
     pub details: Option<serde_json::Value>,
     /// The error, on failure.
     pub error: Option<String>,
+    /// The error's kind, on failure: `usage` when the step found a usage or configuration
+    /// error (exit 2), else `pipeline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<ErrorKind>,
+    /// What to do about the error, when its cause says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 impl StepReport {
@@ -100,18 +122,31 @@ impl StepReport {
             summary: None,
             details: None,
             error: None,
+            error_kind: None,
+            hint: None,
         }
     }
 
-    /// The ledger's record of this report, with the step's key and output digests.
-    fn ledger_entry(&self, key: &StepKey, outputs: BTreeMap<String, String>) -> StepEntry {
+    /// This report with `error` as its error: its message, and the kind and hint of the
+    /// typed error it carries.
+    fn failed_with(mut self, error: &anyhow::Error) -> Self {
+        let typed = Error::find(error);
+        self.error = Some(format!("{error:#}"));
+        self.error_kind = Some(typed.map_or(ErrorKind::Pipeline, Error::kind));
+        self.hint = typed.and_then(Error::hint).map(str::to_string);
+        self
+    }
+
+    /// The ledger's record of this report, with the step's key (none when it could not be
+    /// computed) and output digests.
+    fn ledger_entry(&self, key: Option<&StepKey>, outputs: BTreeMap<String, String>) -> StepEntry {
         StepEntry {
             step: self.step.clone(),
             status: self.status,
             reasons: self.reasons.clone(),
             attempts: self.attempts,
             seconds: self.seconds,
-            key_digest: key.digest(),
+            key_digest: key.map(StepKey::digest).unwrap_or_default(),
             outputs,
             error: self.error.clone(),
         }
@@ -167,18 +202,25 @@ fn stale_reasons(
 }
 
 /// Freshness of every step, without running anything. A step after a stale one is reported
-/// stale too, since it reads what the earlier one writes.
+/// stale too, since it reads what the earlier one writes. Keys are computed under the
+/// steps' timeout and retry policy.
 pub fn freshness(
     steps: &[Arc<dyn Step>],
     settings: &Settings,
     opts: &RunOptions,
 ) -> Result<Vec<Freshness>> {
-    let stat = stat_cache(settings);
+    let settings = Arc::new(settings.clone());
+    let stat = stat_cache(&settings);
+    let policy = RetryPolicy::from_config(&settings.config.runner);
+    let warn = |line: &str| eprintln!("warning: {line}");
     let mut out = Vec::new();
     let mut upstream: Option<String> = None;
     for step in steps {
         let forced = opts.force || opts.force_steps.iter().any(|s| s == step.name());
-        let (_, reasons) = stale_reasons(step.as_ref(), settings, &stat, forced)?;
+        let (keyed, _) = retried(step.name(), &policy, &mut |line| warn(line), |_| {
+            key_phase(step, &settings, &stat, forced, false, &warn)
+        });
+        let (_, reasons) = keyed.result?;
         let mut reasons: Vec<String> = reasons.iter().map(ToString::to_string).collect();
         if reasons.is_empty() {
             if let Some(up) = &upstream {
@@ -207,7 +249,7 @@ pub fn execute(
     opts: &RunOptions,
 ) -> Result<PipelineReport> {
     let cache_dir = settings.config.outputs.cache_dir.clone();
-    let _lock = lock::acquire(
+    let project_lock = lock::acquire(
         &cache_dir,
         Duration::from_secs(settings.config.runner.lock_timeout_s),
     )?;
@@ -221,11 +263,14 @@ pub fn execute(
     ));
     let stat = stat_cache(&settings);
     let policy = RetryPolicy::from_config(&settings.config.runner);
+    let warn = |line: &str| out.warn(line);
     let mut reports = Vec::new();
     let mut blocked = false;
+    // A thread that did not stop after its cancellation may still write.
+    let mut runaway = false;
     for step in steps {
         let name = step.name().to_string();
-        if blocked || interrupted() {
+        if blocked || runaway || interrupted() {
             let status = if interrupted() {
                 StepStatus::Cancelled
             } else {
@@ -236,31 +281,39 @@ pub fn execute(
         }
         let forced = opts.force || opts.force_steps.contains(&name);
         let started = Instant::now();
-        let prepared = if opts.dry_run {
-            Ok(())
-        } else {
-            step.prepare(&settings)
+        let mut note = |line: &str| {
+            out.warn(line);
+            ledger.log(line);
         };
-        let (key, reasons) =
-            match prepared.and_then(|()| stale_reasons(step.as_ref(), &settings, &stat, forced)) {
-                Ok(x) => x,
-                Err(e) => {
-                    let msg = format!("{e:#}");
-                    ledger.log(&format!("{name}: cannot compute its inputs: {msg}"));
-                    blocked |= step.required();
-                    reports.push(StepReport {
-                        error: Some(msg),
-                        ..StepReport::new(&name, StepStatus::Failed, vec![])
-                    });
-                    continue;
+        let (keyed, key_attempts) = retried(&name, &policy, &mut note, |_| {
+            key_phase(&step, &settings, &stat, forced, !opts.dry_run, &warn)
+        });
+        runaway |= keyed.runaway;
+        let (key, reasons) = match keyed.result {
+            Ok(x) => x,
+            Err(e) => {
+                let report = StepReport {
+                    attempts: key_attempts,
+                    seconds: started.elapsed().as_secs_f64(),
+                    ..StepReport::new(&name, keyed.status, vec![])
                 }
-            };
+                .failed_with(&e);
+                ledger.log(&format!(
+                    "{name}: cannot compute its key: {}",
+                    report.error.as_deref().unwrap_or_default()
+                ));
+                ledger.step(report.ledger_entry(None, BTreeMap::new()));
+                blocked |= step.required();
+                reports.push(report);
+                continue;
+            }
+        };
         let reason_text: Vec<String> = reasons.iter().map(ToString::to_string).collect();
         if reasons.is_empty() {
             out.status(format!("{:>12} {name}", "Fresh"));
             ledger.log(&format!("{name}: up to date"));
             let report = StepReport::new(&name, StepStatus::Cached, vec![]);
-            ledger.step(report.ledger_entry(&key, BTreeMap::new()));
+            ledger.step(report.ledger_entry(Some(&key), BTreeMap::new()));
             reports.push(report);
             continue;
         }
@@ -272,10 +325,23 @@ pub fn execute(
         }
         out.status(format!("{:>12} {name}: {because}", "Running"));
         ledger.log(&format!("{name}: rerun because {because}"));
-        let (status, attempts, result) =
-            run_with_retries(&step, &settings, out, &stat, &policy, &mut ledger);
+        let mut note = |line: &str| {
+            out.warn(line);
+            ledger.log(line);
+        };
+        let (ran, run_attempts) = retried(&name, &policy, &mut note, |attempt| {
+            run_phase(&step, &settings, out, &stat, attempt, &warn)
+        });
+        runaway |= ran.runaway;
+        // A retry of the key counts as a retry of the step.
+        let attempts = key_attempts - 1 + run_attempts;
         let seconds = started.elapsed().as_secs_f64();
-        let outcome = result.and_then(|output| {
+        let status = match (&ran.result, attempts) {
+            (Ok(_), 1) => StepStatus::Ran,
+            (Ok(_), _) => StepStatus::Flaky,
+            (Err(_), _) => ran.status,
+        };
+        let outcome = ran.result.and_then(|output| {
             let outputs = check_outputs(step.as_ref(), &settings, &stat)?;
             record::save(
                 &cache_dir,
@@ -307,7 +373,7 @@ pub fn execute(
                     details,
                     ..StepReport::new(&name, status, reason_text)
                 };
-                ledger.step(report.ledger_entry(&key, outputs));
+                ledger.step(report.ledger_entry(Some(&key), outputs));
                 reports.push(report);
             }
             Err(e) => {
@@ -316,8 +382,14 @@ pub fn execute(
                 } else {
                     status
                 };
-                let msg = format!("{e:#}");
                 blocked |= step.required();
+                let report = StepReport {
+                    attempts,
+                    seconds,
+                    ..StepReport::new(&name, status, reason_text)
+                }
+                .failed_with(&e);
+                let msg = report.error.as_deref().unwrap_or_default();
                 out.status(format!(
                     "{:>12} {name} after {attempts} attempt(s): {msg}",
                     "Failed"
@@ -325,13 +397,7 @@ pub fn execute(
                 ledger.log(&format!(
                     "{name}: {status:?} after {attempts} attempt(s): {msg}"
                 ));
-                let report = StepReport {
-                    attempts,
-                    seconds,
-                    error: Some(msg),
-                    ..StepReport::new(&name, status, reason_text)
-                };
-                ledger.step(report.ledger_entry(&key, BTreeMap::new()));
+                ledger.step(report.ledger_entry(Some(&key), BTreeMap::new()));
                 reports.push(report);
             }
         }
@@ -343,6 +409,10 @@ pub fn execute(
         .iter()
         .all(|r| r.status.is_success() || (opts.dry_run && r.status == StepStatus::Skipped));
     ledger.finish(success && !interrupted());
+    if runaway {
+        // Never unlocked: the lock goes with the process, and with the thread still running.
+        std::mem::forget(project_lock);
+    }
     Ok(PipelineReport {
         run_id: ledger.id().to_string(),
         steps: reports,
@@ -372,233 +442,170 @@ fn check_outputs(
     Ok(digests)
 }
 
-/// Runs one step with its retry policy; each attempt runs on its own thread under the
-/// timeout and the stall watchdog.
-fn run_with_retries(
-    step: &Arc<dyn Step>,
-    settings: &Arc<Settings>,
-    out: &Output,
-    stat: &Arc<StatCache>,
-    policy: &RetryPolicy,
-    ledger: &mut Ledger,
-) -> (StepStatus, u32, Result<StepOutput>) {
-    let name = step.name().to_string();
-    let mut attempt = 1;
-    loop {
-        let (status, result) = run_attempt(step, settings, out, stat, attempt);
-        match result {
-            Ok(summary) => {
-                return (
-                    if attempt > 1 {
-                        StepStatus::Flaky
-                    } else {
-                        StepStatus::Ran
-                    },
-                    attempt,
-                    Ok(summary),
+/// How one guarded phase of a step ended, in the ledger's terms.
+struct Phase<T> {
+    /// `Failed`, `TimedOut` or `Cancelled` when `result` is an error.
+    status: StepStatus,
+    /// What the work returned, or why it has no result.
+    result: Result<T>,
+    /// Its thread did not stop after its cancellation and may still be writing.
+    runaway: bool,
+}
+
+impl<T> Phase<T> {
+    /// The phase of work named `what` that ended as `ended`; `timed_out` says what a timeout
+    /// means for it.
+    fn new(ended: Ended<T>, what: &str, timed_out: String) -> Self {
+        let failed = |status, message: String, stopped: bool| Phase {
+            status,
+            result: Err(if stopped {
+                anyhow!(message)
+            } else {
+                anyhow!(
+                    "{message}; it did not stop within {} s of its cancellation, so the project lock stays held until mlrepro exits",
+                    JOIN_GRACE.as_secs()
                 )
+            }),
+            runaway: !stopped,
+        };
+        match ended {
+            Ended::Returned(result) => Phase {
+                status: StepStatus::Failed,
+                result,
+                runaway: false,
+            },
+            Ended::Panicked(why) => failed(
+                StepStatus::Failed,
+                why.unwrap_or_else(|| format!("{what} stopped without a result (it panicked)")),
+                true,
+            ),
+            Ended::TimedOut { stopped } => failed(StepStatus::TimedOut, timed_out, stopped),
+            Ended::Interrupted { stopped } => {
+                failed(StepStatus::Cancelled, "interrupted".into(), stopped)
             }
-            Err(e)
-                if status == StepStatus::Failed
-                    && attempt < policy.attempts
-                    && is_transient(&e)
-                    && !interrupted() =>
-            {
-                let delay = policy.delay(attempt + 1, jitter_unit());
-                let line = format!(
-                    "{name}: attempt {attempt}/{} failed with a transient error: {e:#}; retrying in {:.2} s",
-                    policy.attempts,
-                    delay.as_secs_f64()
-                );
-                out.warn(&line);
-                ledger.log(&line);
-                std::thread::sleep(delay);
-                attempt += 1;
-            }
-            Err(e) => return (status, attempt, Err(e)),
         }
     }
 }
 
-fn run_attempt(
+/// Runs `attempt` (given its number, from 1) until it succeeds, fails for good or the
+/// policy's attempts are spent, waiting a backoff before each retry of a transient error;
+/// `note` hears of each retry. Returns the last outcome and the attempts made.
+fn retried<T>(
+    name: &str,
+    policy: &RetryPolicy,
+    note: &mut dyn FnMut(&str),
+    mut attempt: impl FnMut(u32) -> Phase<T>,
+) -> (Phase<T>, u32) {
+    let mut n = 1;
+    loop {
+        let phase = attempt(n);
+        match &phase.result {
+            Err(e)
+                if phase.status == StepStatus::Failed
+                    && n < policy.attempts
+                    && is_transient(e)
+                    && !interrupted() =>
+            {
+                let delay = policy.delay(n + 1, jitter_unit());
+                note(&format!(
+                    "{name}: attempt {n}/{} failed with a transient error: {e:#}; retrying in {:.2} s",
+                    policy.attempts,
+                    delay.as_secs_f64()
+                ));
+                std::thread::sleep(delay);
+                n += 1;
+            }
+            _ => return (phase, n),
+        }
+    }
+}
+
+/// The step's timeout and stall warning from the `runner` config section.
+fn limits(settings: &Settings) -> Limits {
+    Limits {
+        timeout: Duration::from_secs(settings.config.runner.step_timeout_s),
+        stall: Duration::from_secs(settings.config.runner.stall_warning_s.max(1)),
+    }
+}
+
+/// Prepares the step (when `prepare`) and computes its key and why it would run, on a
+/// guarded thread.
+fn key_phase(
+    step: &Arc<dyn Step>,
+    settings: &Arc<Settings>,
+    stat: &Arc<StatCache>,
+    forced: bool,
+    prepare: bool,
+    warn: &dyn Fn(&str),
+) -> Phase<(StepKey, Vec<StaleReason>)> {
+    let name = step.name();
+    let signals = Arc::new(Signals::default());
+    let work = {
+        let (step, settings, stat, signals) =
+            (step.clone(), settings.clone(), stat.clone(), signals.clone());
+        move || {
+            fault::inject_key(step.name(), &signals)?;
+            if prepare {
+                step.prepare(&settings)?;
+            }
+            stale_reasons(step.as_ref(), &settings, &stat, forced)
+        }
+    };
+    let what = format!("computing the key of step `{name}`");
+    let limits = limits(settings);
+    let ended = guard(&format!("key-{name}"), &what, limits, &signals, &[], warn, work);
+    let timed_out = format!(
+        "timed out computing the key of step `{name}` after {} s (`runner.step_timeout_s`)",
+        limits.timeout.as_secs()
+    );
+    Phase::new(ended, &what, timed_out)
+}
+
+/// Runs attempt `attempt` of the step on a guarded thread.
+fn run_phase(
     step: &Arc<dyn Step>,
     settings: &Arc<Settings>,
     out: &Output,
     stat: &Arc<StatCache>,
     attempt: u32,
-) -> (StepStatus, Result<StepOutput>) {
+    warn: &dyn Fn(&str),
+) -> Phase<StepOutput> {
+    let name = step.name();
     let signals = Arc::new(Signals::default());
-    let ctx = StepContext {
-        settings: settings.clone(),
-        out: *out,
-        signals: signals.clone(),
-        stat: stat.clone(),
-        attempt,
-    };
-    let (tx, rx) = mpsc::channel();
-    let worker_step = step.clone();
-    let name = step.name().to_string();
-    let spawned = std::thread::Builder::new()
-        .name(format!("step-{name}"))
-        .spawn(move || {
-            let result = fault::inject(worker_step.name(), ctx.attempt, &ctx.signals)
-                .and_then(|()| worker_step.run(&ctx));
-            let _ = tx.send(result);
-        });
-    if let Err(e) = spawned {
-        return (
-            StepStatus::Failed,
-            Err(anyhow!("cannot start a thread for step `{name}`: {e}")),
-        );
-    }
-    let timeout = Duration::from_secs(settings.config.runner.step_timeout_s);
-    let stall = Duration::from_secs(settings.config.runner.stall_warning_s.max(1));
-    let started = Instant::now();
-    let mut last_beat = (0, Instant::now());
     let outputs = step.outputs(settings);
-    let mut last_written = written_bytes();
-    loop {
-        match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(result) => return (StepStatus::Failed, result),
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return (
-                    StepStatus::Failed,
-                    Err(anyhow!(
-                        "step `{name}` stopped without a result (it panicked)"
-                    )),
-                )
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
+    let work = {
+        let ctx = StepContext {
+            settings: settings.clone(),
+            out: *out,
+            signals: signals.clone(),
+            stat: stat.clone(),
+            attempt,
+        };
+        let (step, outputs) = (step.clone(), outputs.clone());
+        move || {
+            fault::inject(step.name(), ctx.attempt, &ctx.signals, &outputs)?;
+            step.run(&ctx)
         }
-        if interrupted() {
-            signals.cancel.store(true, Ordering::SeqCst);
-            // Give the workers a moment to finish the run in flight; nothing partial is promoted.
-            let _ = rx.recv_timeout(Duration::from_secs(5));
-            return (StepStatus::Cancelled, Err(anyhow!("interrupted")));
-        }
-        if started.elapsed() >= timeout {
-            signals.cancel.store(true, Ordering::SeqCst);
-            return (
-                StepStatus::TimedOut,
-                Err(anyhow!(
-                    "step `{name}` exceeded its timeout of {} s (`runner.step_timeout_s`)",
-                    timeout.as_secs()
-                )),
-            );
-        }
-        let beat = signals.heartbeat.load(Ordering::Relaxed);
-        if beat != last_beat.0 {
-            last_beat = (beat, Instant::now());
-        } else if last_beat.1.elapsed() >= stall {
-            let written = written_bytes();
-            let growth = match (last_written, written) {
-                (Some(before), Some(now)) => bytes_text(now.saturating_sub(before)),
-                _ => "unknown".into(),
-            };
-            out.warn(format!(
-                "step `{name}` made no progress for {} s (running {:.0} s, RSS {}, wrote {growth} meanwhile, outputs {}{}); it stops at {} s",
-                stall.as_secs(),
-                started.elapsed().as_secs_f64(),
-                rss().map_or_else(|| "unknown".into(), bytes_text),
-                bytes_text(outputs_size(&outputs)),
-                in_flight_text(&signals.in_flight()),
-                timeout.as_secs()
-            ));
-            last_beat.1 = Instant::now();
-            last_written = written;
-        }
-    }
-}
-
-/// `; in flight: a, b, c and N more`, or nothing when the step names no work in flight.
-fn in_flight_text(items: &[String]) -> String {
-    const SHOWN: usize = 5;
-    if items.is_empty() {
-        return String::new();
-    }
-    let mut text = format!(
-        "; in flight: {}",
-        items[..items.len().min(SHOWN)].join(", ")
+    };
+    let what = format!("step `{name}`");
+    let limits = limits(settings);
+    let ended = guard(
+        &format!("step-{name}"),
+        &what,
+        limits,
+        &signals,
+        &outputs,
+        warn,
+        work,
     );
-    if items.len() > SHOWN {
-        text.push_str(&format!(" and {} more", items.len() - SHOWN));
-    }
-    text
-}
-
-/// Bytes this process has written so far (`wchar` of `/proc/self/io`).
-fn written_bytes() -> Option<u64> {
-    proc_number("/proc/self/io", "wchar:")
-}
-
-/// Total size of the outputs that exist now (a step writing them directly grows it).
-fn outputs_size(outputs: &[PathBuf]) -> u64 {
-    outputs
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum()
-}
-
-/// A byte count for people: `0 B`, `4.1 MB`, `812 kB`, `41 MB`.
-fn bytes_text(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
-    if bytes < 1000 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1000.0;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if value < 10.0 {
-        format!("{value:.1} {}", UNITS[unit])
-    } else {
-        format!("{value:.0} {}", UNITS[unit])
-    }
-}
-
-/// Resident memory of this process in bytes (`VmRSS` of `/proc/self/status`, in KiB).
-fn rss() -> Option<u64> {
-    proc_number("/proc/self/status", "VmRSS:").map(|kib| kib * 1024)
-}
-
-/// The number after `key` on its line of a `/proc` file (a unit after it is ignored).
-fn proc_number(path: &str, key: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let line = text.lines().find_map(|l| l.strip_prefix(key))?;
-    line.split_whitespace().next()?.parse().ok()
+    let timed_out = format!(
+        "step `{name}` exceeded its timeout of {} s (`runner.step_timeout_s`)",
+        limits.timeout.as_secs()
+    );
+    Phase::new(ended, &what, timed_out)
 }
 
 /// Whether a path has an up-to-date record (used by `clean` messages and tests).
 pub fn has_record(cache_dir: &Path, step: &str) -> bool {
     record::load(cache_dir, step).is_some()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn byte_counts_read_as_people_write_them() {
-        assert_eq!(bytes_text(0), "0 B");
-        assert_eq!(bytes_text(999), "999 B");
-        assert_eq!(bytes_text(1000), "1.0 kB");
-        assert_eq!(bytes_text(812_345), "812 kB");
-        assert_eq!(bytes_text(41_415_202), "41 MB");
-        assert_eq!(bytes_text(4_141_520), "4.1 MB");
-        assert_eq!(bytes_text(1_234_567_890_123_456), "1235 TB");
-    }
-
-    #[test]
-    fn this_process_reports_its_memory_and_what_it_wrote() {
-        assert!(rss().is_some_and(|bytes| bytes > 0));
-        let before = written_bytes().expect("/proc/self/io is readable on Linux");
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("out");
-        std::fs::write(&file, vec![0u8; 10_000]).unwrap();
-        assert!(written_bytes().unwrap() >= before + 10_000);
-        assert_eq!(outputs_size(&[file, dir.path().join("absent")]), 10_000);
-    }
 }

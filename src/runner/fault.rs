@@ -3,8 +3,14 @@
 //! Kinds: `transient:N` fails the first N attempts of STEP with a timed-out read (retried);
 //! `fatal` fails it with a corrupt-input error (not retried); `stall` makes it hang without
 //! progress until it is cancelled; `slow-run:MS` (extract only) sleeps MS milliseconds per
-//! run, so a test can kill extraction half-way. Unset in normal use.
+//! run, so a test can kill extraction half-way; `stall-key` hangs while the step's key is
+//! computed, until cancelled; `io-timeout:N` (extract only) fails the first N store listings
+//! of the process with a timed-out read from inside the listing; `unresponsive:MS` ignores
+//! cancellation for MS milliseconds, then writes the step's first output (a step that does
+//! not stop in time). Unset in normal use.
 
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use anyhow::{anyhow, Result};
@@ -22,6 +28,12 @@ pub enum Fault {
     Stall,
     /// Sleep this long per extracted run.
     SlowRun(Duration),
+    /// Hang while the key is computed, until cancelled.
+    StallKey,
+    /// Fail the first N store listings with a timed-out read.
+    IoTimeout(u32),
+    /// Ignore cancellation this long, then write the first output.
+    Unresponsive(Duration),
 }
 
 /// The fault configured for `step`, if any.
@@ -38,12 +50,17 @@ pub fn for_step(step: &str) -> Option<Fault> {
         "fatal" => Some(Fault::Fatal),
         "stall" => Some(Fault::Stall),
         "slow-run" => Some(Fault::SlowRun(Duration::from_millis(n.unwrap_or(100)))),
+        "stall-key" => Some(Fault::StallKey),
+        "io-timeout" => Some(Fault::IoTimeout(n.unwrap_or(1) as u32)),
+        "unresponsive" => Some(Fault::Unresponsive(Duration::from_millis(
+            n.unwrap_or(5_000),
+        ))),
         _ => None,
     }
 }
 
-/// Applies the fault at the start of an attempt.
-pub fn inject(step: &str, attempt: u32, signals: &Signals) -> Result<()> {
+/// Applies the fault at the start of an attempt of `step`, whose outputs are `outputs`.
+pub fn inject(step: &str, attempt: u32, signals: &Signals, outputs: &[PathBuf]) -> Result<()> {
     match for_step(step) {
         Some(Fault::Transient(n)) if attempt <= n => Err(anyhow::Error::from(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
@@ -51,12 +68,45 @@ pub fn inject(step: &str, attempt: u32, signals: &Signals) -> Result<()> {
         ))
         .context(format!("injected transient fault in step `{step}`"))),
         Some(Fault::Fatal) => Err(anyhow!("injected fault in step `{step}`: corrupt input")),
-        Some(Fault::Stall) => {
-            while !signals.cancelled() {
-                std::thread::sleep(Duration::from_millis(20));
+        Some(Fault::Stall) => stall(step, signals),
+        Some(Fault::Unresponsive(d)) => {
+            std::thread::sleep(d);
+            if let Some(first) = outputs.first() {
+                crate::fsx::create_dir_all(&crate::fsx::parent_dir(first))?;
+                std::fs::write(first, "written by a step that ignored its cancellation")?;
             }
-            Err(anyhow!("step `{step}` was cancelled while stalled"))
+            Err(anyhow!("step `{step}` ignored its cancellation"))
         }
         _ => Ok(()),
     }
+}
+
+/// Applies the fault while the key of `step` is computed.
+pub fn inject_key(step: &str, signals: &Signals) -> Result<()> {
+    match for_step(step) {
+        Some(Fault::StallKey) => stall(step, signals),
+        _ => Ok(()),
+    }
+}
+
+/// Store listings made by this process, for `io-timeout:N`.
+static LISTINGS: AtomicU32 = AtomicU32::new(0);
+
+/// Applies the fault inside a listing of the store's runs: the first N listings of the
+/// process fail with a read that timed out.
+pub fn inject_listing() -> std::io::Result<()> {
+    match for_step("extract") {
+        Some(Fault::IoTimeout(n)) if LISTINGS.fetch_add(1, Ordering::SeqCst) < n => Err(
+            std::io::Error::new(std::io::ErrorKind::TimedOut, "injected: read timed out"),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Hangs without progress until `signals` asks to stop.
+fn stall(step: &str, signals: &Signals) -> Result<()> {
+    while !signals.cancelled() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Err(anyhow!("step `{step}` was cancelled while stalled"))
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::db::digest::hex;
 use crate::db::verify::verify;
 use crate::db::writer::CheckpointPaths;
+use crate::mlflow::entry::{self, Entry};
 use crate::extract::{
     self, anonymize::Secret, private, run_cache::EXTRACTOR_VERSION, ExtractEnv, Listing,
 };
@@ -55,8 +56,7 @@ impl Step for ExtractStep {
             &c.anonymization.label_prefixes,
         );
         key.config("subjects.demo_subjects", &c.subjects.demo_subjects);
-        let (store, experiment) =
-            extract::open_experiment(settings).map_err(|e| anyhow!(e.render()))?;
+        let (store, experiment) = extract::open_experiment(settings)?;
         key.config(
             "store.tracking_uri",
             &settings.tracking_uri.as_ref().map(|u| &u.raw),
@@ -79,7 +79,7 @@ impl Step for ExtractStep {
             );
         }
         key.input("experiment", experiment.id.clone());
-        let runs = store.runs(&experiment).map_err(|e| anyhow!(e.render()))?;
+        let runs = store.runs(&experiment)?;
         // The pickles are most of the bytes: hash them in parallel (`-j` threads).
         let digests =
             runs.par_iter()
@@ -89,9 +89,16 @@ impl Step for ExtractStep {
                     let pickle = run.artifact_dir.as_ref().map(|d| {
                         d.join(c.store.metrics_pickle.replace("{run_name}", &run.run_name))
                     });
-                    match pickle.filter(|p| p.is_file()) {
-                        Some(p) => h.update(format!("pickle {}\n", stat.digest(&p)?)),
-                        None => h.update("no pickle\n"),
+                    // Only a regular file is opened: a FIFO would block the hash for ever.
+                    let found = match &pickle {
+                        Some(p) => entry::resolve(p)
+                            .with_context(|| format!("cannot read `{}`", p.display()))?,
+                        None => Entry::Missing,
+                    };
+                    match found {
+                        Entry::File(p) => h.update(format!("pickle {}\n", stat.digest(&p)?)),
+                        Entry::Refused(why) => h.update(format!("pickle refused: {why}\n")),
+                        Entry::Dir(..) | Entry::Missing => h.update("no pickle\n"),
                     }
                     Ok(hex(&h.finalize()))
                 })
@@ -135,7 +142,7 @@ impl Step for ExtractStep {
             signals: &ctx.signals,
             listed,
         };
-        let s = extract::extract(&ctx.settings, &ctx.out, env).map_err(|e| anyhow!(e.render()))?;
+        let s = extract::extract(&ctx.settings, &ctx.out, env)?;
         for f in &s.failures {
             ctx.out.warn(format!(
                 "run {} ({}) failed: {}",

@@ -50,22 +50,18 @@ pub fn jitter_unit() -> f64 {
     (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Whether an error is worth retrying: an I/O error of a transient kind, or a message that
-/// names a locked database, a stale file handle or a command's `EX_TEMPFAIL` exit,
-/// anywhere in the cause chain.
+/// Whether an error is worth retrying: an I/O error of a transient kind (a timed-out,
+/// interrupted or would-block read, a stale NFS handle) anywhere in the typed cause chain, or
+/// a message from a C library (DuckDB, SQLite) or a command that names a locked database, a
+/// stale file handle or `EX_TEMPFAIL`.
 pub fn is_transient(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
+        if let Some(typed) = cause.downcast_ref::<crate::error::Error>() {
+            // Its outermost cause is shown as its message, not listed in the chain.
+            return is_transient(typed.cause());
+        }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if matches!(
-                io.kind(),
-                ErrorKind::Interrupted | ErrorKind::TimedOut | ErrorKind::WouldBlock
-            ) {
-                return true;
-            }
-            // ESTALE (116 on Linux): a stale NFS file handle.
-            if io.raw_os_error() == Some(116) {
-                return true;
-            }
+            return transient_io(io);
         }
         let text = cause.to_string().to_ascii_lowercase();
         text.contains("database is locked")
@@ -73,6 +69,16 @@ pub fn is_transient(error: &anyhow::Error) -> bool {
             || text.contains("stale file handle")
             || text.contains("ex_tempfail")
     })
+}
+
+/// ESTALE on Linux: a stale NFS file handle.
+const ESTALE: i32 = 116;
+
+fn transient_io(io: &std::io::Error) -> bool {
+    matches!(
+        io.kind(),
+        ErrorKind::Interrupted | ErrorKind::TimedOut | ErrorKind::WouldBlock
+    ) || io.raw_os_error() == Some(ESTALE)
 }
 
 #[cfg(test)]
@@ -124,6 +130,15 @@ mod tests {
         assert!(is_transient(&anyhow::Error::from(
             std::io::Error::from_raw_os_error(116)
         )));
+    }
+
+    #[test]
+    fn an_io_timeout_below_a_typed_error_is_transient() {
+        let io = std::io::Error::new(ErrorKind::TimedOut, "read timed out");
+        let typed = crate::error::Error::pipeline(io);
+        assert!(is_transient(&anyhow::Error::from(typed).context("listing the store")));
+        let usage = crate::error::Error::usage(anyhow::anyhow!("no experiment `x`"));
+        assert!(!is_transient(&anyhow::Error::from(usage)));
     }
 
     #[test]
