@@ -83,7 +83,9 @@ impl Error {
 
     /// The outermost [`Error`] in `error`'s cause chain, if any.
     pub fn find(error: &anyhow::Error) -> Option<&Error> {
-        error.chain().find_map(|cause| cause.downcast_ref::<Error>())
+        error
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<Error>())
     }
 
     /// Adds a hint: one line that tells the user what to do next.
@@ -173,7 +175,10 @@ mod tests {
         let usage = Error::usage(anyhow::anyhow!("no experiment `x`")).with_hint("pass one");
         let carried = anyhow::Error::from(usage).context("cannot compute the key");
         let found = Error::find(&carried).expect("the typed error is in the chain");
-        assert_eq!((found.kind(), found.hint()), (ErrorKind::Usage, Some("pass one")));
+        assert_eq!(
+            (found.kind(), found.hint()),
+            (ErrorKind::Usage, Some("pass one"))
+        );
         let outer = Error::pipeline(carried);
         assert_eq!(outer.exit_code(), EXIT_USAGE);
         assert_eq!(

@@ -166,7 +166,9 @@ mod tests {
         assert!(matches!(resolve(&dir.path().join("one")).unwrap(), Entry::File(p) if p == file));
         std::os::unix::fs::symlink("b", dir.path().join("a")).unwrap();
         std::os::unix::fs::symlink("a", dir.path().join("b")).unwrap();
-        assert!(matches!(resolve(&dir.path().join("a")).unwrap(), Entry::Refused(r) if r.contains("symbolic links")));
+        assert!(
+            matches!(resolve(&dir.path().join("a")).unwrap(), Entry::Refused(r) if r.contains("symbolic links"))
+        );
         std::os::unix::fs::symlink("nowhere", dir.path().join("dangling")).unwrap();
         assert!(matches!(
             resolve(&dir.path().join("dangling")).unwrap(),

@@ -446,7 +446,10 @@ mod tests {
     }
 
     fn reason(runs: &[Run]) -> &str {
-        runs[0].unreadable.as_deref().expect("the spoiled run is unreadable")
+        runs[0]
+            .unreadable
+            .as_deref()
+            .expect("the spoiled run is unreadable")
     }
 
     #[test]
@@ -466,7 +469,11 @@ mod tests {
                 .unwrap();
             assert!(status.success());
         });
-        assert!(reason(&runs).contains("`params/fifo` is a FIFO"), "{}", reason(&runs));
+        assert!(
+            reason(&runs).contains("`params/fifo` is a FIFO"),
+            "{}",
+            reason(&runs)
+        );
     }
 
     #[test]
@@ -474,11 +481,19 @@ mod tests {
         let runs = list_with_a_spoiled_run(|run| {
             std::os::unix::fs::symlink(".", run.join("params/up")).unwrap();
         });
-        assert!(reason(&runs).contains("`params/up` leads back"), "{}", reason(&runs));
+        assert!(
+            reason(&runs).contains("`params/up` leads back"),
+            "{}",
+            reason(&runs)
+        );
         let runs = list_with_a_spoiled_run(|run| {
             std::os::unix::fs::symlink("b", run.join("params/a")).unwrap();
             std::os::unix::fs::symlink("a", run.join("params/b")).unwrap();
         });
-        assert!(reason(&runs).contains("symbolic links"), "{}", reason(&runs));
+        assert!(
+            reason(&runs).contains("symbolic links"),
+            "{}",
+            reason(&runs)
+        );
     }
 }

@@ -541,8 +541,12 @@ fn key_phase(
     let name = step.name();
     let signals = Arc::new(Signals::default());
     let work = {
-        let (step, settings, stat, signals) =
-            (step.clone(), settings.clone(), stat.clone(), signals.clone());
+        let (step, settings, stat, signals) = (
+            step.clone(),
+            settings.clone(),
+            stat.clone(),
+            signals.clone(),
+        );
         move || {
             fault::inject_key(step.name(), &signals)?;
             if prepare {
@@ -553,7 +557,15 @@ fn key_phase(
     };
     let what = format!("computing the key of step `{name}`");
     let limits = limits(settings);
-    let ended = guard(&format!("key-{name}"), &what, limits, &signals, &[], warn, work);
+    let ended = guard(
+        &format!("key-{name}"),
+        &what,
+        limits,
+        &signals,
+        &[],
+        warn,
+        work,
+    );
     let timed_out = format!(
         "timed out computing the key of step `{name}` after {} s (`runner.step_timeout_s`)",
         limits.timeout.as_secs()

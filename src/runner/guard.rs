@@ -218,13 +218,24 @@ mod tests {
     fn work_that_stops_when_cancelled_is_joined() {
         let signals = Arc::new(Signals::default());
         let seen = signals.clone();
-        let ended = guard("t", "work", limits(100), &signals, &[], &|_| {}, move || {
-            while !seen.cancelled() {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Ok(())
-        });
-        assert!(matches!(ended, Ended::TimedOut { stopped: true }), "{ended:?}");
+        let ended = guard(
+            "t",
+            "work",
+            limits(100),
+            &signals,
+            &[],
+            &|_| {},
+            move || {
+                while !seen.cancelled() {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Ok(())
+            },
+        );
+        assert!(
+            matches!(ended, Ended::TimedOut { stopped: true }),
+            "{ended:?}"
+        );
     }
 
     #[test]
@@ -235,7 +246,10 @@ mod tests {
             std::thread::sleep(JOIN_GRACE * 3);
             Ok(())
         });
-        assert!(matches!(ended, Ended::TimedOut { stopped: false }), "{ended:?}");
+        assert!(
+            matches!(ended, Ended::TimedOut { stopped: false }),
+            "{ended:?}"
+        );
         assert!(started.elapsed() < JOIN_GRACE * 2);
     }
 }

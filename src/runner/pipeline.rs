@@ -17,10 +17,10 @@ use crate::config::Settings;
 use crate::db::digest::hex;
 use crate::db::verify::verify;
 use crate::db::writer::CheckpointPaths;
-use crate::mlflow::entry::{self, Entry};
 use crate::extract::{
     self, anonymize::Secret, private, run_cache::EXTRACTOR_VERSION, ExtractEnv, Listing,
 };
+use crate::mlflow::entry::{self, Entry};
 
 /// Block 1: store → checkpoint + private lookup.
 #[derive(Default)]

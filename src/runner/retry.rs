@@ -136,7 +136,9 @@ mod tests {
     fn an_io_timeout_below_a_typed_error_is_transient() {
         let io = std::io::Error::new(ErrorKind::TimedOut, "read timed out");
         let typed = crate::error::Error::pipeline(io);
-        assert!(is_transient(&anyhow::Error::from(typed).context("listing the store")));
+        assert!(is_transient(
+            &anyhow::Error::from(typed).context("listing the store")
+        ));
         let usage = crate::error::Error::usage(anyhow::anyhow!("no experiment `x`"));
         assert!(!is_transient(&anyhow::Error::from(usage)));
     }

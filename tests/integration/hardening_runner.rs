@@ -261,7 +261,10 @@ fn a_half_written_meta_yaml_excludes_one_run() {
         );
         let (state, reason) = p.extraction_row(&run_id_of(&run));
         assert_eq!(state, "excluded");
-        assert!(reason.contains("`meta.yaml` is empty or half-written"), "{reason}");
+        assert!(
+            reason.contains("`meta.yaml` is empty or half-written"),
+            "{reason}"
+        );
     }
     // Once MLflow has finished writing it, the run is back.
     std::fs::write(&meta, &text).unwrap();
