@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod layout;
+
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -391,6 +393,10 @@ pub enum ConfigError {
     /// A flag or environment variable has a value that cannot be used.
     #[error("{0}")]
     Flag(String),
+    /// A generated-output directory that leaves the project or would overwrite or delete
+    /// something mlrepro must keep (see [`Settings::check_layout`]); names both keys.
+    #[error("unsafe output directory: {0}")]
+    UnsafeOutput(String),
 }
 
 impl ConfigError {
@@ -404,6 +410,12 @@ impl ConfigError {
             ConfigError::Invalid { message, .. } if message.contains("unknown field") => {
                 Some("check the spelling of the key against `configs/default.yaml`".into())
             }
+            ConfigError::UnsafeOutput(_) => Some(
+                "give `outputs.figures_dir`, `outputs.outputs_dir` and `outputs.cache_dir` \
+                 directories of their own inside the project (by default `figures`, `outputs` \
+                 and `.mlrepro`)"
+                    .into(),
+            ),
             _ => None,
         }
     }
@@ -451,6 +463,12 @@ impl Config {
             return Err(bad(
                 "store.metrics_pickle",
                 "the only placeholder allowed is `{run_name}`".into(),
+            ));
+        }
+        if let Err(why) = crate::mlflow::check_artifact_path(&self.store.metrics_pickle) {
+            return Err(bad(
+                "store.metrics_pickle",
+                format!("must be a path inside a run's artifact directory: it {why}"),
             ));
         }
         for (label, prefix) in &self.anonymization.label_prefixes {
@@ -537,6 +555,19 @@ pub struct TrackingUri {
     pub raw: String,
     /// Where it came from, for messages.
     pub origin: Origin,
+}
+
+impl TrackingUri {
+    /// The store's path on disk (a directory, or an SQLite file), when the URI names a local
+    /// one: a plain path, `file://PATH`, `file:PATH` or `sqlite:///PATH`.
+    pub fn local_path(&self) -> Option<PathBuf> {
+        let raw = self.raw.trim();
+        let path = ["sqlite:///", "file://", "file:"]
+            .iter()
+            .find_map(|scheme| raw.strip_prefix(scheme))
+            .or((!raw.contains("://")).then_some(raw))?;
+        Some(PathBuf::from(path))
+    }
 }
 
 /// Where a setting came from.
@@ -699,6 +730,41 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("run_name.pattern"), "{msg}");
+    }
+
+    #[test]
+    fn a_metrics_pickle_pattern_that_leaves_the_artifacts_is_refused() {
+        for pattern in [
+            "../{run_name}.pickle",
+            "/tmp/{run_name}",
+            "a/../../{run_name}",
+        ] {
+            let msg = parse(&format!("store:\n  metrics_pickle: '{pattern}'\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                msg.contains("store.metrics_pickle") && msg.contains("inside a run's artifact"),
+                "{msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_local_tracking_uri_names_its_path() {
+        let uri = |raw: &str| TrackingUri {
+            raw: raw.into(),
+            origin: Origin::Flag,
+        };
+        for (raw, path) in [
+            ("mlruns", Some("mlruns")),
+            ("file:///data/mlruns", Some("/data/mlruns")),
+            ("file:mlruns", Some("mlruns")),
+            ("sqlite:///store/mlflow.db", Some("store/mlflow.db")),
+            ("sqlite:////abs/mlflow.db", Some("/abs/mlflow.db")),
+            ("https://server", None),
+        ] {
+            assert_eq!(uri(raw).local_path(), path.map(PathBuf::from), "{raw}");
+        }
     }
 
     #[test]

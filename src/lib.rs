@@ -60,7 +60,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::from(error::EXIT_OK),
         Err(e) => {
-            eprintln!("{}", e.render());
+            eprintln!("{}", ui::terminal(&e.render()));
             ExitCode::from(e.exit_code())
         }
     }

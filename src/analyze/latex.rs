@@ -11,7 +11,11 @@ use super::stats::{Config, Summary, FACTORS};
 use super::style;
 use crate::config::Config as Settings;
 
-/// Escapes LaTeX's special characters in `s`.
+/// Escapes `s` for LaTeX text, in a table cell or a macro's body. Besides the special
+/// characters, brackets are braced (a cell starting with `[` would be read as the optional
+/// argument of the `\\` before it) and every control or invisible formatting character, a
+/// newline included, is written as its visible Rust escape (`\n`, `\u{1b}`): a blank line
+/// would end a `tabular` row, and such characters have no glyph.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -23,7 +27,15 @@ pub fn escape(s: &str) -> String {
             }
             '~' => out.push_str("\\textasciitilde{}"),
             '^' => out.push_str("\\textasciicircum{}"),
+            '[' | ']' | '*' => {
+                out.push('{');
+                out.push(c);
+                out.push('}');
+            }
             '…' => out.push_str("\\ldots{}"),
+            c if c.is_control() || crate::ui::sanitize::is_invisible_format(c) => {
+                out.push_str(&escape(&c.escape_default().to_string()));
+            }
             _ => out.push(c),
         }
     }
@@ -248,6 +260,23 @@ mod tests {
     #[test]
     fn specials_are_escaped() {
         assert_eq!(escape("a_b&c%d$e#f{g}h~i^j\\k"), "a\\_b\\&c\\%d\\$e\\#f\\{g\\}h\\textasciitilde{}i\\textasciicircum{}j\\textbackslash{}k");
+    }
+
+    #[test]
+    fn control_characters_and_newlines_become_visible_escapes() {
+        assert_eq!(
+            escape("a\n\nb\r\u{1b}[31m\u{202e}"),
+            "a\\textbackslash{}n\\textbackslash{}nb\\textbackslash{}r\\textbackslash{}u\\{1b\\}{[}31m\\textbackslash{}u\\{202e\\}"
+        );
+        let hostile = escape("x\n\n}\\end{tabular}%[2pt]*");
+        assert!(
+            !hostile.contains('\n') && !hostile.contains("\\end"),
+            "{hostile}"
+        );
+        assert_eq!(
+            hostile,
+            "x\\textbackslash{}n\\textbackslash{}n\\}\\textbackslash{}end\\{tabular\\}\\%{[}2pt{]}{*}"
+        );
     }
 
     #[test]

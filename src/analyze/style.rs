@@ -29,9 +29,11 @@ pub fn register_font() {
 const DEFAULT_MAX_LABEL: usize = 22;
 
 /// The short label of a method for axes: its configured abbreviation or display name,
-/// shortened with an ellipsis past the factor's `max_label_len`.
+/// shortened with an ellipsis past the factor's `max_label_len`. A method name comes from run
+/// names, so control and invisible characters are written as visible escapes (`\u{1b}`): a
+/// label is one line of drawn text, and SVG cannot hold most control characters.
 pub fn label(style: &FactorStyle, name: &str) -> String {
-    let label = style.label(name);
+    let label = crate::ui::sanitize::one_line(&style.label(name)).into_owned();
     let max = style.max_label_len.unwrap_or(DEFAULT_MAX_LABEL).max(4);
     if label.chars().count() > max {
         format!("{}…", label.chars().take(max - 1).collect::<String>())

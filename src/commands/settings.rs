@@ -39,6 +39,7 @@ pub fn load(global: &GlobalArgs, flags: CommandFlags<'_>) -> Result<Settings> {
         overrides,
         std::env::var("MLFLOW_TRACKING_URI").ok(),
     );
+    settings.check_layout()?;
     // Every parallel loop (listing, hashing, extraction, writing) stays within `-j` threads.
     // Only the first call in a process sizes the pool.
     let _ = rayon::ThreadPoolBuilder::new()

@@ -1,8 +1,12 @@
 //! `mlrepro status`: which steps are up to date, and why each stale one would rerun.
+//!
+//! It reads the cache and the checkpoint under their shared locks, so it waits for (or, past
+//! `--lock-timeout`, refuses) a pipeline run that is writing them.
 
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::error::{Error, Result};
 use crate::runner::engine::freshness;
+use crate::runner::lock::{self, Access};
 use crate::runner::pipeline::{analyze_steps, extract_steps};
 use crate::ui::Output;
 
@@ -27,6 +31,8 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, out: &Output) -> Result<()> {
     };
     steps.extend(analyze_steps(&settings));
     check_force_steps(global, &steps)?;
+    let _lock = lock::acquire(&settings, Some(Access::Read), Some(Access::Read))
+        .map_err(Error::pipeline)?;
     let report = freshness(&steps, &settings, &options(global)).map_err(Error::pipeline)?;
     if out.json {
         println!(
@@ -37,9 +43,14 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, out: &Output) -> Result<()> {
     }
     for f in &report {
         if f.up_to_date {
-            println!("{:>12} {}", "Fresh", f.step);
+            out.result(format!("{:>12} {}", "Fresh", f.step));
         } else {
-            println!("{:>12} {}: {}", "Stale", f.step, f.reasons.join("; "));
+            out.result(format!(
+                "{:>12} {}: {}",
+                "Stale",
+                f.step,
+                f.reasons.join("; ")
+            ));
         }
     }
     Ok(())

@@ -1,10 +1,14 @@
 //! `mlrepro verify`: check a checkpoint and print what was found.
+//!
+//! The checkpoint is read under its shared lock: several `verify`s run at once, and one waits
+//! for (or, past `--lock-timeout`, refuses) an extraction that is writing the checkpoint.
 
 use anyhow::anyhow;
 
 use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::db::verify::verify;
 use crate::error::{Error, Result};
+use crate::runner::lock::{self, Access};
 use crate::ui::Output;
 
 use super::settings::{self, CommandFlags};
@@ -19,6 +23,7 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs, out: &Output) -> Result<()> {
         },
     )?;
     let db = &settings.config.outputs.db;
+    let _lock = lock::acquire(&settings, None, Some(Access::Read)).map_err(Error::pipeline)?;
     let v = verify(db).map_err(Error::pipeline)?;
     if out.json {
         println!(

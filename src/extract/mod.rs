@@ -454,7 +454,10 @@ impl Job<'_> {
     /// subject's original code is in the private table), else by decoding and computing.
     fn run(&self, candidate: &Candidate) -> RunOutcome {
         let run = &candidate.run;
-        let relative = self.pattern.replace("{run_name}", &run.run_name);
+        let relative = match run.pickle_relative(self.pattern) {
+            Ok(relative) => relative,
+            Err(unsafe_path) => return RunOutcome::Failed(unsafe_path.to_string()),
+        };
         let Some(dir) = run.artifact_dir.as_ref() else {
             return RunOutcome::Failed(format!("metrics pickle `artifacts/{relative}` not found: the run has no artifact directory"));
         };

@@ -2,6 +2,7 @@
 //! (`mlflow.db`), behind one [`Run`] type, plus the run-name grammar that yields the factor
 //! columns.
 
+mod artifact_path;
 pub mod entry;
 mod file_store;
 mod run;
@@ -9,6 +10,7 @@ mod run_name;
 mod sqlite_store;
 mod store;
 
+pub use artifact_path::{check_artifact_path, UnsafePicklePath};
 pub use run::{Experiment, LifecycleStage, Run, RunStatus};
 pub use run_name::{Factors, NameClass, RunNamePattern, RunNameRules};
 pub use store::{Store, StoreKind};

@@ -168,7 +168,7 @@ pub struct PipelineReport {
 
 fn stat_cache(settings: &Settings) -> Arc<StatCache> {
     Arc::new(StatCache::load(
-        &settings.config.outputs.cache_dir.join("stat-v1.json"),
+        &settings.config.outputs.cache_dir.join("stat-v2.json"),
     ))
 }
 
@@ -249,10 +249,7 @@ pub fn execute(
     opts: &RunOptions,
 ) -> Result<PipelineReport> {
     let cache_dir = settings.config.outputs.cache_dir.clone();
-    let project_lock = lock::acquire(
-        &cache_dir,
-        Duration::from_secs(settings.config.runner.lock_timeout_s),
-    )?;
+    let project_lock = lock::for_steps(&settings, &steps)?;
     record::mark_cache_dir(&cache_dir)?;
     install_interrupt_handler();
     let mut ledger = Ledger::start(&cache_dir, command);

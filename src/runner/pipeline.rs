@@ -81,28 +81,28 @@ impl Step for ExtractStep {
         key.input("experiment", experiment.id.clone());
         let runs = store.runs(&experiment)?;
         // The pickles are most of the bytes: hash them in parallel (`-j` threads).
-        let digests =
-            runs.par_iter()
-                .map(|run| {
-                    let mut h = Sha256::new();
-                    h.update(run.describe_for_digest());
-                    let pickle = run.artifact_dir.as_ref().map(|d| {
-                        d.join(c.store.metrics_pickle.replace("{run_name}", &run.run_name))
-                    });
-                    // Only a regular file is opened: a FIFO would block the hash for ever.
-                    let found = match &pickle {
-                        Some(p) => entry::resolve(p)
-                            .with_context(|| format!("cannot read `{}`", p.display()))?,
-                        None => Entry::Missing,
-                    };
-                    match found {
-                        Entry::File(p) => h.update(format!("pickle {}\n", stat.digest(&p)?)),
-                        Entry::Refused(why) => h.update(format!("pickle refused: {why}\n")),
-                        Entry::Dir(..) | Entry::Missing => h.update("no pickle\n"),
-                    }
-                    Ok(hex(&h.finalize()))
-                })
-                .collect::<Result<Vec<_>>>()?;
+        let digests = runs
+            .par_iter()
+            .map(|run| {
+                let mut h = Sha256::new();
+                h.update(run.describe_for_digest());
+                let pickle = (run.artifact_dir.as_ref())
+                    .zip(run.pickle_relative(&c.store.metrics_pickle).ok())
+                    .map(|(d, relative)| d.join(relative));
+                // Only a regular file is opened: a FIFO would block the hash for ever.
+                let found = match &pickle {
+                    Some(p) => entry::resolve(p)
+                        .with_context(|| format!("cannot read `{}`", p.display()))?,
+                    None => Entry::Missing,
+                };
+                match found {
+                    Entry::File(p) => h.update(format!("pickle {}\n", stat.digest(&p)?)),
+                    Entry::Refused(why) => h.update(format!("pickle refused: {why}\n")),
+                    Entry::Dir(..) | Entry::Missing => h.update("no pickle\n"),
+                }
+                Ok(hex(&h.finalize()))
+            })
+            .collect::<Result<Vec<_>>>()?;
         for (run, digest) in runs.iter().zip(digests) {
             key.input(format!("run {}", run.run_id), digest);
         }

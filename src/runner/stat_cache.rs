@@ -1,9 +1,15 @@
 //! Content digests of files, without re-reading files that have not changed.
 //!
 //! Freshness is always decided by SHA-256 of the content. The stat cache only saves the
-//! reading: its key is (path, size, mtime ns, ctime ns, inode), and an entry is reused only
-//! when all five match. ctime cannot be set back by any user tool, so an edit that restores
-//! a file's size and mtime is still noticed.
+//! reading: its key is (path, size, mtime ns, ctime ns, inode, device), and an entry is reused
+//! only when all six match. ctime cannot be set back by any user tool, so an edit that
+//! restores a file's size and mtime is still noticed.
+//!
+//! A file's times are only as fine as its filesystem's clock: a rewrite of the same size in
+//! the same tick as the one hashed keeps every field of the stamp. So each entry records when
+//! it was hashed, and a stamp whose mtime or ctime is within the timestamp granularity of that
+//! moment is not trusted (git's "racily clean" rule): the file is read again next time, until
+//! it has been hashed at a safe distance from its last change.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -11,6 +17,7 @@ use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -26,16 +33,43 @@ struct Stamp {
     mtime_ns: i128,
     ctime_ns: i128,
     inode: u64,
+    device: u64,
 }
+
+/// Nanoseconds in a second.
+const NS: i128 = 1_000_000_000;
+
+/// How far apart two changes must be for their timestamps to differ, on a filesystem that
+/// keeps nanoseconds (its clock ticks in jiffies, 10 ms at most), with a margin.
+const FINE_GRANULARITY_NS: i128 = 100_000_000;
+
+/// The same for whole-second timestamps (FAT keeps even seconds).
+const COARSE_GRANULARITY_NS: i128 = 2 * NS;
 
 impl Stamp {
     fn of(meta: &std::fs::Metadata) -> Self {
         Self {
             size: meta.size(),
-            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
-            ctime_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+            mtime_ns: i128::from(meta.mtime()) * NS + i128::from(meta.mtime_nsec()),
+            ctime_ns: i128::from(meta.ctime()) * NS + i128::from(meta.ctime_nsec()),
             inode: meta.ino(),
+            device: meta.dev(),
         }
+    }
+
+    /// The timestamp granularity to assume: whole seconds when neither time has a fraction.
+    fn granularity_ns(&self) -> i128 {
+        if self.mtime_ns % NS == 0 && self.ctime_ns % NS == 0 {
+            COARSE_GRANULARITY_NS
+        } else {
+            FINE_GRANULARITY_NS
+        }
+    }
+
+    /// Whether a change after `hashed_at_ns` could leave this stamp as it is: the file last
+    /// changed within the timestamp granularity of the moment it was hashed.
+    fn is_racy(&self, hashed_at_ns: i128) -> bool {
+        self.mtime_ns.max(self.ctime_ns) >= hashed_at_ns - self.granularity_ns()
     }
 }
 
@@ -43,6 +77,21 @@ impl Stamp {
 struct Entry {
     stamp: Stamp,
     sha256: String,
+    /// Wall-clock time, in ns since the epoch, taken before the stamp was.
+    hashed_at_ns: i128,
+}
+
+impl Entry {
+    /// The digest, if this entry still describes a file with `stamp`.
+    fn digest_for(&self, stamp: &Stamp) -> Option<&str> {
+        (self.stamp == *stamp && !stamp.is_racy(self.hashed_at_ns)).then_some(&*self.sha256)
+    }
+}
+
+fn now_ns() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128)
 }
 
 /// A persistent map from file stamps to content digests, shared by worker threads.
@@ -79,6 +128,11 @@ impl StatCache {
     /// The SHA-256 of a file's content, read only when its stamp changed. The file is read
     /// outside the lock, so workers hash files in parallel.
     pub fn digest(&self, file: &Path) -> Result<String> {
+        self.digest_at(file, now_ns())
+    }
+
+    /// [`StatCache::digest`] at wall-clock time `hashed_at_ns`, taken before the file's stamp.
+    fn digest_at(&self, file: &Path, hashed_at_ns: i128) -> Result<String> {
         let meta =
             std::fs::metadata(file).with_context(|| format!("cannot stat `{}`", file.display()))?;
         let stamp = Stamp::of(&meta);
@@ -87,8 +141,8 @@ impl StatCache {
             if let Some(sha) = state
                 .entries
                 .get(file)
-                .filter(|e| e.stamp == stamp)
-                .map(|e| e.sha256.clone())
+                .and_then(|e| e.digest_for(&stamp))
+                .map(str::to_string)
             {
                 state.hits += 1;
                 return Ok(sha);
@@ -102,6 +156,7 @@ impl StatCache {
             Entry {
                 stamp,
                 sha256: sha256.clone(),
+                hashed_at_ns,
             },
         );
         state.dirty = true;
@@ -167,14 +222,19 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 mod tests {
     use super::*;
 
+    /// A moment well after any file of a test last changed.
+    fn later() -> i128 {
+        now_ns() + 10 * NS
+    }
+
     #[test]
     fn unchanged_file_is_not_reread_and_edits_are_seen() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("a");
         std::fs::write(&f, "one").unwrap();
         let cache = StatCache::load(&dir.path().join("stat.json"));
-        let d1 = cache.digest(&f).unwrap();
-        assert_eq!(cache.digest(&f).unwrap(), d1);
+        let d1 = cache.digest_at(&f, later()).unwrap();
+        assert_eq!(cache.digest_at(&f, later()).unwrap(), d1);
         assert_eq!(cache.counts(), (1, 1));
         // Same size, then the mtime is set back: ctime still moves, so the edit is seen.
         let mtime = std::fs::metadata(&f).unwrap().modified().unwrap();
@@ -190,13 +250,71 @@ mod tests {
     }
 
     #[test]
+    fn a_same_size_rewrite_right_after_hashing_is_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a");
+        std::fs::write(&f, "one").unwrap();
+        let cache = StatCache::load(&dir.path().join("stat.json"));
+        let first = cache.digest(&f).unwrap();
+        // Within the same clock tick the rewrite can keep size, mtime, ctime and inode.
+        let mtime = std::fs::metadata(&f).unwrap().modified().unwrap();
+        std::fs::write(&f, "two").unwrap();
+        File::options()
+            .write(true)
+            .open(&f)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        let second = cache.digest(&f).unwrap();
+        assert_ne!(first, second, "the rewrite is read");
+        assert_eq!(second, sha256_file(&f).unwrap());
+    }
+
+    #[test]
+    fn a_racy_entry_is_trusted_once_hashed_at_a_safe_distance() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a");
+        std::fs::write(&f, "x").unwrap();
+        let cache = StatCache::load(&dir.path().join("stat.json"));
+        cache.digest(&f).unwrap();
+        cache.digest(&f).unwrap();
+        assert_eq!(cache.counts(), (2, 0), "hashed in the tick of its change");
+        cache.digest_at(&f, later()).unwrap();
+        cache.digest(&f).unwrap();
+        assert_eq!(cache.counts(), (3, 1));
+    }
+
+    #[test]
+    fn a_stamp_from_another_device_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a");
+        std::fs::write(&f, "x").unwrap();
+        let cache = StatCache::load(&dir.path().join("stat.json"));
+        let real = cache.digest_at(&f, later()).unwrap();
+        let forge = |device_shift: u64| {
+            let mut state = cache.lock();
+            let entry = state.entries.get_mut(&f).unwrap();
+            entry.sha256 = "forged".into();
+            entry.stamp.device = std::fs::metadata(&f).unwrap().dev() + device_shift;
+        };
+        forge(0);
+        assert_eq!(
+            cache.digest_at(&f, later()).unwrap(),
+            "forged",
+            "a matching stamp is trusted"
+        );
+        forge(1);
+        assert_eq!(cache.digest_at(&f, later()).unwrap(), real);
+    }
+
+    #[test]
     fn cache_survives_a_save_and_load() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("a");
         std::fs::write(&f, "x").unwrap();
         let store = dir.path().join("stat.json");
         let cache = StatCache::load(&store);
-        let d = cache.digest(&f).unwrap();
+        let d = cache.digest_at(&f, later()).unwrap();
         cache.save().unwrap();
         let again = StatCache::load(&store);
         assert_eq!(again.digest(&f).unwrap(), d);

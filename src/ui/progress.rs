@@ -89,6 +89,7 @@ impl Progress {
 
     /// Prints a message above the bar (or as a plain line).
     pub fn println(&self, msg: &str) {
+        let msg = super::terminal(msg);
         match &self.bar {
             Some(bar) => bar.suspend(|| eprintln!("{msg}")),
             None => eprintln!("{msg}"),

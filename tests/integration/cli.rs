@@ -136,14 +136,15 @@ fn clean_keeps_checkpoint_and_private_dir() {
     let root = dir.path();
     write_file(root, "c.yaml", "");
     for f in [
-        "figures/a.png",
-        "outputs/t.tex",
+        "figures/heatmap.png",
+        "outputs/numbers.tex",
         ".mlrepro/cache/x",
         "data/public/results.duckdb",
         "data/private/subject_lookup.yaml",
     ] {
         write_file(root, f, "x");
     }
+    write_file(root, ".mlrepro/CACHEDIR.TAG", "# mlrepro cache\n");
     mlrepro(root)
         .args(["-c", "c.yaml", "clean"])
         .assert()
@@ -151,7 +152,7 @@ fn clean_keeps_checkpoint_and_private_dir() {
     assert!(
         !root.join("figures").exists()
             && !root.join("outputs").exists()
-            && !root.join(".mlrepro").exists()
+            && !root.join(".mlrepro/cache").exists()
     );
     assert!(root.join("data/public/results.duckdb").exists());
     assert!(root.join("data/private/subject_lookup.yaml").exists());
@@ -162,12 +163,13 @@ fn clean_cache_keeps_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write_file(root, "c.yaml", "");
-    write_file(root, "figures/a.png", "x");
+    write_file(root, "figures/heatmap.png", "x");
     write_file(root, ".mlrepro/cache/x", "x");
+    write_file(root, ".mlrepro/CACHEDIR.TAG", "# mlrepro cache\n");
     mlrepro(root)
         .args(["-c", "c.yaml", "clean", "--cache"])
         .assert()
         .success();
-    assert!(root.join("figures/a.png").exists());
-    assert!(!root.join(".mlrepro").exists());
+    assert!(root.join("figures/heatmap.png").exists());
+    assert!(!root.join(".mlrepro/cache").exists());
 }

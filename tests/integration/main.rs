@@ -7,6 +7,7 @@ mod checkpoint;
 mod cli;
 mod extract;
 mod golden;
+mod hardening_misuse;
 mod hardening_runner;
 mod pickles;
 mod runner;
