@@ -2,7 +2,10 @@
 //!
 //! The pickle is memory-mapped and decoded selectively (the large curve arrays and the
 //! train/val per-subject lists are stepped over). Errors name the run, the file and the key
-//! path, and say what was expected and what was found.
+//! path, and say what was expected and what was found, as a type or shape: never a value
+//! read from the pickle. A key path shows only the keys of the metrics-pickle layout
+//! ([`LAYOUT_KEYS`]); any other key, such as the original subject codes that key the
+//! train/val per-subject dicts, reads `<key #i>`.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -15,6 +18,73 @@ pub const SELECTED_PATHS: [&str; 3] = [
     "subjectwise_stats.test",
     "metrics_iter.test.metrics.scalars",
     "metrics_iter.test.preds.arrays.predictions.y_pred_proba",
+];
+
+/// Every dict key of the metrics-pickle layout (reference-pipeline.md §2.2), the only keys an
+/// error may show as text.
+pub const LAYOUT_KEYS: &[&str] = &[
+    // Sections and splits.
+    "metrics_iter",
+    "metrics_stats",
+    "subjectwise_stats",
+    "subject_global_stats",
+    "train",
+    "val",
+    "test",
+    // `metrics_iter` and `metrics_stats`.
+    "metrics",
+    "scalars",
+    "arrays",
+    "preds",
+    "predictions",
+    "preds_dict",
+    "y_pred_proba",
+    "y_pred",
+    "label",
+    "n",
+    "mean",
+    "std",
+    "ci",
+    // Metric names.
+    "AUROC",
+    "AUPR",
+    "F1",
+    "sensitivity",
+    "specificity",
+    "PPV",
+    "NPV",
+    "accuracy",
+    "accuracy_balanced",
+    "PPV_prev",
+    "NPV_prev",
+    "tpAUC",
+    "Brier",
+    "ECE",
+    // Curves.
+    "fpr",
+    "tpr",
+    "thresholds",
+    "recall",
+    "precision",
+    "calibration_curve",
+    "prob_pred",
+    "prob_true",
+    // `subjectwise_stats` and `subject_global_stats` (labels 0 and 1 key the latter).
+    "subject_code",
+    "labels",
+    "confidence",
+    "entropy_of_expected",
+    "expected_entropy",
+    "mutual_information",
+    "uq",
+    "entropy",
+    "MI",
+    "AURC",
+    "AURC_E",
+    "coverage",
+    "risk",
+    "0",
+    "1",
 ];
 
 const CODES: &str = "subjectwise_stats.test.subject_code";
@@ -72,7 +142,11 @@ pub fn read_run_pickle(path: &Path) -> Result<RunData, ParseError> {
     // truncation by another process would be a store being rewritten under us, which the
     // content digest taken before extraction detects on the next run.
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| fail(format!("cannot map: {e}")))?;
-    let root = numpickle::decode_paths(&map, &SELECTED_PATHS).map_err(|e| fail(e.to_string()))?;
+    let root = numpickle::Decoder::new()
+        .paths(&SELECTED_PATHS)
+        .schema_keys(LAYOUT_KEYS)
+        .decode(&map)
+        .map_err(|e| fail(e.to_string()))?;
     decode_run(&root).map_err(fail)
 }
 
@@ -89,9 +163,7 @@ fn decode_run(root: &Value<'_>) -> Result<RunData, String> {
         .enumerate()
         .map(|(i, v)| match v {
             0 | 1 => Ok(v),
-            other => Err(format!(
-                "{LABELS}[{i}]: expected label 0 or 1, found {other}"
-            )),
+            _ => Err(format!("{LABELS}[{i}]: expected label 0 or 1")),
         })
         .collect::<Result<Vec<_>, _>>()?;
     let prob_mean = probabilities(root, PROB_MEAN, n)?;
@@ -121,10 +193,10 @@ fn decode_run(root: &Value<'_>) -> Result<RunData, String> {
     let prob_matrix = matrix.to_f64_vec().map_err(|e| format!("{MATRIX}: {e}"))?;
     if let Some(i) = prob_matrix.iter().position(|p| !(0.0..=1.0).contains(p)) {
         return Err(format!(
-            "{MATRIX}[{}, {}]: probability {} is not in [0, 1]",
+            "{MATRIX}[{}, {}]: {} is not a probability in [0, 1]",
             i / n_bootstrap,
             i % n_bootstrap,
-            prob_matrix[i]
+            number_kind(prob_matrix[i])
         ));
     }
     let iteration_scalars = iteration_scalars(root, n_bootstrap)?;
@@ -137,6 +209,20 @@ fn decode_run(root: &Value<'_>) -> Result<RunData, String> {
         n_bootstrap,
         iteration_scalars,
     })
+}
+
+/// What kind of number failed a check, without its value: `NaN`, `an infinity`, `a negative
+/// number` or `a number above 1`.
+fn number_kind(x: f64) -> &'static str {
+    if x.is_nan() {
+        "NaN"
+    } else if x.is_infinite() {
+        "an infinity"
+    } else if x < 0.0 {
+        "a negative number"
+    } else {
+        "a number above 1"
+    }
 }
 
 fn at<'v, 'a>(root: &'v Value<'a>, path: &str) -> Result<&'v Value<'a>, String> {
@@ -196,7 +282,7 @@ fn finite_floats(root: &Value<'_>, path: &str, n: usize) -> Result<Vec<f64>, Str
     if let Some(i) = values.iter().position(|x| !x.is_finite()) {
         return Err(format!(
             "{path}[{i}]: expected a finite number, found {}",
-            values[i]
+            number_kind(values[i])
         ));
     }
     Ok(values)
@@ -206,8 +292,8 @@ fn probabilities(root: &Value<'_>, path: &str, n: usize) -> Result<Vec<f64>, Str
     let values = finite_floats(root, path, n)?;
     if let Some(i) = values.iter().position(|p| !(0.0..=1.0).contains(p)) {
         return Err(format!(
-            "{path}[{i}]: probability {} is not in [0, 1]",
-            values[i]
+            "{path}[{i}]: {} is not a probability in [0, 1]",
+            number_kind(values[i])
         ));
     }
     Ok(values)
@@ -223,14 +309,19 @@ fn iteration_scalars(root: &Value<'_>, b: usize) -> Result<BTreeMap<String, Vec<
         )
     })?;
     let mut out = BTreeMap::new();
-    for (key, v) in entries {
+    for (i, (key, v)) in entries.iter().enumerate() {
         let key = key.as_str().ok_or_else(|| {
             format!(
                 "{SCALARS}: expected metric names, found a {} key",
                 key.describe()
             )
         })?;
-        let path = format!("{SCALARS}.{key}");
+        // A metric name outside the layout is pickled text: named by position only.
+        let path = if LAYOUT_KEYS.contains(&key) {
+            format!("{SCALARS}.{key}")
+        } else {
+            format!("{SCALARS}.<key #{i}>")
+        };
         let found = || {
             format!(
                 "{path}: expected {b} numbers (one per iteration), found {}",
@@ -251,4 +342,217 @@ fn iteration_scalars(root: &Value<'_>, b: usize) -> Result<BTreeMap<String, Vec<
         out.insert(key.to_string(), values);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key that must never appear in a failure reason.
+    const MARKER: &str = "SECRET-CODE-7f3a";
+
+    fn text(s: &str) -> Vec<u8> {
+        let mut out = vec![0x8c, u8::try_from(s.len()).unwrap()];
+        out.extend_from_slice(s.as_bytes());
+        out
+    }
+
+    fn global(module: &str, name: &str) -> Vec<u8> {
+        [text(module), text(name), vec![0x93]].concat()
+    }
+
+    fn int(i: i32) -> Vec<u8> {
+        [vec![b'J'], i.to_le_bytes().to_vec()].concat()
+    }
+
+    /// `{k: v, …}` as one `SETITEMS` batch.
+    fn dict(items: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut out = b"}(".to_vec();
+        for (k, v) in items {
+            out.extend(text(k));
+            out.extend_from_slice(v);
+        }
+        out.push(b'u');
+        out
+    }
+
+    fn floats(xs: &[f64]) -> Vec<u8> {
+        let mut out = b"](".to_vec();
+        for x in xs {
+            out.push(b'G');
+            out.extend_from_slice(&x.to_be_bytes());
+        }
+        out.push(b'e');
+        out
+    }
+
+    /// `_frombuffer(payload, dtype(code), shape, 'C')`.
+    fn array(code: &str, payload: Vec<u8>, shape: &[i32]) -> Vec<u8> {
+        let mut out = global("numpy._core.numeric", "_frombuffer");
+        out.push(b'(');
+        out.push(b'B');
+        out.extend_from_slice(&u32::try_from(payload.len()).unwrap().to_le_bytes());
+        out.extend(payload);
+        out.extend(global("numpy", "dtype"));
+        out.extend(text(code));
+        out.extend_from_slice(b"\x85R(");
+        for &d in shape {
+            out.extend(int(d));
+        }
+        out.push(b't');
+        out.extend(text("C"));
+        out.extend_from_slice(b"tR");
+        out
+    }
+
+    fn f8(xs: &[f64], shape: &[i32]) -> Vec<u8> {
+        array(
+            "f8",
+            xs.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            shape,
+        )
+    }
+
+    /// A metrics pickle of two test subjects and B = 2, with the given labels, mean
+    /// probabilities and per-iteration scalars.
+    fn pickle(labels: [i64; 2], mean: [f64; 2], scalars: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let codes = [
+            b"](".to_vec(),
+            text("PLR1001"),
+            text("PLR4002"),
+            b"e".to_vec(),
+        ]
+        .concat();
+        let labels = array(
+            "i8",
+            labels.iter().flat_map(|l| l.to_le_bytes()).collect(),
+            &[2],
+        );
+        let subjects = dict(&[(
+            "test",
+            dict(&[
+                ("subject_code", codes),
+                ("labels", labels),
+                (
+                    "preds",
+                    dict(&[(
+                        "y_pred_proba",
+                        dict(&[("mean", f8(&mean, &[2])), ("std", f8(&[0.1, 0.1], &[2]))]),
+                    )]),
+                ),
+            ]),
+        )]);
+        let matrix = f8(&[0.5, 0.5, 0.5, 0.5], &[2, 2]);
+        let iterations = dict(&[(
+            "test",
+            dict(&[
+                ("metrics", dict(&[("scalars", dict(scalars))])),
+                (
+                    "preds",
+                    dict(&[(
+                        "arrays",
+                        dict(&[("predictions", dict(&[("y_pred_proba", matrix)]))]),
+                    )]),
+                ),
+            ]),
+        )]);
+        let root = dict(&[
+            ("subjectwise_stats", subjects),
+            ("metrics_iter", iterations),
+        ]);
+        [b"\x80\x04".to_vec(), root, b".".to_vec()].concat()
+    }
+
+    /// The failure reason `read_run_pickle` gives for `bytes`.
+    fn failure(bytes: &[u8]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics_run.pickle");
+        std::fs::write(&path, bytes).unwrap();
+        read_run_pickle(&path).unwrap_err().to_string()
+    }
+
+    fn auroc() -> (&'static str, Vec<u8>) {
+        ("AUROC", floats(&[0.5, 0.75]))
+    }
+
+    #[test]
+    fn a_well_formed_pickle_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics_run.pickle");
+        std::fs::write(&path, pickle([0, 1], [0.25, 0.75], &[auroc()])).unwrap();
+        let run = read_run_pickle(&path).unwrap();
+        assert_eq!(run.subject_codes, ["PLR1001", "PLR4002"]);
+        assert_eq!((run.n_test(), run.n_bootstrap), (2, 2));
+        assert_eq!(run.iteration_scalars["AUROC"], [0.5, 0.75]);
+    }
+
+    #[test]
+    fn a_pickle_cut_inside_the_train_codes_names_the_layout_not_the_code() {
+        // {'metrics_iter': {'train': {'preds_dict': {'arrays': {'y_pred_proba':
+        //   {'PLR1001': [0.5], MARKER: [0.75, …  (cut)
+        let mut bytes = b"\x80\x04".to_vec();
+        for key in [
+            "metrics_iter",
+            "train",
+            "preds_dict",
+            "arrays",
+            "y_pred_proba",
+        ] {
+            bytes.push(b'}');
+            bytes.extend(text(key));
+        }
+        bytes.extend_from_slice(b"}(");
+        bytes.extend(text("PLR1001"));
+        bytes.extend(floats(&[0.5]));
+        bytes.extend(text(MARKER));
+        bytes.extend_from_slice(b"](G\x3f\xe8");
+        let reason = failure(&bytes);
+        assert!(reason.contains("metrics_run.pickle"), "{reason}");
+        assert!(
+            reason.contains("(metrics_iter.train.preds_dict.arrays.y_pred_proba.<key>)"),
+            "{reason}"
+        );
+        assert!(reason.contains("truncated"), "{reason}");
+        assert!(
+            !reason.contains(MARKER) && !reason.contains("PLR"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_metric_name_is_named_by_position() {
+        let bad = (MARKER, text("not a list"));
+        let reason = failure(&pickle([0, 1], [0.25, 0.75], &[auroc(), bad]));
+        assert!(
+            reason.contains("metrics_iter.test.metrics.scalars.<key #1>: expected 2 numbers"),
+            "{reason}"
+        );
+        assert!(!reason.contains(MARKER), "{reason}");
+        // A name of the layout is shown.
+        let short = ("Brier", floats(&[0.5]));
+        let reason = failure(&pickle([0, 1], [0.25, 0.75], &[auroc(), short]));
+        assert!(
+            reason.contains("metrics_iter.test.metrics.scalars.Brier: expected 2 numbers"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn out_of_range_values_are_reported_without_the_value() {
+        let reason = failure(&pickle([0, 1639], [0.25, 0.75], &[auroc()]));
+        assert!(
+            reason.contains("subjectwise_stats.test.labels[1]: expected label 0 or 1"),
+            "{reason}"
+        );
+        assert!(!reason.contains("1639"), "{reason}");
+        let reason = failure(&pickle([0, 1], [0.25, 1.2345], &[auroc()]));
+        assert!(
+            reason.contains(
+                "subjectwise_stats.test.preds.y_pred_proba.mean[1]: a number above 1 is not a \
+                 probability in [0, 1]"
+            ),
+            "{reason}"
+        );
+        assert!(!reason.contains("1.2345"), "{reason}");
+    }
 }
