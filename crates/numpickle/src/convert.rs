@@ -86,7 +86,7 @@ pub(crate) fn to_value<'a>(
     root: Item<'a>,
     limits: &Limits,
     input_len: usize,
-    names: &KeyNames,
+    names: &KeyNames<'_>,
 ) -> Result<Value<'a>, Error> {
     let mut memory = arena.budget.clone();
     memory.charge(arena.footprint()).map_err(Error::new)?;
@@ -189,7 +189,7 @@ impl<'a, 'r> Converter<'a, 'r> {
             Item::Bytes(b) => Value::Bytes(Cow::Borrowed(b)),
             Item::ByteArray(b) => Value::ByteArray(Cow::Borrowed(b)),
             Item::Scalar(dtype, bits) => Value::Scalar(Scalar::from_bits(dtype, bits)),
-            Item::Skipped | Item::SkippedDict => Value::Skipped,
+            Item::Skipped | Item::SkippedDict { .. } => Value::Skipped,
             Item::Tuple(start, len) => {
                 return Ok(Step::Descend(
                     Kind::Tuple,
@@ -290,7 +290,7 @@ impl<'a, 'r> Converter<'a, 'r> {
 
 /// Attaches the path of the frames being converted (`a.b[3].c`, keys named as `names`
 /// allows) to an error.
-fn with_path(kind: ErrorKind, frames: &[Frame<'_, '_>], names: &KeyNames) -> Error {
+fn with_path(kind: ErrorKind, frames: &[Frame<'_, '_>], names: &KeyNames<'_>) -> Error {
     let mut path = String::new();
     for frame in frames {
         let index = frame.next.saturating_sub(1);

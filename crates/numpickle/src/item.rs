@@ -104,8 +104,11 @@ pub(crate) enum Item<'a> {
     Obj(u32),
     /// A value stepped over by selective decoding.
     Skipped,
-    /// A dict stepped over by selective decoding (kept apart for error paths).
-    SkippedDict,
+    /// A dict stepped over by selective decoding (kept apart for error paths), and whether
+    /// CPython could still emit a `SETITEM` batch for it (as `DictObj::open`).
+    SkippedDict {
+        open: bool,
+    },
 }
 
 impl Item<'_> {
@@ -313,7 +316,7 @@ impl<'a> Arena<'a> {
     /// What of `item` was built.
     pub(crate) fn completeness(&self, item: Item<'a>) -> Completeness {
         match item {
-            Item::Skipped | Item::SkippedDict => Completeness::Skipped,
+            Item::Skipped | Item::SkippedDict { .. } => Completeness::Skipped,
             Item::Obj(id) => match self.obj(id) {
                 Obj::Skipped => Completeness::Skipped,
                 Obj::Dict(d) if d.sel != Sel::BUILD => Completeness::Pruned(d.sel),
@@ -343,7 +346,7 @@ impl<'a> Arena<'a> {
             Item::None | Item::Float(_) | Item::BigInt(_) | Item::Bytes(_) | Item::Tuple(..) => {
                 Key::Other
             }
-            Item::ByteArray(_) | Item::Global(_) | Item::Skipped | Item::SkippedDict => {
+            Item::ByteArray(_) | Item::Global(_) | Item::Skipped | Item::SkippedDict { .. } => {
                 return None
             }
         })
@@ -352,7 +355,7 @@ impl<'a> Arena<'a> {
     /// The open dict's selection, if `item` is a dict that may still get a `SETITEM`.
     pub(crate) fn open_dict(&self, item: Item<'a>) -> Option<Sel> {
         match item {
-            Item::SkippedDict => Some(Sel::SKIP),
+            Item::SkippedDict { open: true } => Some(Sel::SKIP),
             Item::Obj(id) => match self.obj(id) {
                 Obj::Dict(d) if d.open => Some(d.sel),
                 _ => None,
@@ -369,7 +372,8 @@ impl<'a> Arena<'a> {
     /// may belong inside it): containers, skipped values and callables.
     pub(crate) fn maybe_open(&self, item: Item<'a>) -> bool {
         match item {
-            Item::Global(_) | Item::Skipped | Item::SkippedDict => true,
+            Item::Global(_) | Item::Skipped => true,
+            Item::SkippedDict { open } => open,
             Item::Obj(id) => match self.obj(id) {
                 Obj::Dict(d) => d.open,
                 Obj::List(_) | Obj::Set(_) | Obj::PendingArray | Obj::Skipped => true,
@@ -393,7 +397,7 @@ impl<'a> Arena<'a> {
             Item::Scalar(d, _) => format!("{d} scalar"),
             Item::Tuple(_, len) => format!("tuple of {len}"),
             Item::Skipped => "a skipped value".into(),
-            Item::SkippedDict => "a skipped dict".into(),
+            Item::SkippedDict { .. } => "a skipped dict".into(),
             Item::Obj(id) => match self.obj(id) {
                 Obj::List(v) => format!("list of {}", v.len()),
                 Obj::Dict(d) => format!("dict with {} keys", d.entries.len()),

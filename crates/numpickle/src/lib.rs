@@ -200,18 +200,15 @@ impl Decoder {
             Some(paths) => Selection::new(paths),
             None => Selection::all(),
         };
-        let names = KeyNames::new(
-            self.paths.iter().flatten().map(String::as_str),
-            self.schema.iter().map(String::as_str),
-        );
+        let names = KeyNames::new(self.paths.as_deref().unwrap_or_default(), &self.schema);
         let budget = Budget::new(&self.limits, data.len());
         let mut stats = DecodeStats::default();
-        let (root, arena) = match Vm::run(data, &selection, &names, budget.clone()) {
+        let (root, arena) = match Vm::run(data, &selection, names, budget.clone()) {
             Ok(done) => done,
             Err(Failure::Error(e)) => return Err(e),
             Err(Failure::Mispredict) => {
                 stats.fell_back = true;
-                match Vm::run(data, &all, &names, budget) {
+                match Vm::run(data, &all, names, budget) {
                     Ok((root, mut arena)) => {
                         let root =
                             Vm::prune_root(&mut arena, &selection, root).map_err(Error::new)?;

@@ -9,30 +9,30 @@
 //! subtree that selective decoding steps over, whose keys are not counted.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 use crate::select::Key;
 use crate::value::{ScalarValue, Value};
 
-/// The key texts an error path may show.
-#[derive(Debug, Default)]
-pub(crate) struct KeyNames {
-    known: HashSet<String>,
+/// The key texts an error path may show: looked up only when an error is named, so a
+/// decode that succeeds pays nothing for them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeyNames<'d> {
+    paths: &'d [String],
+    schema: &'d [String],
 }
 
-impl KeyNames {
+impl<'d> KeyNames<'d> {
     /// The segments of the selected `paths` plus the caller's `schema` keys.
-    pub(crate) fn new<'k>(
-        paths: impl IntoIterator<Item = &'k str>,
-        schema: impl IntoIterator<Item = &'k str>,
-    ) -> Self {
-        let segments = paths
-            .into_iter()
-            .filter(|p| !p.is_empty())
-            .flat_map(|p| p.split('.'));
-        KeyNames {
-            known: segments.chain(schema).map(str::to_owned).collect(),
-        }
+    pub(crate) fn new(paths: &'d [String], schema: &'d [String]) -> Self {
+        KeyNames { paths, schema }
+    }
+
+    fn known(&self, text: &str) -> bool {
+        self.schema.iter().any(|k| k == text)
+            || self
+                .paths
+                .iter()
+                .any(|p| !p.is_empty() && p.split('.').any(|s| s == text))
     }
 
     /// The path segment of `key`, the `position`-th key of its dict (`None` when not known).
@@ -44,7 +44,7 @@ impl KeyNames {
             Some(Key::Other) | None => None,
         };
         match (text, position) {
-            (Some(t), _) if self.known.contains(t.as_ref()) => t.into_owned(),
+            (Some(t), _) if self.known(&t) => t.into_owned(),
             (_, Some(i)) => format!("<key #{i}>"),
             (_, None) => "<key>".to_owned(),
         }
@@ -73,7 +73,9 @@ mod tests {
 
     #[test]
     fn only_layout_names_are_shown() {
-        let names = KeyNames::new(["subjectwise_stats.test", ""], ["preds_dict", "1"]);
+        let paths = ["subjectwise_stats.test".to_owned(), String::new()];
+        let schema = ["preds_dict".to_owned(), "1".to_owned()];
+        let names = KeyNames::new(&paths, &schema);
         let show = |key, position| names.segment(Some(key), position);
         assert_eq!(show(Key::Str("test"), Some(2)), "test");
         assert_eq!(show(Key::Str("preds_dict"), None), "preds_dict");

@@ -15,6 +15,10 @@ use crate::select::{Sel, Selection};
 /// CPython's pickler writes dict items in batches of this many per `SETITEMS`.
 const CPYTHON_BATCH: usize = 1000;
 
+/// Opcodes between two measurements of the VM's tables against the memory budget; one
+/// opcode adds at most a few hundred bytes to them, so the budget is overrun by little.
+const MEMORY_CHECK_EVERY: u32 = 64;
+
 /// Why the VM stopped without a result.
 pub(crate) enum Fault {
     /// The input is malformed or not allowed.
@@ -63,7 +67,7 @@ pub(crate) struct Vm<'a, 's> {
     pub(super) memo: Memo<'a>,
     pub(super) arena: Arena<'a>,
     pub(super) selection: &'s Selection,
-    pub(super) names: &'s KeyNames,
+    pub(super) names: KeyNames<'s>,
     pub(super) root_sel: Sel,
     /// Pruned copies of fully built dicts, by (dict, path node).
     pub(super) pruned: HashMap<(u32, u32), Item<'a>>,
@@ -75,7 +79,7 @@ impl<'a, 's> Vm<'a, 's> {
     pub(crate) fn run(
         data: &'a [u8],
         selection: &'s Selection,
-        names: &'s KeyNames,
+        names: KeyNames<'s>,
         budget: Budget,
     ) -> Result<(Item<'a>, Arena<'a>), Failure> {
         let mut vm = Vm {
@@ -104,8 +108,13 @@ impl<'a, 's> Vm<'a, 's> {
     }
 
     fn exec(&mut self) -> Res<Item<'a>> {
+        let mut until_check = 0u32;
         loop {
-            self.check_memory()?;
+            if until_check == 0 {
+                self.check_memory()?;
+                until_check = MEMORY_CHECK_EVERY;
+            }
+            until_check -= 1;
             self.op_start = self.pos;
             let Some(&code) = self.data.get(self.pos) else {
                 self.op = None;
@@ -234,7 +243,7 @@ impl<'a, 's> Vm<'a, 's> {
                     let m = self.pop_mark()?;
                     let sel = self.sel_at(m);
                     let item = if sel == Sel::SKIP {
-                        Item::SkippedDict
+                        Item::SkippedDict { open: false }
                     } else {
                         let id = self.arena.alloc_id(Obj::Dict(DictObj {
                             entries: Vec::new(),
@@ -280,11 +289,14 @@ impl<'a, 's> Vm<'a, 's> {
                     let value = self.pop()?;
                     let key = self.pop()?;
                     let target = self.top()?;
-                    if let Some(id) = self.container(target.item, Kind::Dict)? {
-                        self.dict_insert(id, key.item, value.item)?;
-                        if let Obj::Dict(d) = self.arena.obj_mut(id) {
-                            d.open = false;
+                    match self.container(target.item, Kind::Dict)? {
+                        Some(id) => {
+                            self.dict_insert(id, key.item, value.item)?;
+                            if let Obj::Dict(d) = self.arena.obj_mut(id) {
+                                d.open = false;
+                            }
                         }
+                        None => self.close_skipped_dict(self.stack.len() - 1, false),
                     }
                 }
                 op::SETITEMS => {
@@ -300,7 +312,10 @@ impl<'a, 's> Vm<'a, 's> {
                         None if !(self.stack.len() - m).is_multiple_of(2) => {
                             return Err(odd_items())
                         }
-                        None => {}
+                        None => {
+                            let pairs = (self.stack.len() - m) / 2;
+                            self.close_skipped_dict(m - 1, pairs == CPYTHON_BATCH);
+                        }
                     }
                     self.stack.truncate(m);
                 }
@@ -519,7 +534,7 @@ impl<'a, 's> Vm<'a, 's> {
         let sel = self.push_sel();
         let item = if sel == Sel::SKIP {
             match make(sel) {
-                Obj::Dict(_) => Item::SkippedDict,
+                Obj::Dict(_) => Item::SkippedDict { open: true },
                 _ => Item::Skipped,
             }
         } else {
@@ -554,6 +569,14 @@ impl<'a, 's> Vm<'a, 's> {
             }
         }
         Ok(())
+    }
+
+    /// Records whether the skipped dict at stack position `at` may still take a batch, as
+    /// `SETITEM(S)` does for built dicts (error paths read it).
+    fn close_skipped_dict(&mut self, at: usize, open: bool) {
+        if let Item::SkippedDict { .. } = self.stack[at].item {
+            self.stack[at].item = Item::SkippedDict { open };
+        }
     }
 
     /// Fails if the VM's tables (stack, marks, memo, object table, tuple buffer, pruned
@@ -594,7 +617,7 @@ impl<'a, 's> Vm<'a, 's> {
             )
         };
         match item {
-            Item::Skipped | Item::SkippedDict => Ok(None),
+            Item::Skipped | Item::SkippedDict { .. } => Ok(None),
             Item::Obj(id) => match self.arena.obj(id) {
                 Obj::Skipped => Ok(None),
                 obj if fits(obj) => Ok(Some(id)),
@@ -678,7 +701,7 @@ impl<'a, 's> Vm<'a, 's> {
         let skip = callable.sel == Sel::SKIP;
         let global = match callable.item {
             Item::Global(g) => g,
-            Item::Skipped | Item::SkippedDict if !skip => return Err(Fault::Mispredict),
+            Item::Skipped | Item::SkippedDict { .. } if !skip => return Err(Fault::Mispredict),
             _ if skip => {
                 self.arena.release(args);
                 return Ok(Item::Skipped);
@@ -747,8 +770,8 @@ impl<'a, 's> Vm<'a, 's> {
                     _ => return Err(Fault::Mispredict),
                 }
             }
-            Item::Skipped | Item::SkippedDict if skip => {}
-            Item::Skipped | Item::SkippedDict => return Err(Fault::Mispredict),
+            Item::Skipped | Item::SkippedDict { .. } if skip => {}
+            Item::Skipped | Item::SkippedDict { .. } => return Err(Fault::Mispredict),
             Item::Obj(id) if skip && matches!(self.arena.obj(id), Obj::Skipped) => {}
             other => {
                 return Err(ErrorKind::BadOperand(format!(

@@ -14,7 +14,8 @@ impl<'a, 's> Vm<'a, 's> {
         let mut mark_i = 0;
         let arena = &self.arena;
         let dict_like = |i: usize| {
-            matches!(self.stack[i].item, Item::SkippedDict) || arena.is_dict(self.stack[i].item)
+            matches!(self.stack[i].item, Item::SkippedDict { .. })
+                || arena.is_dict(self.stack[i].item)
         };
         // How many items the dict at stack position `d` holds, if it is built.
         let held = |d: usize| match self.stack[d].item {

@@ -161,3 +161,34 @@ fn nothing_from_a_refused_pickle_leaks_through_selective_decoding() {
         .to_string()
         .contains("refused global `os.system`"));
 }
+
+#[test]
+fn keys_after_a_finished_skipped_dict_are_its_siblings() {
+    // {'skipped': {'train': {'a': 1}, 'val': {'b': os.system(...)}}, 'wanted': 1}, each dict
+    // in one SETITEMS batch as CPython writes it.
+    let bytes = Asm::proto(2)
+        .op(b"}(")
+        .str("skipped")
+        .op(b"}(")
+        .str("train")
+        .op(b"}(")
+        .str("a")
+        .int(1)
+        .op(b"u")
+        .str("val")
+        .op(b"}(")
+        .str("b");
+    let bytes = os_system(bytes)
+        .op(b"uu")
+        .str("wanted")
+        .int(1)
+        .op(b"u")
+        .stop();
+    let schema = ["skipped", "train", "val", "a", "b"];
+    let err = refused_naming(&bytes, Some(&["wanted"]), &schema);
+    assert_eq!(err.path(), "skipped.val.b");
+    assert_eq!(
+        refused_naming(&bytes, None, &schema).path(),
+        "skipped.val.b"
+    );
+}
