@@ -5,7 +5,7 @@
 //! Copies (`bytearray`, `_codecs.encode`, `set`, object-array states, pruned dicts, owned
 //! payloads) are checked before they are made and charged when stored; container items are
 //! charged as they are added; the VM's stack, marks, memo, tuple buffer and object table
-//! are measured by capacity after every opcode. Charges are never given back, so the budget
+//! are measured by capacity every 64 opcodes. Charges are never given back, so the budget
 //! bounds the peak. A pickle that asks for more fails with [`ErrorKind::MemoryBudget`].
 
 use crate::error::ErrorKind;
