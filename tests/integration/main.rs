@@ -9,6 +9,7 @@ mod extract;
 mod golden;
 mod hardening_misuse;
 mod hardening_runner;
+mod hostile_pickle;
 mod pickles;
 mod runner;
 mod support;
