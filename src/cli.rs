@@ -97,6 +97,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Remove generated figures, outputs and the cache (never the checkpoint or private data).
     Clean(CleanArgs),
+    /// Start a project for your own store: write its config, create the private secret and
+    /// git-ignore the private directory.
+    Init(InitArgs),
 }
 
 /// Where the MLflow runs come from.
@@ -249,6 +252,22 @@ pub struct CleanArgs {
     /// Empty only the cache; keep figures and outputs.
     #[arg(long)]
     pub cache: bool,
+}
+
+/// Arguments of `mlrepro init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Tracking store: a directory, `file://PATH` or `sqlite:///PATH`.
+    #[arg(long = "tracking-uri", value_name = "URI")]
+    pub tracking_uri: String,
+
+    /// Experiment name or id [default: the only non-default experiment of the store].
+    #[arg(long, value_name = "NAME_OR_ID")]
+    pub experiment: Option<String>,
+
+    /// The config file to write; an existing file is never overwritten.
+    #[arg(long, value_name = "FILE", default_value = "configs/project.yaml")]
+    pub output: PathBuf,
 }
 
 #[cfg(test)]

@@ -28,6 +28,8 @@ pub struct Config {
     pub anonymization: AnonymizationConfig,
     /// The optional private subjects database for the demo-traces figure.
     pub subjects: SubjectsConfig,
+    /// Settings that belong to the bundled demo store and apply to it alone.
+    pub demo: DemoConfig,
     /// Where outputs go.
     pub outputs: OutputsConfig,
     /// What Block 2 draws and tabulates.
@@ -144,6 +146,22 @@ pub struct SubjectsConfig {
     pub database: Option<PathBuf>,
     /// Anonymous codes of the subjects whose traces are exported privately and drawn.
     pub demo_subjects: Vec<String>,
+}
+
+/// The `demo` section: the public secret and the subjects of the bundled demo store.
+///
+/// These settings apply only to the store the public secret was made for (the experiment id
+/// and run ids it names, see [`crate::extract::secret`]); on any other store they are set
+/// aside with one line of explanation, and the store gets a private random secret.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoConfig {
+    /// The demo's public secret, committed so its checkpoint can be re-derived on any clone.
+    pub secret_file: Option<PathBuf>,
+    /// The demo's private subjects database (tables `train` and `test`).
+    pub subjects_database: Option<PathBuf>,
+    /// Anonymous codes of the demo subjects whose traces are exported privately and drawn.
+    pub subjects: Vec<String>,
 }
 
 /// The `outputs` section.

@@ -3,6 +3,7 @@
 mod clean;
 mod extract;
 mod history;
+mod init;
 mod pipeline;
 mod settings;
 mod status;
@@ -74,5 +75,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::History(args) => history::run(global, args, &out),
         Command::Logs(args) => history::logs(global, args),
         Command::Verify(args) => verify::run(global, args, &out),
+        Command::Init(args) => init::run(args, &out),
     }
 }

@@ -64,6 +64,8 @@ fn protected(settings: &Settings) -> Vec<(String, PathBuf)> {
         ("`store.artifact_root`", &c.store.artifact_root),
         ("`anonymization.secret_file`", &c.anonymization.secret_file),
         ("`subjects.database`", &c.subjects.database),
+        ("`demo.secret_file`", &c.demo.secret_file),
+        ("`demo.subjects_database`", &c.demo.subjects_database),
     ];
     for (key, path) in optional {
         if let Some(p) = path {

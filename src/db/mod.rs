@@ -2,6 +2,7 @@
 //! data dictionary and verification.
 
 pub mod digest;
+pub mod promote;
 pub mod schema;
 pub mod table_rows;
 pub mod verify;

@@ -79,6 +79,20 @@ pub fn verify(db: &Path) -> Result<Verification> {
     ) {
         return Ok(v);
     }
+    let dir = crate::fsx::parent_dir(db);
+    let name = db.file_name().map(|n| n.to_string_lossy().into_owned());
+    let journal = super::promote::journal_path(&dir, name.as_deref().unwrap_or_default());
+    if journal.exists() {
+        v.add(
+            "promotion",
+            false,
+            format!(
+                "an interrupted extraction left the checkpoint set half-promoted (`{}`); rerun `mlrepro extract` to finish it",
+                journal.display()
+            ),
+        );
+        return Ok(v);
+    }
     let recorded = match std::fs::read_to_string(&paths.sha256) {
         Ok(text) => text
             .split_whitespace()

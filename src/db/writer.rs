@@ -17,6 +17,7 @@ use duckdb::Connection;
 use rayon::prelude::*;
 
 use super::digest::{digest_of, per_table, DIGEST_KEY};
+use super::promote::{self, Member};
 use super::schema::{self, data_dictionary, ddl, Table, SCHEMA_VERSION};
 use super::table_rows::{batch_dump, Cell, TableRows};
 use crate::fsx;
@@ -92,6 +93,7 @@ impl NewCheckpoint {
     pub fn create(paths: &CheckpointPaths) -> Result<Self> {
         let dir = fsx::parent_dir(&paths.db);
         fsx::create_dir_all(&dir)?;
+        promote::recover(&dir, &file_name(&paths.db))?;
         let tmp = TempDb::new(&paths.db);
         let conn = Connection::open_in_memory().context("cannot start DuckDB")?;
         conn.execute_batch(&format!(
@@ -173,7 +175,7 @@ impl NewCheckpoint {
         );
         stored?;
         let digest = digest?;
-        if existing_digest.as_deref() == Some(digest.as_str()) && companions_present(&paths) {
+        if existing_digest.as_deref() == Some(digest.as_str()) && set_agrees(&paths)? {
             return Ok(WriteOutcome::Unchanged { digest });
         }
         conn.execute(
@@ -187,11 +189,26 @@ impl NewCheckpoint {
             .context("cannot close the new checkpoint")?;
         drop(conn);
 
-        let sha = format!("{}  {}\n", sha256_file(&tmp.path)?, file_name(&paths.db));
-        tmp.promote(&paths.db)?;
-        fsx::write_atomic(&paths.sha256, sha.as_bytes())?;
-        replace_dir(parquet_tmp, &paths.parquet_dir)?;
-        fsx::write_atomic(&paths.dictionary, data_dictionary().as_bytes())?;
+        let db_tmp = tmp.keep()?;
+        promote::sync_file(&db_tmp)?;
+        let sha = format!("{}  {}\n", sha256_file(&db_tmp)?, file_name(&paths.db));
+        let sha_tmp = finished_temp(&paths.sha256, sha.as_bytes())?;
+        let dictionary_tmp = finished_temp(&paths.dictionary, data_dictionary().as_bytes())?;
+        let parquet_tmp = parquet_tmp.keep();
+        promote::sync_tree(&parquet_tmp)?;
+        let member = |temporary: &Path, target: &Path| Member {
+            temporary: file_name(temporary),
+            target: file_name(target),
+        };
+        // The database last but for its checksum: a set whose database carries the new digest
+        // has every other member already in place.
+        let members = [
+            member(&parquet_tmp, &paths.parquet_dir),
+            member(&dictionary_tmp, &paths.dictionary),
+            member(&db_tmp, &paths.db),
+            member(&sha_tmp, &paths.sha256),
+        ];
+        promote::promote(&dir, &file_name(&paths.db), &members)?;
         Ok(WriteOutcome::Written { digest })
     }
 }
@@ -246,8 +263,38 @@ fn existing_digest(conn: &Connection, db: &Path) -> Option<String> {
     digest
 }
 
-fn companions_present(paths: &CheckpointPaths) -> bool {
-    paths.sha256.is_file() && paths.parquet_dir.is_dir() && paths.dictionary.is_file()
+/// Whether the companions on disk belong to the database on disk: its checksum matches, the
+/// data dictionary is this version's and every table has its Parquet copy.
+fn set_agrees(paths: &CheckpointPaths) -> Result<bool> {
+    let Ok(recorded) = std::fs::read_to_string(&paths.sha256) else {
+        return Ok(false);
+    };
+    let expected = format!("{}  {}\n", sha256_file(&paths.db)?, file_name(&paths.db));
+    if recorded != expected {
+        return Ok(false);
+    }
+    if std::fs::read_to_string(&paths.dictionary).ok().as_deref() != Some(&data_dictionary()) {
+        return Ok(false);
+    }
+    Ok(schema::tables().iter().all(|t| {
+        std::fs::metadata(paths.parquet_dir.join(format!("{}.parquet", t.name)))
+            .is_ok_and(|m| m.is_file() && m.len() > 0)
+    }))
+}
+
+/// A finished temporary copy of `target` holding `bytes`, flushed, beside it; returns its path.
+fn finished_temp(target: &Path, bytes: &[u8]) -> Result<PathBuf> {
+    let mut tmp = fsx::temp_beside(target)?;
+    std::io::Write::write_all(&mut tmp, bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write the new `{}`", target.display()))?;
+    tmp.as_file()
+        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .with_context(|| format!("cannot set permissions of the new `{}`", target.display()))?;
+    let (_, path) = tmp
+        .keep()
+        .with_context(|| format!("cannot keep the new `{}`", target.display()))?;
+    Ok(path)
 }
 
 fn file_name(path: &Path) -> String {
@@ -261,22 +308,8 @@ pub fn sql_path(path: &Path) -> String {
     path.display().to_string().replace('\'', "''")
 }
 
-/// Replaces `target` with the filled temporary directory: the old one is moved aside first,
-/// then removed, so a failure leaves one of the two complete.
-fn replace_dir(new: tempfile::TempDir, target: &Path) -> Result<()> {
-    let new_path = new.keep();
-    let old = target.with_extension("old");
-    fsx::remove_dir_all_if_exists(&old)?;
-    if target.exists() {
-        std::fs::rename(target, &old)
-            .with_context(|| format!("cannot move `{}` aside", target.display()))?;
-    }
-    std::fs::rename(&new_path, target)
-        .with_context(|| format!("cannot move the new `{}` into place", target.display()))?;
-    fsx::remove_dir_all_if_exists(&old)
-}
-
-/// A DuckDB file being built beside its target; removed (with its WAL) unless promoted.
+/// The new database under a temporary name beside the checkpoint; removed when dropped
+/// unless kept for promotion.
 struct TempDb {
     path: PathBuf,
     promoted: bool,
@@ -300,7 +333,8 @@ impl TempDb {
         }
     }
 
-    fn promote(mut self, target: &Path) -> Result<()> {
+    /// Keeps the closed database for promotion and returns its path.
+    fn keep(mut self) -> Result<PathBuf> {
         let wal = wal_path(&self.path);
         if wal.exists() {
             return Err(anyhow!(
@@ -308,14 +342,8 @@ impl TempDb {
                 self.path.display()
             ));
         }
-        std::fs::rename(&self.path, target).with_context(|| {
-            format!(
-                "cannot move the new checkpoint into place at `{}`",
-                target.display()
-            )
-        })?;
         self.promoted = true;
-        Ok(())
+        Ok(self.path.clone())
     }
 }
 

@@ -4,76 +4,11 @@
 //! the numbering reveals nothing about the originals (sorted order would be invertible by
 //! anyone who knows the set of codes). The same secret and subject set give the same codes.
 //! Every code written to a public row comes from [`CodeMap::anonymous`], which fails closed.
+//! The secret itself is [`super::secret::Secret`].
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
-
-use crate::db::digest::hex;
-use crate::fsx;
-
-/// The secret key of the keyed hash, with where it came from.
-#[derive(Debug, Clone)]
-pub struct Secret {
-    key: Vec<u8>,
-    /// The file it was read from.
-    pub source: PathBuf,
-}
-
-impl Secret {
-    /// Reads the secret from `file`, or, when no file is configured, from
-    /// `<private_dir>/anonymization_secret`, creating it (0600, random 256 bits) on first use.
-    pub fn load_or_create(file: Option<&Path>, private_dir: &Path) -> Result<Secret> {
-        let path = match file {
-            Some(f) => f.to_path_buf(),
-            None => {
-                let p = private_dir.join("anonymization_secret");
-                if !p.exists() {
-                    create_private_dir(private_dir)?;
-                    let mut bytes = [0u8; 32];
-                    getrandom::fill(&mut bytes)
-                        .map_err(|e| anyhow!("cannot draw a random secret: {e}"))?;
-                    fsx::write_atomic_mode(&p, format!("{}\n", hex(&bytes)).as_bytes(), 0o600)?;
-                }
-                p
-            }
-        };
-        let text = fsx::read_to_string(&path).context("cannot read the anonymization secret")?;
-        let key = text.trim();
-        if key.len() < 16 {
-            bail!(
-                "the anonymization secret in `{}` is shorter than 16 characters",
-                path.display()
-            );
-        }
-        Ok(Secret {
-            key: key.as_bytes().to_vec(),
-            source: path,
-        })
-    }
-
-    /// The keyed pseudonym of an original code: hex HMAC-SHA256. Safe to store in caches.
-    pub fn pseudonym(&self, original: &str) -> String {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
-        mac.update(original.as_bytes());
-        hex(&mac.finalize().into_bytes())
-    }
-
-    /// A fingerprint of the secret that reveals nothing about it, for cache keys.
-    pub fn fingerprint(&self) -> String {
-        self.pseudonym("mlrepro secret fingerprint")[..16].to_string()
-    }
-}
-
-/// Creates the private directory with mode 0700.
-pub fn create_private_dir(dir: &Path) -> Result<()> {
-    fsx::create_dir_all(dir)?;
-    fsx::set_mode(dir, 0o700)
-}
+use anyhow::{anyhow, bail, Result};
 
 /// One subject as seen in a run.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -160,26 +95,11 @@ impl CodeMap {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn secret(text: &str) -> Secret {
-        Secret {
-            key: text.as_bytes().to_vec(),
-            source: PathBuf::new(),
-        }
-    }
-
-    #[test]
-    fn pseudonym_is_hmac_sha256_hex() {
-        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
-        assert_eq!(
-            secret("Jefe").pseudonym("what do ya want for nothing?"),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-    }
+    use crate::extract::secret::Secret;
 
     #[test]
     fn codes_follow_keyed_order_per_prefix() {
-        let s = secret("0123456789abcdef0123");
+        let s = Secret::from_key("0123456789abcdef0123");
         let prefixes = BTreeMap::from([(0, "H".to_string()), (1, "G".to_string())]);
         let originals = [
             ("PLR1001", 0),
@@ -226,21 +146,5 @@ mod tests {
             },
         ];
         assert!(CodeMap::assign(subjects, &prefixes).is_err());
-    }
-
-    #[test]
-    fn created_secret_is_private_and_stable() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let private = dir.path().join("private");
-        let a = Secret::load_or_create(None, &private).unwrap();
-        let b = Secret::load_or_create(None, &private).unwrap();
-        assert_eq!(a.pseudonym("x"), b.pseudonym("x"));
-        let mode = std::fs::metadata(&a.source).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        assert_eq!(
-            std::fs::metadata(&private).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
     }
 }

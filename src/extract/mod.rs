@@ -10,10 +10,14 @@ pub mod anonymize;
 pub mod compute;
 pub mod parse;
 pub mod private;
+pub mod redact;
 pub mod rows;
 pub mod run_cache;
+pub mod scope;
+pub mod secret;
 pub mod select;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -28,10 +32,13 @@ use crate::error::{Error, Result};
 use crate::mlflow::{Experiment, Run, RunNameRules, Store};
 use crate::runner::{fault, Signals, StatCache};
 use crate::ui::{Output, Progress};
-use anonymize::{CodeMap, Secret, Subject};
+use anonymize::{CodeMap, Subject};
 use compute::RunMetrics;
 use parse::RunData;
+use redact::Redactor;
 use run_cache::{CachedRun, RunCache};
+use scope::Scope;
+use secret::Secret;
 use select::{select, Candidate, Excluded};
 
 /// What extraction did, for the summary and `--json`.
@@ -162,8 +169,18 @@ impl Extracted {
     }
 }
 
-/// Runs Block 1 with the given settings.
-pub fn extract(
+/// Runs Block 1 with the given settings. No original subject code known to the private
+/// pseudonym table survives in an error it returns.
+pub fn extract(settings: &Settings, out: &Output, env: ExtractEnv<'_>) -> Result<ExtractSummary> {
+    extract_checkpoint(settings, out, env).map_err(|e| {
+        let known =
+            private::load_pseudonyms(&settings.config.outputs.private_dir).unwrap_or_default();
+        Redactor::new(&known).redact_error(e)
+    })
+}
+
+/// Block 1 itself: selection, the runs read in parallel, the checkpoint and private files.
+fn extract_checkpoint(
     settings: &Settings,
     out: &Output,
     mut env: ExtractEnv<'_>,
@@ -178,19 +195,20 @@ pub fn extract(
             Listing { experiment, runs }
         }
     };
+    let mut scope = Scope::decide(config, &settings.config_path, &experiment.id)?;
+    scope.check_runs(runs.iter().map(|r| r.run_id.as_str()))?;
+    if let Some(note) = &scope.note {
+        out.status(format!("extract: {note}"));
+    }
+    let secret = scope.secret()?.clone();
     let names =
         RunNameRules::from_config(&config.run_name).map_err(|m| Error::usage(anyhow!(m)))?;
-    let selection = select(runs, &names, &config.selection);
+    let mut selection = select(runs, &names, &config.selection);
     out.status(format!(
         "extract: experiment {experiment}: {} runs to read, {} excluded",
         selection.candidates.len(),
         selection.excluded.len()
     ));
-    let secret = Secret::load_or_create(
-        config.anonymization.secret_file.as_deref(),
-        &config.outputs.private_dir,
-    )
-    .map_err(Error::usage)?;
     let paths = CheckpointPaths::new(&config.outputs.db);
     // The new database and its tables are created while the runs are read and the rows
     // built; on an early return the scope waits for it and its temporary file is removed.
@@ -198,11 +216,18 @@ pub fn extract(
         let checkpoint = s.spawn(|| NewCheckpoint::create(&paths));
         let ReadRuns {
             mut extracted,
-            failed,
+            mut failed,
             pseudonyms,
             runs_parsed,
             runs_from_cache,
         } = read_runs(settings, out, &env, selection.candidates, &secret)?;
+        // Every reason is public: no original code known to this extraction may stay in one.
+        let redactor = Redactor::new(&pseudonyms);
+        for listed in failed.iter_mut().chain(selection.excluded.iter_mut()) {
+            if let Cow::Owned(clean) = redactor.redact(&listed.reason) {
+                listed.reason = clean;
+            }
+        }
         let mut phase = Phases::new(out, started);
         phase.done(&format!("read {} runs", extracted.len() + failed.len()));
         let failures: Vec<RunFailure> = failed
@@ -258,7 +283,7 @@ pub fn extract(
             .with_context(|| format!("cannot write the checkpoint `{}`", paths.db.display()))
             .map_err(Error::pipeline)?;
         phase.done("wrote the checkpoint, its Parquet copies and digests");
-        write_private(settings, &codes, &pseudonyms, &secret)?;
+        write_private(settings, &codes, &pseudonyms, &secret, &scope)?;
         phase.done("wrote the private outputs");
 
         let seconds = started.elapsed().as_secs_f64();
@@ -394,6 +419,7 @@ fn write_private(
     codes: &CodeMap,
     pseudonyms: &BTreeMap<String, String>,
     secret: &Secret,
+    scope: &Scope,
 ) -> Result<()> {
     let config = &settings.config;
     let anon_to_original: BTreeMap<String, String> = codes
@@ -420,16 +446,20 @@ fn write_private(
         &secret.source,
     )
     .map_err(Error::pipeline)?;
-    if let Some(db) = &config.subjects.database {
-        let wanted = config
-            .subjects
+    if let Some(db) = &scope.subjects_database {
+        let wanted = scope
             .demo_subjects
             .iter()
             .map(|a| {
                 anon_to_original
                     .get(a)
                     .map(|o| (a.clone(), o.clone()))
-                    .ok_or_else(|| anyhow!("demo subject `{a}` (`subjects.demo_subjects`) is not among the extracted subjects"))
+                    .ok_or_else(|| {
+                        anyhow!(
+                            "demo subject `{a}` (`{}`) is not among the extracted subjects",
+                            scope.subjects_keys.1
+                        )
+                    })
             })
             .collect::<anyhow::Result<BTreeMap<_, _>>>()
             .map_err(Error::usage)?;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::anonymize::create_private_dir;
+use super::secret::create_private_dir;
 use crate::db::writer::sql_path;
 use crate::fsx;
 
@@ -189,9 +189,11 @@ pub fn load_pseudonyms(private_dir: &Path) -> Result<BTreeMap<String, String>> {
         return Ok(BTreeMap::new());
     }
     let text = fsx::read_to_string(&path)?;
-    // A line cut short by a crash during an append has no tab and is skipped.
+    // A line cut short by a crash during an append lacks its newline and is skipped: its
+    // code may be cut too, and a cut code must never be taken for the original.
     Ok(text
-        .lines()
+        .split_inclusive('\n')
+        .filter_map(|l| l.strip_suffix('\n'))
         .filter_map(|l| l.split_once('\t'))
         .map(|(p, o)| (p.to_string(), o.to_string()))
         .collect())
@@ -224,4 +226,25 @@ pub fn save_pseudonyms(private_dir: &Path, table: &BTreeMap<String, String>) -> 
     }
     create_private_dir(private_dir)?;
     write_private(&path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_cut_by_a_crash_is_not_taken_for_a_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let private = dir.path().join("private");
+        append_pseudonyms(&private, &[("aa".into(), "PLR1639".into())]).unwrap();
+        let path = private.join(PSEUDONYMS_FILE);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("bb\tPLR16");
+        std::fs::write(&path, text).unwrap();
+        let table = load_pseudonyms(&private).unwrap();
+        assert_eq!(
+            table,
+            BTreeMap::from([("aa".to_string(), "PLR1639".to_string())])
+        );
+    }
 }

@@ -7,7 +7,8 @@
 //! computed, until cancelled; `io-timeout:N` (extract only) fails the first N store listings
 //! of the process with a timed-out read from inside the listing; `unresponsive:MS` ignores
 //! cancellation for MS milliseconds, then writes the step's first output (a step that does
-//! not stop in time). Unset in normal use.
+//! not stop in time); `pause-at:POINT` stops at a named point (see [`pause_point`]) and waits
+//! there to be killed. Unset in normal use.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -34,6 +35,8 @@ pub enum Fault {
     IoTimeout(u32),
     /// Ignore cancellation this long, then write the first output.
     Unresponsive(Duration),
+    /// Stop at the named point and wait to be killed.
+    PauseAt(String),
 }
 
 /// The fault configured for `step`, if any.
@@ -44,12 +47,14 @@ pub fn for_step(step: &str) -> Option<Fault> {
         return None;
     }
     let kind = parts.next()?;
-    let n: Option<u64> = parts.next().and_then(|n| n.parse().ok());
+    let arg = parts.next();
+    let n: Option<u64> = arg.and_then(|n| n.parse().ok());
     match kind {
         "transient" => Some(Fault::Transient(n.unwrap_or(1) as u32)),
         "fatal" => Some(Fault::Fatal),
         "stall" => Some(Fault::Stall),
         "slow-run" => Some(Fault::SlowRun(Duration::from_millis(n.unwrap_or(100)))),
+        "pause-at" => arg.map(|point| Fault::PauseAt(point.to_string())),
         "stall-key" => Some(Fault::StallKey),
         "io-timeout" => Some(Fault::IoTimeout(n.unwrap_or(1) as u32)),
         "unresponsive" => Some(Fault::Unresponsive(Duration::from_millis(
@@ -100,6 +105,17 @@ pub fn inject_listing() -> std::io::Result<()> {
             std::io::Error::new(std::io::ErrorKind::TimedOut, "injected: read timed out"),
         ),
         _ => Ok(()),
+    }
+}
+
+/// Stops the process at `point` of `step` for good when `MLREPRO_FAULT=STEP:pause-at:POINT`,
+/// after saying so on stderr, so that a test can kill it exactly there.
+pub fn pause_point(step: &str, point: &str) {
+    if for_step(step) == Some(Fault::PauseAt(point.to_string())) {
+        eprintln!("mlrepro: paused at `{point}` (MLREPRO_FAULT)");
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
     }
 }
 

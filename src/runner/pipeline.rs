@@ -18,7 +18,7 @@ use crate::db::digest::hex;
 use crate::db::verify::verify;
 use crate::db::writer::CheckpointPaths;
 use crate::extract::{
-    self, anonymize::Secret, private, run_cache::EXTRACTOR_VERSION, ExtractEnv, Listing,
+    self, private, run_cache::EXTRACTOR_VERSION, scope::Scope, ExtractEnv, Listing,
 };
 use crate::mlflow::entry::{self, Entry};
 
@@ -28,6 +28,9 @@ pub struct ExtractStep {
     /// The experiment and runs that the last key was computed from, for the run to extract
     /// exactly those without listing the store again.
     listed: Mutex<Option<Listing>>,
+    /// The secret and subjects settings that the last key was computed with; they decide
+    /// whether the private traces file is an output.
+    scope: Mutex<Option<Scope>>,
 }
 
 impl Step for ExtractStep {
@@ -36,12 +39,10 @@ impl Step for ExtractStep {
     }
 
     fn prepare(&self, settings: &Settings) -> Result<()> {
-        let c = &settings.config;
-        Secret::load_or_create(
-            c.anonymization.secret_file.as_deref(),
-            &c.outputs.private_dir,
-        )
-        .map(|_| ())
+        let (_, experiment) = extract::open_experiment(settings)?;
+        Scope::decide(&settings.config, &settings.config_path, &experiment.id)
+            .and_then(|mut scope| scope.prepare())
+            .map_err(anyhow::Error::from)
     }
 
     fn key(&self, settings: &Settings, stat: &StatCache) -> Result<StepKey> {
@@ -55,24 +56,16 @@ impl Step for ExtractStep {
             "anonymization.label_prefixes",
             &c.anonymization.label_prefixes,
         );
-        key.config("subjects.demo_subjects", &c.subjects.demo_subjects);
         let (store, experiment) = extract::open_experiment(settings)?;
+        let scope = Scope::decide(c, &settings.config_path, &experiment.id)?;
+        key.config("subjects.demo_subjects", &scope.demo_subjects);
         key.config(
             "store.tracking_uri",
             &settings.tracking_uri.as_ref().map(|u| &u.raw),
         );
         // The secret's fingerprint, not the secret: a new secret renumbers every subject.
-        let secret = match &c.anonymization.secret_file {
-            Some(f) => {
-                Secret::load_or_create(Some(f), &c.outputs.private_dir).map(|s| s.fingerprint())?
-            }
-            None if c.outputs.private_dir.join("anonymization_secret").exists() => {
-                Secret::load_or_create(None, &c.outputs.private_dir)?.fingerprint()
-            }
-            None => "to be created".into(),
-        };
-        key.input("anonymization secret (fingerprint)", secret);
-        if let Some(db) = &c.subjects.database {
+        key.input("anonymization secret (fingerprint)", scope.fingerprint());
+        if let Some(db) = &scope.subjects_database {
             key.input(
                 format!("subjects database `{}`", db.display()),
                 stat.digest(db)?,
@@ -107,6 +100,7 @@ impl Step for ExtractStep {
             key.input(format!("run {}", run.run_id), digest);
         }
         *self.listed.lock().unwrap_or_else(|e| e.into_inner()) = Some(Listing { experiment, runs });
+        *self.scope.lock().unwrap_or_else(|e| e.into_inner()) = Some(scope);
         Ok(key)
     }
 
@@ -122,7 +116,11 @@ impl Step for ExtractStep {
                 .private_dir
                 .join(private::LOOKUP_FILE),
         ];
-        if settings.config.subjects.database.is_some() {
+        let traces = match &*self.scope.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(scope) => scope.subjects_database.is_some(),
+            None => settings.config.subjects.database.is_some(),
+        };
+        if traces {
             out.push(
                 settings
                     .config

@@ -116,7 +116,7 @@ fn as_f64(v: &Value) -> Option<f64> {
     }
 }
 
-fn as_text(v: &Value) -> String {
+pub fn as_text(v: &Value) -> String {
     match v {
         Value::Text(s) => s.clone(),
         other => panic!("{other:?} is not text"),
@@ -419,7 +419,7 @@ fn thread_count_does_not_change_content() {
 
 /// Every original subject code the fixture store knows: test codes from the golden
 /// predictions and every `PLR` code in the runs' `codes_train`/`codes_test` parameters.
-fn original_codes() -> Vec<String> {
+pub fn original_codes() -> Vec<String> {
     let mut codes = std::collections::BTreeSet::new();
     let params = walk(&repo_root().join("tests/fixtures/filestore/mlruns"));
     for p in params
@@ -442,7 +442,7 @@ fn original_codes() -> Vec<String> {
     codes.into_iter().collect()
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = entry.path();

@@ -10,23 +10,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 
 use crate::extract::extract_details;
-use crate::support::{mlrepro, mlrepro_process, repo_root, run_ok, write_file};
+use crate::support::{copy_dir, mlrepro, mlrepro_process, repo_root, run_ok, write_file};
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 
 use crate::extract::{extract_details, query};
-use crate::support::{mlrepro_process, repo_root, write_file};
+use crate::support::{copy_dir, mlrepro_process, repo_root, write_file};
 
 /// A project with its own copy of the fixture file store.
 struct Project {
@@ -112,19 +112,6 @@ impl Project {
             other => panic!("{other:?} is not text"),
         };
         (text(&rows[0][0]), text(&rows[0][1]))
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 

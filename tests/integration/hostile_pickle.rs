@@ -3,10 +3,9 @@
 //! `mlrepro extract` stays far below the 2 GB the copies would take.
 
 use std::os::raw::{c_int, c_long};
-use std::path::Path;
 
 use crate::golden;
-use crate::support::{mlrepro_process, repo_root, write_file};
+use crate::support::{copy_dir, mlrepro_process, repo_root, write_file};
 
 const MIB: usize = 1 << 20;
 
@@ -29,19 +28,6 @@ fn bytearray_bomb() -> Vec<u8> {
     }
     out.extend_from_slice(b"N.");
     out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[repr(C)]

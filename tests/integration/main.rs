@@ -5,11 +5,13 @@
 mod analyze;
 mod checkpoint;
 mod cli;
+mod crash;
 mod extract;
 mod golden;
 mod hardening_misuse;
 mod hardening_runner;
 mod hostile_pickle;
 mod pickles;
+mod privacy;
 mod runner;
 mod support;

@@ -7,24 +7,11 @@ use std::process::Output;
 use serde_json::Value as Json;
 
 use crate::extract::extract_details;
-use crate::support::{mlrepro, mlrepro_process, repo_root, write_file};
+use crate::support::{copy_dir, mlrepro, mlrepro_process, repo_root, write_file};
 
 /// A project directory with its own copy of the fixture file store.
 struct Project {
     dir: tempfile::TempDir,
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 impl Project {
