@@ -6,6 +6,7 @@ use crate::cli::{GlobalArgs, HistoryAction, HistoryArgs, LogsArgs};
 use crate::error::{Error, Result};
 use crate::fsx;
 use crate::runner::ledger;
+use crate::ui::sanitize::terminal;
 use crate::ui::Output;
 
 use super::settings::{self, CommandFlags};
@@ -43,7 +44,7 @@ pub fn run(global: &GlobalArgs, args: &HistoryArgs, out: &Output) -> Result<()> 
                         r.command,
                         r.status,
                         secs,
-                        steps.join(" ")
+                        terminal(&steps.join(" "))
                     );
                 }
             }
@@ -70,10 +71,10 @@ pub fn run(global: &GlobalArgs, args: &HistoryArgs, out: &Output) -> Result<()> 
                     s.attempts
                 );
                 for r in &s.reasons {
-                    println!("      because {r}");
+                    println!("      because {}", terminal(r));
                 }
                 if let Some(e) = &s.error {
-                    println!("      error: {e}");
+                    println!("      error: {}", terminal(e));
                 }
             }
         }
@@ -88,6 +89,6 @@ pub fn logs(global: &GlobalArgs, args: &LogsArgs) -> Result<()> {
     let run = ledger::find(cache_dir, &args.id).map_err(Error::usage)?;
     let path = ledger::log_dir(cache_dir).join(format!("{}.log", run.id));
     let text = fsx::read_to_string(&path).map_err(|e| Error::pipeline(anyhow!("{e:#}")))?;
-    print!("{text}");
+    print!("{}", terminal(&text));
     Ok(())
 }

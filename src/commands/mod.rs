@@ -50,9 +50,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     render: Some(&args.render),
                 },
             )?;
-            if !args.from_checkpoint {
-                crate::extract::check_store(&s)?;
-            }
+            // As for `extract`, the store is opened by the extract step, under its timeout.
             let mut steps = if args.from_checkpoint {
                 Vec::new()
             } else {

@@ -143,11 +143,6 @@ pub fn open_experiment(settings: &Settings) -> Result<(Store, Experiment)> {
     Ok((store, experiment))
 }
 
-/// Checks that the store opens and the experiment exists, before any step runs.
-pub fn check_store(settings: &Settings) -> Result<()> {
-    open_experiment(settings).map(|_| ())
-}
-
 impl Extracted {
     /// A selected run with its computed (or cached) result.
     fn from_cached(candidate: &Candidate, run: CachedRun) -> Self {

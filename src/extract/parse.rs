@@ -8,7 +8,6 @@
 //! train/val per-subject dicts, reads `<key #i>`.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use numpickle::Value;
@@ -136,7 +135,7 @@ pub fn read_run_pickle(path: &Path) -> Result<RunData, ParseError> {
         file: path.to_path_buf(),
         problem,
     };
-    let file = File::open(path)
+    let file = crate::mlflow::entry::open_regular(path)
         .map_err(|e| fail(format!("cannot open: {}", e.to_string().to_lowercase())))?;
     // SAFETY: the file is opened read-only and only read through the map; a concurrent
     // truncation by another process would be a store being rewritten under us, which the
@@ -355,6 +354,21 @@ mod tests {
         let mut out = vec![0x8c, u8::try_from(s.len()).unwrap()];
         out.extend_from_slice(s.as_bytes());
         out
+    }
+
+    #[test]
+    fn a_fifo_in_place_of_a_pickle_is_refused_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("metrics.pickle");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let Err(err) = read_run_pickle(&fifo) else {
+            panic!("a FIFO is read as a pickle");
+        };
+        assert!(err.problem.contains("is a fifo"), "{}", err.problem);
     }
 
     fn global(module: &str, name: &str) -> Vec<u8> {
