@@ -110,11 +110,7 @@ fn analyze_demo_checkpoint() {
         "analyze failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let digest = text(
-        &p.db(),
-        "SELECT value FROM metadata WHERE key = 'logical_digest'",
-    )
-    .remove(0);
+    let digest = crate::extract::logical_digest(&p.db());
     check_report(&p, &digest);
     check_forests(&p, &digest);
     check_dashboard(&p);

@@ -3,19 +3,11 @@
 
 use std::process::Command;
 
-use crate::extract::query;
+use crate::extract::{logical_digest, query};
 use crate::support::{mlrepro, repo_root, run_ok, write_file};
 
 fn committed_digest() -> String {
-    let db = repo_root().join("data/public/results.duckdb");
-    let rows = query(
-        &db,
-        "SELECT value FROM metadata WHERE key = 'logical_digest'",
-    );
-    match &rows[0][0] {
-        duckdb::types::Value::Text(s) => s.clone(),
-        other => panic!("{other:?}"),
-    }
+    logical_digest(&repo_root().join("data/public/results.duckdb"))
 }
 
 #[test]

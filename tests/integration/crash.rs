@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::extract::query;
+use crate::extract::logical_digest;
 use crate::golden;
 use crate::support::{copy_dir, mlrepro, mlrepro_process, repo_root, write_file};
 
@@ -126,14 +126,7 @@ fn extract(dir: &Path) -> (String, Duration) {
         "the rerun after a kill failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let rows = query(
-        &dir.join("public/results.duckdb"),
-        "SELECT value FROM metadata WHERE key = 'logical_digest'",
-    );
-    match &rows[0][0] {
-        duckdb::types::Value::Text(digest) => (digest.clone(), took),
-        other => panic!("logical_digest is {other:?}"),
-    }
+    (logical_digest(&dir.join("public/results.duckdb")), took)
 }
 
 /// Starts an extraction and kills it with SIGKILL after `delay`, or once it pauses at

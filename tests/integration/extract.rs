@@ -87,6 +87,18 @@ pub fn extract_details(stdout: &[u8]) -> Json {
     step["details"].clone()
 }
 
+/// The logical digest a checkpoint records in its `metadata` table.
+pub fn logical_digest(db: &Path) -> String {
+    match &query(
+        db,
+        "SELECT value FROM metadata WHERE key = 'logical_digest'",
+    )[0][0]
+    {
+        Value::Text(digest) => digest.clone(),
+        other => panic!("logical_digest is {other:?}"),
+    }
+}
+
 /// All rows of a query, as DuckDB values.
 pub fn query(db: &Path, sql: &str) -> Vec<Vec<Value>> {
     let conn = duckdb::Connection::open_with_flags(
