@@ -76,6 +76,16 @@ pub struct GlobalArgs {
     /// Seconds to wait for another mlrepro holding the project lock [default: 0, fail at once].
     #[arg(long = "lock-timeout", global = true, value_name = "SECONDS")]
     pub lock_timeout: Option<u64>,
+
+    /// After a pipeline run, write its step durations and outcomes and its run counts in the
+    /// Prometheus text format to PATH (atomically; for node_exporter's textfile collector).
+    #[arg(long = "metrics-file", global = true, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+
+    /// Do not write the HTML run report (`report.html` in the outputs directory) after a
+    /// pipeline run.
+    #[arg(long = "no-report", global = true)]
+    pub no_report: bool,
 }
 
 /// The subcommands.
@@ -97,6 +107,10 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Remove generated figures, outputs and the cache (never the checkpoint or private data).
     Clean(CleanArgs),
+    /// Write the HTML report of a pipeline run (the latest, or RUN_ID) and print its path.
+    Report(ReportArgs),
+    /// Print the step graph (with `--status`, each step's freshness).
+    Graph(GraphArgs),
     /// Start a project for your own store: write its config, create the private secret and
     /// git-ignore the private directory.
     Init(InitArgs),
@@ -237,6 +251,58 @@ pub enum HistoryAction {
 pub struct LogsArgs {
     /// The run id (as listed by `mlrepro history`; a unique prefix is enough).
     pub id: String,
+}
+
+/// Arguments of `mlrepro report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run id (as listed by `mlrepro history`; a unique prefix is enough) [default: the
+    /// latest run].
+    pub id: Option<String>,
+
+    /// Where to write it [default: `report.html` in the outputs directory for the latest run,
+    /// `reports/RUN_ID.html` there for an earlier one].
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Embed the figures in the page, for a single file to send.
+    #[arg(long)]
+    pub embed: bool,
+}
+
+/// The formats `mlrepro graph` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    /// Indented text, one step per line.
+    Text,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// Graphviz DOT.
+    Dot,
+}
+
+/// Arguments of `mlrepro graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+    pub format: GraphFormat,
+
+    /// Add each step's freshness, as `mlrepro status` computes it.
+    #[arg(long)]
+    pub status: bool,
+
+    /// The graph of `reproduce --from-checkpoint` (Block 2 only).
+    #[arg(long = "from-checkpoint")]
+    pub from_checkpoint: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub private: PrivateArgs,
+    #[command(flatten)]
+    pub render: RenderArgs,
 }
 
 /// Arguments of `mlrepro verify`.

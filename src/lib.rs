@@ -35,6 +35,7 @@ pub mod extract;
 pub mod fsx;
 pub mod metrics;
 pub mod mlflow;
+pub mod report;
 pub mod runner;
 pub mod ui;
 

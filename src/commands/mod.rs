@@ -2,9 +2,12 @@
 
 mod clean;
 mod extract;
+mod graph;
 mod history;
 mod init;
+mod metrics_file;
 mod pipeline;
+mod report;
 mod settings;
 mod status;
 mod verify;
@@ -74,5 +77,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Logs(args) => history::logs(global, args),
         Command::Verify(args) => verify::run(global, args, &out),
         Command::Init(args) => init::run(args, &out),
+        Command::Graph(args) => graph::run(global, args),
+        Command::Report(args) => report::run(global, args, &out),
     }
 }

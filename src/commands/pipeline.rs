@@ -1,6 +1,7 @@
 //! Running steps through the engine for `extract`, `analyze` and `reproduce`, and printing
 //! the end-of-run summary.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::anyhow;
@@ -11,7 +12,7 @@ use crate::cli::GlobalArgs;
 use crate::config::Settings;
 use crate::error::{Error, ErrorKind, Result};
 use crate::runner::engine::{self, PipelineReport, RunOptions, StepReport};
-use crate::runner::ledger::StepStatus;
+use crate::runner::ledger::{self, StepStatus};
 use crate::runner::Step;
 use crate::ui::Output;
 
@@ -49,8 +50,10 @@ pub fn run(
     check_force_steps(global, &steps)?;
     let opts = options(global);
     let settings = Arc::new(settings);
+    let started = std::time::Instant::now();
     let report =
         engine::execute(steps, settings.clone(), out, command, &opts).map_err(Error::pipeline)?;
+    let seconds = started.elapsed().as_secs_f64();
     let analysis = (!opts.dry_run && report.steps.iter().any(|s| is_analysis_step(&s.step)))
         .then(|| AnalysisReport::from_pipeline(&settings.config, &report));
     if let Some(analysis) = &analysis {
@@ -58,9 +61,22 @@ pub fn run(
             .write(&settings.config.outputs.outputs_dir)
             .map_err(Error::pipeline)?;
     }
+    let page = (!opts.dry_run)
+        .then(|| write_page(&settings, &report, out))
+        .flatten();
+    if let Some(path) = &global.metrics_file {
+        super::metrics_file::write(path, command, &report, seconds).map_err(Error::pipeline)?;
+    }
     print_report(&report, out, &opts);
     if report.success && !opts.dry_run && !out.json {
         print_products(&settings, &report, analysis.as_ref(), out);
+    }
+    if let Some(page) = page {
+        out.status(format!(
+            "{:>12} {} (open it in a browser)",
+            "run report",
+            page.display()
+        ));
     }
     if report.interrupted {
         return Err(Error::interrupted());
@@ -69,6 +85,25 @@ pub fn run(
         return Err(failure(command, &report));
     }
     Ok(())
+}
+
+/// Writes the run's HTML report beside the other outputs; a failure to write it is a warning,
+/// never the run's failure.
+fn write_page(settings: &Settings, report: &PipelineReport, out: &Output) -> Option<PathBuf> {
+    let cache_dir = &settings.config.outputs.cache_dir;
+    let output = crate::report::default_path(settings, &report.run_id, true);
+    let written = ledger::find(cache_dir, &report.run_id)
+        .and_then(|run| crate::report::write(settings, run, &output, false));
+    match written {
+        Ok(path) => Some(path),
+        Err(e) => {
+            out.warn(format!(
+                "cannot write the run report `{}`: {e:#}",
+                output.display()
+            ));
+            None
+        }
+    }
 }
 
 /// The error that ends a failed run: it lists the failed steps; a usage or configuration

@@ -66,6 +66,8 @@ pub struct ExtractSummary {
     pub runs_parsed: usize,
     /// Runs taken from the per-run cache.
     pub runs_from_cache: usize,
+    /// Bytes of the pickles decoded in this extraction.
+    pub bytes_read: u64,
     /// Wall time in seconds.
     pub seconds: f64,
     /// Included and failed runs parsed per second.
@@ -122,8 +124,9 @@ pub struct Listing {
 
 /// How one run came out of the parallel phase.
 enum RunOutcome {
-    /// Decoded and computed now; carries the original codes for the private lookup.
-    Parsed(Extracted, Vec<String>),
+    /// Decoded and computed now; carries the original codes for the private lookup and the
+    /// pickle's size in bytes.
+    Parsed(Extracted, Vec<String>, u64),
     /// Taken from the per-run cache.
     Cached(Extracted),
     /// Its pickle could not be used.
@@ -215,6 +218,7 @@ fn extract_checkpoint(
             pseudonyms,
             runs_parsed,
             runs_from_cache,
+            bytes_read,
         } = read_runs(settings, out, &env, selection.candidates, &secret)?;
         // Every reason is public: no original code known to this extraction may stay in one.
         let redactor = Redactor::new(&pseudonyms);
@@ -295,6 +299,7 @@ fn extract_checkpoint(
             logical_digest: outcome.digest().to_string(),
             runs_parsed,
             runs_from_cache,
+            bytes_read,
             seconds,
             runs_per_second: if seconds > 0.0 {
                 parsed as f64 / seconds
@@ -317,6 +322,8 @@ struct ReadRuns {
     runs_parsed: usize,
     /// Runs taken from the per-run cache.
     runs_from_cache: usize,
+    /// Bytes of the pickles decoded now.
+    bytes_read: u64,
 }
 
 /// Reads every candidate run on `settings.jobs` workers: from the per-run cache where it
@@ -383,14 +390,16 @@ fn read_runs(
         pseudonyms: known,
         runs_parsed: 0,
         runs_from_cache: 0,
+        bytes_read: 0,
     };
     for (candidate, outcome) in results {
         match outcome {
-            RunOutcome::Parsed(run, codes) => {
+            RunOutcome::Parsed(run, codes, bytes) => {
                 for (p, o) in run.pseudonyms.iter().zip(codes) {
                     read.pseudonyms.insert(p.clone(), o);
                 }
                 read.runs_parsed += 1;
+                read.bytes_read += bytes;
                 read.extracted.push(run);
             }
             RunOutcome::Cached(run) => {
@@ -536,7 +545,12 @@ impl Job<'_> {
         if private::append_pseudonyms(self.private_dir, &pairs).is_ok() {
             let _ = self.cache.store(&key, &cached);
         }
-        RunOutcome::Parsed(Extracted::from_cached(candidate, cached), subject_codes)
+        let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+        RunOutcome::Parsed(
+            Extracted::from_cached(candidate, cached),
+            subject_codes,
+            bytes,
+        )
     }
 }
 

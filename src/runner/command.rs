@@ -27,6 +27,9 @@ const REVISION: u32 = 1;
 /// The exit status a command uses to say "temporary failure, try again" (sysexits.h).
 pub const EX_TEMPFAIL: i32 = 75;
 
+/// The digest recorded for a declared input that does not exist yet.
+const MISSING: &str = "missing";
+
 /// Lines of the command's output kept for the error message.
 const TAIL_LINES: usize = 20;
 
@@ -56,9 +59,14 @@ impl Step for CommandStep {
         key.config("command", &self.spec.command);
         key.config("outputs", &self.spec.outputs);
         for input in &self.spec.inputs {
-            let digest = stat
-                .digest(input)
-                .with_context(|| format!("input `{}` of step `{}`", input.display(), self.name))?;
+            // An input an earlier step has yet to write makes the step stale, not `status` fail.
+            let digest = if input.exists() {
+                stat.digest(input).with_context(|| {
+                    format!("input `{}` of step `{}`", input.display(), self.name)
+                })?
+            } else {
+                MISSING.to_string()
+            };
             key.input(input.display().to_string(), digest);
         }
         Ok(key)
@@ -68,11 +76,22 @@ impl Step for CommandStep {
         self.spec.outputs.clone()
     }
 
+    fn inputs(&self, _settings: &Settings) -> Vec<PathBuf> {
+        self.spec.inputs.clone()
+    }
+
     fn required(&self) -> bool {
         false
     }
 
     fn run(&self, ctx: &StepContext) -> Result<StepOutput> {
+        if let Some(input) = self.spec.inputs.iter().find(|i| !i.exists()) {
+            bail!(
+                "input `{}` of step `{}` does not exist (no earlier step wrote it)",
+                input.display(),
+                self.name
+            );
+        }
         let backups = Backups::take(&self.spec.outputs)?;
         match self.run_command(ctx) {
             Ok(out) => {

@@ -25,8 +25,9 @@ use anyhow::{anyhow, Result};
 use serde::Serialize;
 
 use super::fingerprint::{compare, StaleReason, StepKey};
+use super::graph;
 use super::guard::{guard, Ended, Limits, JOIN_GRACE};
-use super::ledger::{Ledger, StepEntry, StepStatus};
+use super::ledger::{Ledger, RunContext, StepEntry, StepStatus};
 use super::record::{self, StepRecord};
 use super::retry::{is_transient, jitter_unit, RetryPolicy};
 use super::stat_cache::StatCache;
@@ -139,7 +140,12 @@ impl StepReport {
 
     /// The ledger's record of this report, with the step's key (none when it could not be
     /// computed) and output digests.
-    fn ledger_entry(&self, key: Option<&StepKey>, outputs: BTreeMap<String, String>) -> StepEntry {
+    fn ledger_entry(
+        &self,
+        key: Option<&StepKey>,
+        outputs: BTreeMap<String, String>,
+        started_s: f64,
+    ) -> StepEntry {
         StepEntry {
             step: self.step.clone(),
             status: self.status,
@@ -149,6 +155,9 @@ impl StepReport {
             key_digest: key.map(StepKey::digest).unwrap_or_default(),
             outputs,
             error: self.error.clone(),
+            started_s,
+            summary: self.summary.clone(),
+            details: self.details.clone(),
         }
     }
 }
@@ -252,7 +261,14 @@ pub fn execute(
     let project_lock = lock::for_steps(&settings, &steps)?;
     record::mark_cache_dir(&cache_dir)?;
     install_interrupt_handler();
-    let mut ledger = Ledger::start(&cache_dir, command);
+    let context = RunContext {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        argv: std::env::args().collect(),
+        config: settings.config_path.display().to_string(),
+        config_digest: super::stat_cache::sha256_file(&settings.config_path).unwrap_or_default(),
+        graph: graph::of(&steps, &settings),
+    };
+    let mut ledger = Ledger::start(&cache_dir, command, context);
     ledger.log(&format!(
         "mlrepro {} {command} (config `{}`)",
         env!("CARGO_PKG_VERSION"),
@@ -267,13 +283,18 @@ pub fn execute(
     let mut runaway = false;
     for step in steps {
         let name = step.name().to_string();
+        let offset = ledger.elapsed();
         if blocked || runaway || interrupted() {
             let status = if interrupted() {
                 StepStatus::Cancelled
             } else {
                 StepStatus::Skipped
             };
-            reports.push(StepReport::new(&name, status, vec![]));
+            let report = StepReport::new(&name, status, vec![]);
+            if !opts.dry_run {
+                ledger.step(report.ledger_entry(None, BTreeMap::new(), offset));
+            }
+            reports.push(report);
             continue;
         }
         let forced = opts.force || opts.force_steps.contains(&name);
@@ -299,7 +320,7 @@ pub fn execute(
                     "{name}: cannot compute its key: {}",
                     report.error.as_deref().unwrap_or_default()
                 ));
-                ledger.step(report.ledger_entry(None, BTreeMap::new()));
+                ledger.step(report.ledger_entry(None, BTreeMap::new(), offset));
                 blocked |= step.required();
                 reports.push(report);
                 continue;
@@ -310,7 +331,7 @@ pub fn execute(
             out.status(format!("{:>12} {name}", "Fresh"));
             ledger.log(&format!("{name}: up to date"));
             let report = StepReport::new(&name, StepStatus::Cached, vec![]);
-            ledger.step(report.ledger_entry(Some(&key), BTreeMap::new()));
+            ledger.step(report.ledger_entry(Some(&key), BTreeMap::new(), offset));
             reports.push(report);
             continue;
         }
@@ -370,7 +391,7 @@ pub fn execute(
                     details,
                     ..StepReport::new(&name, status, reason_text)
                 };
-                ledger.step(report.ledger_entry(Some(&key), outputs));
+                ledger.step(report.ledger_entry(Some(&key), outputs, offset));
                 reports.push(report);
             }
             Err(e) => {
@@ -394,7 +415,7 @@ pub fn execute(
                 ledger.log(&format!(
                     "{name}: {status:?} after {attempts} attempt(s): {msg}"
                 ));
-                ledger.step(report.ledger_entry(Some(&key), BTreeMap::new()));
+                ledger.step(report.ledger_entry(Some(&key), BTreeMap::new(), offset));
                 reports.push(report);
             }
         }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Result};
 use serde::{Deserialize, Serialize};
 
+use super::graph::Node;
 use crate::fsx;
 
 /// How a step ended.
@@ -63,6 +64,30 @@ pub struct StepEntry {
     pub outputs: BTreeMap<String, String>,
     /// The error, for failed steps.
     pub error: Option<String>,
+    /// When the step started, in seconds after the run started.
+    #[serde(default)]
+    pub started_s: f64,
+    /// The step's one-line summary, on success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// The step's machine-readable details, on success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+/// What a run was: the tool, its command line, the config and the step graph.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunContext {
+    /// mlrepro's version.
+    pub version: String,
+    /// The command line, program name first.
+    pub argv: Vec<String>,
+    /// The config file, as given.
+    pub config: String,
+    /// SHA-256 of the config file (empty when it could not be read).
+    pub config_digest: String,
+    /// The steps and what each waits for.
+    pub graph: Vec<Node>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -73,6 +98,8 @@ enum Event {
         command: String,
         started: String,
         pid: u32,
+        #[serde(default)]
+        context: RunContext,
     },
     Step(StepEntry),
     Finished {
@@ -109,7 +136,7 @@ pub fn log_dir(cache_dir: &Path) -> PathBuf {
 
 impl Ledger {
     /// Starts recording a run of `command`; the id sorts by start time.
-    pub fn start(cache_dir: &Path, command: &str) -> Ledger {
+    pub fn start(cache_dir: &Path, command: &str, context: RunContext) -> Ledger {
         let mut random = [0u8; 3];
         let _ = getrandom::fill(&mut random);
         let id = format!(
@@ -137,6 +164,7 @@ impl Ledger {
             command: command.into(),
             started: now(),
             pid: std::process::id(),
+            context,
         });
         ledger
     }
@@ -144,6 +172,11 @@ impl Ledger {
     /// The run id.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Seconds since the run started.
+    pub fn elapsed(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
     }
 
     /// Records a finished step.
@@ -193,6 +226,11 @@ pub struct RunRecord {
     pub status: String,
     /// Wall time, when finished.
     pub seconds: Option<f64>,
+    /// End time (UTC), when finished.
+    pub finished: Option<String>,
+    /// The tool, command line, config and step graph (empty for runs recorded before they
+    /// were kept).
+    pub context: RunContext,
     /// Its steps.
     pub steps: Vec<StepEntry>,
 }
@@ -224,6 +262,8 @@ fn read_run(path: &Path) -> Result<RunRecord> {
         started: String::new(),
         status: "incomplete".into(),
         seconds: None,
+        finished: None,
+        context: RunContext::default(),
         steps: Vec::new(),
     };
     // A line cut short by a crash is skipped; everything before it still counts.
@@ -233,17 +273,24 @@ fn read_run(path: &Path) -> Result<RunRecord> {
     {
         match event {
             Event::Started {
-                command, started, ..
+                command,
+                started,
+                context,
+                ..
             } => {
                 rec.command = command;
                 rec.started = started;
+                rec.context = context;
             }
             Event::Step(s) => rec.steps.push(s),
             Event::Finished {
-                status, seconds, ..
+                status,
+                seconds,
+                finished,
             } => {
                 rec.status = status;
                 rec.seconds = Some(seconds);
+                rec.finished = Some(finished);
             }
         }
     }
@@ -280,17 +327,20 @@ mod tests {
             key_digest: "k".into(),
             outputs: BTreeMap::new(),
             error: None,
+            started_s: 0.0,
+            summary: None,
+            details: None,
         }
     }
 
     #[test]
     fn records_runs_and_marks_unfinished_ones_incomplete() {
         let dir = tempfile::tempdir().unwrap();
-        let mut a = Ledger::start(dir.path(), "extract");
+        let mut a = Ledger::start(dir.path(), "extract", RunContext::default());
         a.step(entry("extract", StepStatus::Ran));
         a.finish(true);
         std::thread::sleep(std::time::Duration::from_millis(5));
-        let mut b = Ledger::start(dir.path(), "reproduce");
+        let mut b = Ledger::start(dir.path(), "reproduce", RunContext::default());
         b.step(entry("extract", StepStatus::Cached));
         drop(b);
         let runs = runs(dir.path()).unwrap();

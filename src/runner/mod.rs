@@ -6,6 +6,7 @@ pub mod command;
 pub mod engine;
 pub mod fault;
 pub mod fingerprint;
+pub mod graph;
 pub mod guard;
 pub mod ledger;
 pub mod lock;

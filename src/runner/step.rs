@@ -99,6 +99,12 @@ pub trait Step: Send + Sync {
     /// The files the step writes; each must exist and be non-empty after a success.
     fn outputs(&self, settings: &Settings) -> Vec<PathBuf>;
 
+    /// Files the step reads that another step may write, so the step graph shows the edge.
+    /// Built-in steps read what the step before them wrote and declare nothing.
+    fn inputs(&self, _settings: &Settings) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
     /// Whether later steps depend on this one: when a required step fails, the steps after it
     /// are skipped; when an optional one (a figure, a table) fails, the others still run and
     /// the pipeline still fails at the end.

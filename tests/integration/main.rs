@@ -13,5 +13,6 @@ mod hardening_runner;
 mod hostile_pickle;
 mod pickles;
 mod privacy;
+mod report;
 mod runner;
 mod support;

@@ -60,3 +60,22 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Whether the external `tool` runs (`tool ARG`); when it does not, a test that needs it is
+/// skipped with a note, unless `MLREPRO_REQUIRE_ALL=1` (as in CI), which makes it fail.
+pub fn tool_available(tool: &str, arg: &str) -> bool {
+    let runs = std::process::Command::new(tool)
+        .arg(arg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !runs {
+        assert!(
+            std::env::var("MLREPRO_REQUIRE_ALL").as_deref() != Ok("1"),
+            "`{tool}` is required (MLREPRO_REQUIRE_ALL=1) but does not run"
+        );
+        eprintln!("note: `{tool}` is not installed; this test's check with it is skipped");
+    }
+    runs
+}
