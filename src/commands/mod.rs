@@ -2,6 +2,7 @@
 
 mod clean;
 mod extract;
+mod generate;
 mod history;
 mod init;
 mod pipeline;
@@ -74,5 +75,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Logs(args) => history::logs(global, args),
         Command::Verify(args) => verify::run(global, args, &out),
         Command::Init(args) => init::run(args, &out),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man => generate::man(),
     }
 }
