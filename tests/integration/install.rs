@@ -63,10 +63,7 @@ fn man_page_is_hidden_from_help_but_lists_subcommands() {
         "`man` should be hidden:\n{help}"
     );
     let page = stdout_of(&["man"]);
-    assert!(
-        page.starts_with(".ie") || page.contains(".TH mlrepro 1"),
-        "{page}"
-    );
+    assert!(page.contains(".TH mlrepro 1"), "not a man page:\n{page}");
     for sub in visible_subcommands() {
         assert!(page.contains(&sub), "the man page does not mention `{sub}`");
     }
