@@ -16,7 +16,7 @@ BIN := $(CARGO_TARGET_DIR)/release/mlrepro
 RUN_FLAGS := -c $(CONFIG) $(if $(JOBS),-j $(JOBS)) $(if $(filter 1,$(FORCE)),--force)
 STORE_FLAGS := $(if $(TRACKING_URI),--tracking-uri '$(TRACKING_URI)')
 
-.PHONY: build reproduce reproduce-from-checkpoint extract analyze status test check acceptance bench fixtures clean
+.PHONY: build reproduce reproduce-from-checkpoint extract analyze status test check acceptance bench fixtures clean wheel wheel-check
 
 build:
 	$(CARGO) build --release --locked
@@ -47,6 +47,14 @@ check:
 # The README's walkthrough on a clean clone of HEAD in a temporary directory.
 acceptance:
 	scripts/acceptance.sh
+
+# A Python wheel carrying the binary, in dist/ (maturin; reuses this build cache).
+wheel:
+	scripts/wheel.sh build
+
+# The wheel installed into a fresh venv: --version, ldd, reproduce --from-checkpoint.
+wheel-check:
+	scripts/wheel.sh check
 
 bench: build
 	scripts/bench/run.sh

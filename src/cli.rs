@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 /// Make a machine-learning paper reproducible from its MLflow runs.
 ///
@@ -26,6 +26,13 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The full command definition: [`Cli`] plus the long `--version` text ([`crate::version`]).
+///
+/// Parsing, shell completions and the man page all start from this, so they agree.
+pub fn command() -> clap::Command {
+    Cli::command().long_version(crate::version::long())
 }
 
 /// Flags accepted by every subcommand.
@@ -114,6 +121,12 @@ pub enum Command {
     /// Start a project for your own store: write its config, create the private secret and
     /// git-ignore the private directory.
     Init(InitArgs),
+    /// Print a shell completion script to stdout, e.g.
+    /// `mlrepro completions bash > ~/.local/share/bash-completion/completions/mlrepro`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout, e.g. `mlrepro man > ~/.local/share/man/man1/mlrepro.1`.
+    #[command(hide = true)]
+    Man,
 }
 
 /// Where the MLflow runs come from.
@@ -336,14 +349,21 @@ pub struct InitArgs {
     pub output: PathBuf,
 }
 
+/// Arguments of `mlrepro completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {
-        Cli::command().debug_assert();
+        command().debug_assert();
     }
 
     #[test]

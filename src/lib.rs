@@ -15,7 +15,8 @@
 //! - [`runner`]: the step engine (cache, stat cache, retries, timeouts, lock, ledger);
 //! - [`ui`]: progress and messages;
 //! - [`fsx`]: filesystem calls whose errors carry the path, and atomic writes;
-//! - [`error`]: the top-level error and the exit codes.
+//! - [`error`]: the top-level error and the exit codes;
+//! - [`version`]: what `mlrepro --version` reports (commit and DuckDB version).
 //!
 //! Files on disk (defaults of `configs/default.yaml`):
 //! - `data/public/results.duckdb` and `.sha256`, `data/public/parquet/`, `data/public/SCHEMA.md`:
@@ -38,15 +39,21 @@ pub mod mlflow;
 pub mod report;
 pub mod runner;
 pub mod ui;
+pub mod version;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let cli = match cli::Cli::try_parse_from(args) {
+    let mut command = cli::command();
+    let parsed = command
+        .try_get_matches_from_mut(args)
+        .and_then(|mut matches| cli::Cli::from_arg_matches_mut(&mut matches))
+        .map_err(|e| e.format(&mut command));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {

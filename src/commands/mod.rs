@@ -2,6 +2,7 @@
 
 mod clean;
 mod extract;
+mod generate;
 mod graph;
 mod history;
 mod init;
@@ -79,5 +80,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Init(args) => init::run(args, &out),
         Command::Graph(args) => graph::run(global, args),
         Command::Report(args) => report::run(global, args, &out),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man => generate::man(),
     }
 }
