@@ -72,7 +72,7 @@ step "make reproduce"
 make reproduce 2>&1 | tee "$work/first.log" || fail "make reproduce exited non-zero"
 require_files data/public/results.duckdb data/public/results.duckdb.sha256 \
   data/public/SCHEMA.md data/private/subject_lookup.yaml \
-  outputs/numbers.tex outputs/analysis_report.json
+  outputs/numbers.tex outputs/analysis_report.json outputs/report.html
 check_report || fail "the report of make reproduce"
 grep -q "checkpoint" "$work/first.log" || fail "make reproduce printed no summary of its outputs"
 changes=$(git status --porcelain)

@@ -35,7 +35,7 @@ pub fn run(global: &GlobalArgs, args: &HistoryArgs, out: &Output) -> Result<()> 
                     let steps: Vec<String> = r
                         .steps
                         .iter()
-                        .map(|s| format!("{}:{:?}", s.step, s.status).to_lowercase())
+                        .map(|s| format!("{}:{}", s.step, s.status.as_str()))
                         .collect();
                     let secs = r.seconds.map_or("-".into(), |s| format!("{s:.2}"));
                     println!(
@@ -66,7 +66,7 @@ pub fn run(global: &GlobalArgs, args: &HistoryArgs, out: &Output) -> Result<()> 
                 println!(
                     "  {:<12} {:<9} {:>8.2} s  attempts {}",
                     s.step,
-                    format!("{:?}", s.status).to_lowercase(),
+                    s.status.as_str(),
                     s.seconds,
                     s.attempts
                 );

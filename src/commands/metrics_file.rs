@@ -13,17 +13,6 @@ use crate::fsx;
 use crate::runner::engine::PipelineReport;
 use crate::runner::ledger::StepStatus;
 
-/// Every step outcome, with its label value.
-const OUTCOMES: [(StepStatus, &str); 7] = [
-    (StepStatus::Ran, "ran"),
-    (StepStatus::Cached, "cached"),
-    (StepStatus::Flaky, "flaky"),
-    (StepStatus::Failed, "failed"),
-    (StepStatus::TimedOut, "timed_out"),
-    (StepStatus::Cancelled, "cancelled"),
-    (StepStatus::Skipped, "skipped"),
-];
-
 /// The counts of the extract step's details that become gauges: detail key, metric, help.
 const EXTRACTION: [(&str, &str, &str); 6] = [
     (
@@ -137,10 +126,11 @@ fn render(command: &str, report: &PipelineReport, seconds: f64, now: f64) -> Str
             .steps
             .iter()
             .flat_map(|s| {
-                OUTCOMES.iter().map(move |(status, name)| {
+                StepStatus::ALL.iter().map(move |status| {
                     format!(
-                        "mlrepro_step_outcome{{step=\"{}\",outcome=\"{name}\"}} {}",
+                        "mlrepro_step_outcome{{step=\"{}\",outcome=\"{}\"}} {}",
                         label(&s.step),
+                        status.as_str(),
                         u8::from(s.status == *status)
                     )
                 })

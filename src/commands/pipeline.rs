@@ -246,7 +246,7 @@ fn print_products(
         ));
         out.status(format!(
             "{:>12} {} (status {})",
-            "report",
+            "analysis",
             o.outputs_dir.join(REPORT_FILE).display(),
             a.status
         ));

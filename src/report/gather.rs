@@ -117,7 +117,7 @@ pub fn page(settings: &Settings, run: RunRecord, output: &Path, embed: bool) -> 
     let numbers = std::fs::read_to_string(config.outputs.outputs_dir.join("numbers.tex"))
         .map(|t| latex::macros(&t))
         .unwrap_or_default();
-    let all_runs = ledger::runs(&config.outputs.cache_dir).unwrap_or_default();
+    let all_runs = ledger::recent(&config.outputs.cache_dir, HISTORY_ROWS).unwrap_or_default();
     let verification = verification(&run, &all_runs);
     let history = all_runs
         .into_iter()
@@ -147,7 +147,7 @@ pub fn page(settings: &Settings, run: RunRecord, output: &Path, embed: bool) -> 
 }
 
 /// The checks of the run's verify step; when the step was up to date, those of the latest
-/// earlier run that verified, with that run's id.
+/// earlier run among `runs` that verified, with that run's id.
 fn verification(run: &RunRecord, runs: &[RunRecord]) -> Option<(Value, Option<String>)> {
     let details = |r: &RunRecord| {
         r.steps

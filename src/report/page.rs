@@ -104,19 +104,10 @@ fn header_facts(p: &Page) -> Markup {
 }
 
 fn legend() -> Markup {
-    let all = [
-        Some(StepStatus::Ran),
-        Some(StepStatus::Cached),
-        Some(StepStatus::Flaky),
-        Some(StepStatus::Failed),
-        Some(StepStatus::TimedOut),
-        Some(StepStatus::Cancelled),
-        Some(StepStatus::Skipped),
-    ];
     html! {
         ul class="legend" {
-            @for s in all {
-                @let (class, word) = svg::outcome(s);
+            @for s in StepStatus::ALL {
+                @let (class, word) = svg::outcome(Some(s));
                 li { span class=(format!("swatch st-{class}")) {} (word) }
             }
         }

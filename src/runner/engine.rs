@@ -263,7 +263,7 @@ pub fn execute(
     install_interrupt_handler();
     let context = RunContext {
         version: env!("CARGO_PKG_VERSION").to_string(),
-        argv: std::env::args().collect(),
+        argv: command_line(),
         config: settings.config_path.display().to_string(),
         config_digest: super::stat_cache::sha256_file(&settings.config_path).unwrap_or_default(),
         graph: graph::of(&steps, &settings),
@@ -437,6 +437,18 @@ pub fn execute(
         success,
         interrupted: interrupted(),
     })
+}
+
+/// The command line, the program named by its file name only (the report is public, and the
+/// binary's directory says nothing about the run).
+fn command_line() -> Vec<String> {
+    let mut args: Vec<String> = std::env::args().collect();
+    if let Some(program) = args.first_mut() {
+        if let Some(name) = Path::new(program.as_str()).file_name() {
+            *program = name.to_string_lossy().into_owned();
+        }
+    }
+    args
 }
 
 /// Every declared output must exist and be non-empty; returns their digests.

@@ -36,6 +36,30 @@ pub enum StepStatus {
 }
 
 impl StepStatus {
+    /// Every outcome, in the order a summary lists them.
+    pub const ALL: [StepStatus; 7] = [
+        StepStatus::Ran,
+        StepStatus::Cached,
+        StepStatus::Flaky,
+        StepStatus::Failed,
+        StepStatus::TimedOut,
+        StepStatus::Cancelled,
+        StepStatus::Skipped,
+    ];
+
+    /// The outcome's one spelling, as in `--json`, the ledger, `history` and the metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Ran => "ran",
+            StepStatus::Cached => "cached",
+            StepStatus::Flaky => "flaky",
+            StepStatus::Failed => "failed",
+            StepStatus::TimedOut => "timed_out",
+            StepStatus::Cancelled => "cancelled",
+            StepStatus::Skipped => "skipped",
+        }
+    }
+
     /// Whether the step's outputs are good.
     pub fn is_success(self) -> bool {
         matches!(
@@ -237,12 +261,20 @@ pub struct RunRecord {
 
 /// Every recorded run, newest first.
 pub fn runs(cache_dir: &Path) -> Result<Vec<RunRecord>> {
+    recent(cache_dir, usize::MAX)
+}
+
+/// The `n` most recent runs, newest first; only their files are read.
+pub fn recent(cache_dir: &Path, n: usize) -> Result<Vec<RunRecord>> {
     let dir = ledger_dir(cache_dir);
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
     for entry in fsx::read_dir_sorted(&dir)?.into_iter().rev() {
+        if out.len() == n {
+            break;
+        }
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "jsonl") {
             out.push(read_run(&path)?);
@@ -330,6 +362,16 @@ mod tests {
             started_s: 0.0,
             summary: None,
             details: None,
+        }
+    }
+
+    #[test]
+    fn the_spelling_of_an_outcome_is_its_json_spelling() {
+        for status in StepStatus::ALL {
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::Value::from(status.as_str())
+            );
         }
     }
 
