@@ -3,7 +3,8 @@
 //!
 //! Data flows checkpoint → [`frames`] (polars frames) → [`stats`] / [`anova`] → [`figures`]
 //! (rendered by [`render`] with [`style`], data in [`sidecar`]s) and [`tables`] ([`latex`],
-//! [`numbers`]) → [`report`]. [`step::AnalysisStep`] runs it all as one pipeline step.
+//! [`numbers`]) → [`report`]. [`step::analysis_steps`] runs it as pipeline steps: one per
+//! figure and one for the tables.
 
 pub mod anova;
 pub mod figures;

@@ -326,6 +326,11 @@ pub fn execute(
                 continue;
             }
         };
+        if out.verbose >= 2 {
+            if let Ok(json) = serde_json::to_string(&key) {
+                out.detail(format!("{name}: key {json}"));
+            }
+        }
         let reason_text: Vec<String> = reasons.iter().map(ToString::to_string).collect();
         if reasons.is_empty() {
             out.status(format!("{:>12} {name}", "Fresh"));
@@ -645,9 +650,4 @@ fn run_phase(
         limits.timeout.as_secs()
     );
     Phase::new(ended, &what, timed_out)
-}
-
-/// Whether a path has an up-to-date record (used by `clean` messages and tests).
-pub fn has_record(cache_dir: &Path, step: &str) -> bool {
-    record::load(cache_dir, step).is_some()
 }

@@ -58,29 +58,151 @@ pub enum Drawn {
     Skipped(String),
 }
 
-/// The figures in the order they are drawn.
-pub fn names() -> Vec<String> {
-    let mut out = vec![factorial::NAME.to_string(), dashboard::NAME.into()];
-    out.extend(FACTORS.iter().map(|(f, _)| forest::name(f)));
-    out.extend(
-        [
-            heatmap::NAME,
+/// How a figure is drawn.
+enum Draw {
+    /// Always drawn; the files it wrote.
+    Files(fn(&Env) -> Result<Vec<PathBuf>>),
+    /// Drawn or skipped on purpose.
+    Maybe(fn(&Env) -> Result<Drawn>),
+    /// The forest plot of one factor, with its title.
+    Forest(&'static str, &'static str),
+}
+
+/// One line of the figure table: a figure's name, how it is drawn, the source files its
+/// drawing depends on beyond the shared ones, and whether it reads the private directory.
+pub struct Spec {
+    /// The figure's name (its step, its files' stem).
+    pub name: String,
+    draw: Draw,
+    sources: &'static [&'static str],
+    /// Whether it reads the private directory (the demo subjects' traces).
+    pub reads_private: bool,
+}
+
+/// The code every figure depends on: this table, the renderer, the style, sidecars, the
+/// checkpoint's frames and the summary statistics.
+const SHARED_SOURCES: &[&str] = &[
+    include_str!("mod.rs"),
+    include_str!("../render.rs"),
+    include_str!("../style.rs"),
+    include_str!("../sidecar.rs"),
+    include_str!("../frames.rs"),
+    include_str!("../stats.rs"),
+];
+
+const CURVES: &str = include_str!("curves.rs");
+const FOREST: &str = include_str!("forest.rs");
+const HEATMAP: &str = include_str!("heatmap.rs");
+
+/// Every figure, in the order they are drawn. Adding a figure is its module and one line
+/// here; its step, its key and the report follow.
+pub fn table() -> Vec<Spec> {
+    let spec = |name: &str, draw, sources| Spec {
+        name: name.to_string(),
+        draw,
+        sources,
+        reads_private: false,
+    };
+    let mut out = vec![
+        spec(
+            factorial::NAME,
+            Draw::Files(factorial::generate),
+            &[include_str!("factorial.rs"), HEATMAP],
+        ),
+        spec(
+            dashboard::NAME,
+            Draw::Files(dashboard::generate),
+            &[include_str!("dashboard.rs"), CURVES, FOREST],
+        ),
+    ];
+    out.extend(FACTORS.iter().map(|(factor, title)| {
+        spec(
+            &forest::name(factor),
+            Draw::Forest(factor, title),
+            &[FOREST, CURVES],
+        )
+    }));
+    out.extend([
+        spec(heatmap::NAME, Draw::Files(heatmap::generate), &[HEATMAP]),
+        spec(
             spec_curve::NAME,
+            Draw::Files(spec_curve::generate),
+            &[include_str!("spec_curve.rs")],
+        ),
+        spec(
             mean_rank::NAME,
+            Draw::Files(mean_rank::generate),
+            &[include_str!("mean_rank.rs")],
+        ),
+        spec(
             curves::CALIBRATION,
-            curves::DCA,
+            Draw::Files(curves::calibration),
+            &[CURVES],
+        ),
+        spec(curves::DCA, Draw::Files(curves::dca), &[CURVES]),
+        spec(
             distributions::NAME,
+            Draw::Files(distributions::generate),
+            &[include_str!("distributions.rs"), CURVES],
+        ),
+        spec(
             retention::NAME,
-            traces::NAME,
-        ]
-        .map(String::from),
-    );
+            Draw::Files(retention::generate),
+            &[include_str!("retention.rs"), CURVES],
+        ),
+        Spec {
+            reads_private: true,
+            ..spec(
+                traces::NAME,
+                Draw::Maybe(traces::generate),
+                &[include_str!("traces.rs"), CURVES],
+            )
+        },
+    ]);
     out
+}
+
+impl Spec {
+    /// SHA-256 of the code this figure's drawing depends on: changing one figure's module
+    /// reruns that figure only; changing shared code reruns them all.
+    pub fn code_digest(&self) -> String {
+        code_digest(SHARED_SOURCES, self.sources)
+    }
+
+    /// Draws the figure.
+    pub fn draw(&self, env: &Env) -> Result<Drawn> {
+        match self.draw {
+            Draw::Files(f) => f(env).map(Drawn::Files),
+            Draw::Maybe(f) => f(env),
+            Draw::Forest(factor, title) => forest::generate(env, factor, title).map(Drawn::Files),
+        }
+    }
+}
+
+/// SHA-256 over `shared` and `own` sources, each prefixed by its length.
+fn code_digest(shared: &[&str], own: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for text in shared.iter().chain(own) {
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
+    }
+    crate::db::digest::hex(&h.finalize())
+}
+
+/// The figures' names, in the order they are drawn.
+pub fn names() -> Vec<String> {
+    table().into_iter().map(|s| s.name).collect()
+}
+
+/// The figure named `name`.
+pub fn spec(name: &str) -> Option<Spec> {
+    table().into_iter().find(|s| s.name == name)
 }
 
 /// Whether figure `name` reads the private directory.
 pub fn reads_private(name: &str) -> bool {
-    name == traces::NAME
+    spec(name).is_some_and(|s| s.reads_private)
 }
 
 /// Every file figure `name` writes: one per format plus its sidecar; none when it would be
@@ -106,23 +228,10 @@ pub fn skip_reason(config: &Config, name: &str) -> Option<String> {
 
 /// Draws figure `name`.
 pub fn generate(name: &str, env: &Env) -> Result<Drawn> {
-    if let Some((factor, title)) = FACTORS.iter().find(|(f, _)| forest::name(f) == name) {
-        return forest::generate(env, factor, title).map(Drawn::Files);
+    match spec(name) {
+        Some(spec) => spec.draw(env),
+        None => bail!("no figure named `{name}`"),
     }
-    let files = match name {
-        factorial::NAME => factorial::generate(env),
-        dashboard::NAME => dashboard::generate(env),
-        heatmap::NAME => heatmap::generate(env),
-        spec_curve::NAME => spec_curve::generate(env),
-        mean_rank::NAME => mean_rank::generate(env),
-        curves::CALIBRATION => curves::calibration(env),
-        curves::DCA => curves::dca(env),
-        distributions::NAME => distributions::generate(env),
-        retention::NAME => retention::generate(env),
-        traces::NAME => return traces::generate(env),
-        _ => bail!("no figure named `{name}`"),
-    };
-    files.map(Drawn::Files)
 }
 
 /// The style of a factor's methods in the config.
@@ -156,5 +265,51 @@ pub fn row_label(labels: &[String], y: i32) -> String {
         labels[i as usize].clone()
     } else {
         String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changing_one_figure_s_code_changes_that_figure_s_digest_only() {
+        let table = table();
+        let before: Vec<String> = table.iter().map(Spec::code_digest).collect();
+        let edited = "// an edit to the heatmap's module";
+        let after: Vec<String> = table
+            .iter()
+            .map(|s| {
+                let own: Vec<&str> = s
+                    .sources
+                    .iter()
+                    .map(|src| if *src == HEATMAP { edited } else { *src })
+                    .collect();
+                code_digest(SHARED_SOURCES, &own)
+            })
+            .collect();
+        let changed: Vec<&str> = table
+            .iter()
+            .zip(before.iter().zip(&after))
+            .filter(|(_, (b, a))| b != a)
+            .map(|(s, _)| s.name.as_str())
+            .collect();
+        // The factorial design draws with the heatmap's grid, so it reruns too.
+        assert_eq!(changed, vec![factorial::NAME, heatmap::NAME]);
+        let leaf = table.iter().find(|s| s.name == mean_rank::NAME).unwrap();
+        assert_ne!(
+            leaf.code_digest(),
+            code_digest(SHARED_SOURCES, &["// an edit to mean_rank.rs"])
+        );
+    }
+
+    #[test]
+    fn every_figure_has_a_distinct_name_and_its_own_module() {
+        let table = table();
+        let mut names: Vec<&str> = table.iter().map(|s| s.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), table.len());
+        assert!(table.iter().all(|s| !s.sources.is_empty()));
     }
 }
