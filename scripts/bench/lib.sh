@@ -40,6 +40,29 @@ timed() {
     awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", b - a }'
 }
 
+# Wall-clock seconds and peak RSS in MiB of a command (wait4 of the child), printed as
+# "SECONDS MIB"; its stdout and stderr go to the given files.
+#   timed_rss OUT ERR cmd...
+timed_rss() {
+    local out="$1" err="$2"
+    shift 2
+    "$fixtures_py" - "$out" "$err" "$@" <<'PY'
+import os, sys, time
+out, err, *cmd = sys.argv[1:]
+with open(out, "wb") as o, open(err, "wb") as e:
+    start = time.monotonic()
+    pid = os.posix_spawnp(cmd[0], cmd, os.environ, file_actions=[
+        (os.POSIX_SPAWN_DUP2, o.fileno(), 1), (os.POSIX_SPAWN_DUP2, e.fileno(), 2)])
+    _, status, usage = os.wait4(pid, 0)
+    seconds = time.monotonic() - start
+code = os.waitstatus_to_exitcode(status)
+if code != 0:
+    sys.stderr.write(open(err, errors="replace").read())
+    sys.exit(f"[bench] error: failed ({code}): {' '.join(cmd)}")
+print(f"{seconds:.3f} {usage.ru_maxrss / 1024:.1f}")
+PY
+}
+
 # The experiment directories of a file store (those with a meta.yaml naming an experiment).
 experiments() {
     local d

@@ -5,6 +5,7 @@
 # (peers.sh).
 #
 #   scripts/bench/runner.sh LABEL STORE_DIR WORKDIR PEERS_WORKDIR
+#   BENCH_PEERS=0   skip the DVC and Snakemake no-ops (their venv is made on first use)
 # The store's newest run is held back for the cold and no-op runs, then added.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -42,10 +43,13 @@ x_add=$(step_field "$project/json" extract seconds)
 parsed=$(step_field "$project/json" extract runs_parsed)
 (( parsed == 1 )) || die "$label: adding one run re-parsed $parsed runs"
 
-say "$label: DVC and Snakemake no-ops"
-peers=$("$bench_root/scripts/bench/peers.sh" "$store" "$peers_work/$label")
-dvc=$(sed -n 's/^dvc_noop_s=//p' <<<"$peers")
-smk=$(sed -n 's/^snakemake_noop_s=//p' <<<"$peers")
+dvc="" smk=""
+if [[ "${BENCH_PEERS:-1}" != 0 ]]; then
+    say "$label: DVC and Snakemake no-ops"
+    peers=$("$bench_root/scripts/bench/peers.sh" "$store" "$peers_work/$label")
+    dvc=$(sed -n 's/^dvc_noop_s=//p' <<<"$peers")
+    smk=$(sed -n 's/^snakemake_noop_s=//p' <<<"$peers")
+fi
 
 printf '\nRunner on %s: %d runs, then 1 added; %d cores, warm page cache\n' "$label" "$n" "$(nproc)"
 printf '%-44s %10s %12s\n' "pipeline" "wall s" "extract s"
@@ -56,5 +60,7 @@ awk -v a="$t_noop" -v b="$t_noop_bare" 'BEGIN {
 
 awk -v t="$t_add" -v x="$x_add" -v c="$x_cold" 'BEGIN {
     printf "%-44s %10.3f %12.3f  (%.1f%% of cold extract)\n", "mlrepro reproduce, one run added", t, x, 100 * x / c }'
-printf '%-44s %10.3f %12s\n' "DVC dvc repro, no-op (best of 3)" "$dvc" "-"
-printf '%-44s %10.3f %12s\n' "Snakemake, no-op (best of 3)" "$smk" "-"
+if [[ -n "$dvc" ]]; then
+    printf '%-44s %10.3f %12s\n' "DVC dvc repro, no-op (best of 3)" "$dvc" "-"
+    printf '%-44s %10.3f %12s\n' "Snakemake, no-op (best of 3)" "$smk" "-"
+fi

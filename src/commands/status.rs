@@ -44,6 +44,9 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, out: &Output) -> Result<()> {
     for f in &report {
         if f.up_to_date {
             out.result(format!("{:>12} {}", "Fresh", f.step));
+            for note in &f.notes {
+                out.result(format!("{:>12} {}: {note}", "Note", f.step));
+            }
         } else {
             out.result(format!(
                 "{:>12} {}: {}",

@@ -8,6 +8,7 @@
 
 pub mod anonymize;
 pub mod compute;
+pub mod inputs;
 pub mod parse;
 pub mod private;
 pub mod redact;
@@ -19,7 +20,7 @@ pub mod select;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{anyhow, Context};
@@ -30,7 +31,7 @@ use crate::config::Settings;
 use crate::db::writer::{CheckpointPaths, NewCheckpoint, WriteOutcome};
 use crate::error::{Error, Result};
 use crate::mlflow::{Experiment, Run, RunNameRules, Store};
-use crate::runner::{fault, Signals, StatCache};
+use crate::runner::{fault, Probe, Signals, StatCache};
 use crate::ui::{Output, Progress};
 use anonymize::{CodeMap, Subject};
 use compute::RunMetrics;
@@ -64,14 +65,24 @@ pub struct ExtractSummary {
     pub logical_digest: String,
     /// Runs decoded and computed in this extraction.
     pub runs_parsed: usize,
-    /// Runs taken from the per-run cache.
+    /// Runs taken from the per-run cache (with or without decoding their pickle).
     pub runs_from_cache: usize,
+    /// Pickles decoded in this extraction: those computed, and those whose stamp changed but
+    /// whose inputs were found in the per-run cache.
+    pub runs_decoded: usize,
+    /// Runs whose pickle was decoded and whose inputs were unchanged: content changed (or the
+    /// file was rewritten or touched) but nothing the metrics read, so nothing was recomputed.
+    pub runs_inputs_unchanged: usize,
     /// Bytes of the pickles decoded in this extraction.
     pub bytes_read: u64,
     /// Wall time in seconds.
     pub seconds: f64,
     /// Included and failed runs parsed per second.
     pub runs_per_second: f64,
+    /// Run id → the value of its pickle in the `extract` step's key, as read by this
+    /// extraction ([`inputs`]).
+    #[serde(skip)]
+    pub key_values: BTreeMap<String, String>,
 }
 
 /// A run that could not be extracted.
@@ -127,6 +138,9 @@ enum RunOutcome {
     /// Decoded and computed now; carries the original codes for the private lookup and the
     /// pickle's size in bytes.
     Parsed(Extracted, Vec<String>, u64),
+    /// Decoded now (its pickle's stamp changed) and its inputs found in the per-run cache;
+    /// carries the same as [`RunOutcome::Parsed`].
+    InputsUnchanged(Extracted, Vec<String>, u64),
     /// Taken from the per-run cache.
     Cached(Extracted),
     /// Its pickle could not be used.
@@ -218,7 +232,10 @@ fn extract_checkpoint(
             pseudonyms,
             runs_parsed,
             runs_from_cache,
+            runs_decoded,
+            runs_inputs_unchanged,
             bytes_read,
+            key_values,
         } = read_runs(settings, out, &env, selection.candidates, &secret)?;
         // Every reason is public: no original code known to this extraction may stay in one.
         let redactor = Redactor::new(&pseudonyms);
@@ -299,6 +316,8 @@ fn extract_checkpoint(
             logical_digest: outcome.digest().to_string(),
             runs_parsed,
             runs_from_cache,
+            runs_decoded,
+            runs_inputs_unchanged,
             bytes_read,
             seconds,
             runs_per_second: if seconds > 0.0 {
@@ -306,6 +325,7 @@ fn extract_checkpoint(
             } else {
                 0.0
             },
+            key_values,
         })
     })
 }
@@ -322,8 +342,14 @@ struct ReadRuns {
     runs_parsed: usize,
     /// Runs taken from the per-run cache.
     runs_from_cache: usize,
+    /// Pickles decoded now.
+    runs_decoded: usize,
+    /// Pickles decoded now whose inputs were in the per-run cache.
+    runs_inputs_unchanged: usize,
     /// Bytes of the pickles decoded now.
     bytes_read: u64,
+    /// Run id → its pickle's value in the step key.
+    key_values: BTreeMap<String, String>,
 }
 
 /// Reads every candidate run on `settings.jobs` workers: from the per-run cache where it
@@ -355,28 +381,29 @@ fn read_runs(
     let job = Job {
         pattern: &config.store.metrics_pickle,
         secret,
+        context: inputs::context(&secret.fingerprint()),
         cache: &run_cache,
         known: &known,
         private_dir: &config.outputs.private_dir,
         env,
     };
-    let results: Vec<(Candidate, RunOutcome)> = pool.install(|| {
+    let results: Vec<(Candidate, RunOutcome, Option<String>)> = pool.install(|| {
         candidates
             .into_par_iter()
             .map(|candidate| {
                 if env.signals.cancelled() {
-                    return (candidate, RunOutcome::Failed("cancelled".into()));
+                    return (candidate, RunOutcome::Failed("cancelled".into()), None);
                 }
                 let what = format!("run {}", candidate.run.run_id);
                 env.signals.started(&what);
                 if let Some(d) = slow {
                     std::thread::sleep(d);
                 }
-                let outcome = job.run(&candidate);
+                let (outcome, key_value) = job.run(&candidate);
                 env.signals.finished(&what);
                 progress.inc();
                 env.signals.beat();
-                (candidate, outcome)
+                (candidate, outcome, key_value)
             })
             .collect()
     });
@@ -390,15 +417,32 @@ fn read_runs(
         pseudonyms: known,
         runs_parsed: 0,
         runs_from_cache: 0,
+        runs_decoded: 0,
+        runs_inputs_unchanged: 0,
         bytes_read: 0,
+        key_values: BTreeMap::new(),
     };
-    for (candidate, outcome) in results {
+    for (candidate, outcome, key_value) in results {
+        if let Some(value) = key_value {
+            read.key_values.insert(candidate.run.run_id.clone(), value);
+        }
         match outcome {
             RunOutcome::Parsed(run, codes, bytes) => {
                 for (p, o) in run.pseudonyms.iter().zip(codes) {
                     read.pseudonyms.insert(p.clone(), o);
                 }
                 read.runs_parsed += 1;
+                read.runs_decoded += 1;
+                read.bytes_read += bytes;
+                read.extracted.push(run);
+            }
+            RunOutcome::InputsUnchanged(run, codes, bytes) => {
+                for (p, o) in run.pseudonyms.iter().zip(codes) {
+                    read.pseudonyms.insert(p.clone(), o);
+                }
+                read.runs_from_cache += 1;
+                read.runs_decoded += 1;
+                read.runs_inputs_unchanged += 1;
                 read.bytes_read += bytes;
                 read.extracted.push(run);
             }
@@ -477,43 +521,118 @@ fn write_private(
 struct Job<'a> {
     pattern: &'a str,
     secret: &'a Secret,
+    /// The stat cache's context for input digests under this secret.
+    context: String,
     cache: &'a RunCache,
     known: &'a BTreeMap<String, String>,
     private_dir: &'a std::path::Path,
     env: &'a ExtractEnv<'a>,
 }
 
+/// A run's pickle decoded, with its value for the step key.
+pub struct Decoded {
+    /// [`inputs::decoded_value`] or [`inputs::refused_value`].
+    pub key_value: String,
+    /// The record, or why the pickle was refused (names the key path, never a value).
+    pub data: std::result::Result<RunData, String>,
+}
+
+/// Decodes the pickle at `path`, read after `probe`, and records its key value in the stat
+/// cache under the secret's context (not when the file could not be opened: that may pass).
+pub fn decode_inputs(stat: &StatCache, probe: &Probe, path: &Path, secret: &Secret) -> Decoded {
+    let context = inputs::context(&secret.fingerprint());
+    let (key_value, data, record) = match parse::read_run_pickle(path) {
+        Ok(data) => (
+            inputs::decoded_value(&inputs::digest(&data, secret)),
+            Ok(data),
+            true,
+        ),
+        Err(e) => (
+            inputs::refused_value(&e.problem, secret),
+            Err(e.problem),
+            !e.io,
+        ),
+    };
+    if record {
+        stat.record_derived(probe, &context, &key_value);
+    }
+    Decoded { key_value, data }
+}
+
 impl Job<'_> {
-    /// Extracts one run: from the per-run cache when its pickle is unchanged (and every
-    /// subject's original code is in the private table), else by decoding and computing.
-    fn run(&self, candidate: &Candidate) -> RunOutcome {
+    /// Extracts one run: from the per-run cache when its pickle's stamp is unchanged or its
+    /// decoded inputs are (and every subject's original code is in the private table), else
+    /// by decoding and computing. Also returns the pickle's value for the step key.
+    fn run(&self, candidate: &Candidate) -> (RunOutcome, Option<String>) {
         let run = &candidate.run;
         let relative = match run.pickle_relative(self.pattern) {
             Ok(relative) => relative,
-            Err(unsafe_path) => return RunOutcome::Failed(unsafe_path.to_string()),
+            Err(unsafe_path) => return (RunOutcome::Failed(unsafe_path.to_string()), None),
         };
         let Some(dir) = run.artifact_dir.as_ref() else {
-            return RunOutcome::Failed(format!("metrics pickle `artifacts/{relative}` not found: the run has no artifact directory"));
+            return (RunOutcome::Failed(format!("metrics pickle `artifacts/{relative}` not found: the run has no artifact directory")), None);
         };
         let path = dir.join(&relative);
         if !path.is_file() {
-            return RunOutcome::Failed(format!("metrics pickle `artifacts/{relative}` not found"));
+            return (
+                RunOutcome::Failed(format!("metrics pickle `artifacts/{relative}` not found")),
+                None,
+            );
         }
-        let key = match self.env.stat.digest(&path) {
-            Ok(digest) => RunCache::key(&digest, &self.secret.fingerprint()),
-            Err(e) => return RunOutcome::Failed(format!("`artifacts/{relative}`: {e:#}")),
+        let probe = match self.env.stat.probe(&path, &self.context) {
+            Ok(probe) => probe,
+            Err(e) => {
+                return (
+                    RunOutcome::Failed(format!("`artifacts/{relative}`: {e:#}")),
+                    None,
+                )
+            }
         };
-        if let Some(hit) = self
-            .cache
-            .load(&key)
-            .filter(|c| c.pseudonyms.iter().all(|p| self.known.contains_key(p)))
-        {
-            return RunOutcome::Cached(Extracted::from_cached(candidate, hit));
+        // Unchanged stamp: the input digest recorded for it keys the per-run cache.
+        if let Some(value) = &probe.fresh {
+            if let Some(hit) = inputs::digest_of_value(value)
+                .and_then(|digest| self.cache.load(digest))
+                .filter(|c| c.pseudonyms.iter().all(|p| self.known.contains_key(p)))
+            {
+                return (
+                    RunOutcome::Cached(Extracted::from_cached(candidate, hit)),
+                    Some(value.clone()),
+                );
+            }
         }
-        let data: RunData = match parse::read_run_pickle(&path) {
+        let Decoded { key_value, data } = decode_inputs(self.env.stat, &probe, &path, self.secret);
+        let data = match data {
             Ok(d) => d,
-            Err(e) => return RunOutcome::Failed(format!("`artifacts/{relative}`: {}", e.problem)),
+            Err(problem) => {
+                return (
+                    RunOutcome::Failed(format!("`artifacts/{relative}`: {problem}")),
+                    Some(key_value),
+                )
+            }
         };
+        let digest = inputs::digest_of_value(&key_value).expect("a decoded run has a digest");
+        let bytes = probe.size();
+        if let Some(hit) = self.cache.load(digest) {
+            // Same inputs as a run already computed: only the pseudonym table may need them.
+            let pairs: Vec<(String, String)> = hit
+                .pseudonyms
+                .iter()
+                .cloned()
+                .zip(data.subject_codes.iter().cloned())
+                .filter(|(p, _)| !self.known.contains_key(p))
+                .collect();
+            if !pairs.is_empty() {
+                let _ = private::append_pseudonyms(self.private_dir, &pairs);
+            }
+            return (
+                RunOutcome::InputsUnchanged(
+                    Extracted::from_cached(candidate, hit),
+                    data.subject_codes,
+                    bytes,
+                ),
+                Some(key_value),
+            );
+        }
         let metrics = compute::run_metrics(&data);
         let pseudonyms: Vec<String> = data
             .subject_codes
@@ -543,13 +662,15 @@ impl Job<'_> {
             .zip(subject_codes.iter().cloned())
             .collect();
         if private::append_pseudonyms(self.private_dir, &pairs).is_ok() {
-            let _ = self.cache.store(&key, &cached);
+            let _ = self.cache.store(digest, &cached);
         }
-        let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
-        RunOutcome::Parsed(
-            Extracted::from_cached(candidate, cached),
-            subject_codes,
-            bytes,
+        (
+            RunOutcome::Parsed(
+                Extracted::from_cached(candidate, cached),
+                subject_codes,
+                bytes,
+            ),
+            Some(key_value),
         )
     }
 }

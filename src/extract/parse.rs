@@ -127,6 +127,9 @@ pub struct ParseError {
     pub file: PathBuf,
     /// What is wrong.
     pub problem: String,
+    /// Whether the file could not be opened or mapped (it may read another time), as opposed
+    /// to content that does not decode.
+    pub io: bool,
 }
 
 /// Reads and validates one run's pickle.
@@ -134,13 +137,18 @@ pub fn read_run_pickle(path: &Path) -> Result<RunData, ParseError> {
     let fail = |problem: String| ParseError {
         file: path.to_path_buf(),
         problem,
+        io: false,
+    };
+    let io = |problem: String| ParseError {
+        io: true,
+        ..fail(problem)
     };
     let file = crate::mlflow::entry::open_regular(path)
-        .map_err(|e| fail(format!("cannot open: {}", e.to_string().to_lowercase())))?;
+        .map_err(|e| io(format!("cannot open: {}", e.to_string().to_lowercase())))?;
     // SAFETY: the file is opened read-only and only read through the map; a concurrent
-    // truncation by another process would be a store being rewritten under us, which the
-    // content digest taken before extraction detects on the next run.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| fail(format!("cannot map: {e}")))?;
+    // truncation by another process would be a store being rewritten under us, which changes
+    // the file's ctime, so the stamp taken before the decode no longer matches next time.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| io(format!("cannot map: {e}")))?;
     let root = numpickle::Decoder::new()
         .paths(&SELECTED_PATHS)
         .schema_keys(LAYOUT_KEYS)

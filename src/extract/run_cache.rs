@@ -1,21 +1,18 @@
-//! The per-run extraction cache: one entry per run, keyed on the pickle's content.
+//! The per-run extraction cache: one entry per run, keyed on the inputs it was computed from.
 //!
 //! An entry holds the run's computed rows with keyed pseudonyms in place of subject codes
-//! (never an original code). Its key is SHA-256 over the extractor version, the pickle's
-//! SHA-256 and a fingerprint of the anonymization secret, so new code, a changed pickle or
-//! a new secret each re-derive the run. Entries are postcard-encoded (compact binary, fast
-//! to load: a rerun after one new run loads every other run from here) and written
-//! atomically.
+//! (never an original code). Its key is the run's input digest ([`super::inputs`]): a keyed
+//! digest of the extractor version and the decoded record the metrics read, so new code,
+//! changed inputs or a new secret each re-derive the run, while an edit elsewhere in the
+//! pickle does not. Entries are postcard-encoded (compact binary, fast to load: a rerun after
+//! one new run loads every other run from here) and written atomically.
 
 use std::path::{Path, PathBuf};
 
+use super::compute::RunMetrics;
+use crate::fsx;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
-use super::compute::RunMetrics;
-use crate::db::digest::hex;
-use crate::fsx;
 
 /// Revision of extraction: bump when parsing or metrics change their results.
 pub const EXTRACTOR_VERSION: u32 = 3;
@@ -45,19 +42,11 @@ impl RunCache {
     /// The cache under `cache_dir`.
     pub fn new(cache_dir: &Path) -> Self {
         Self {
-            dir: cache_dir.join("runs-v2"),
+            dir: cache_dir.join("runs-v3"),
         }
     }
 
-    /// The key of a run whose pickle has `pickle_sha256`.
-    pub fn key(pickle_sha256: &str, secret_fingerprint: &str) -> String {
-        let text = format!(
-            "extractor {EXTRACTOR_VERSION}\npickle {pickle_sha256}\nsecret {secret_fingerprint}\n"
-        );
-        hex(&Sha256::digest(text.as_bytes()))
-    }
-
-    /// The entry for `key`, if present and readable (a corrupt entry counts as absent).
+    /// The entry for `key` (an input digest), if present and readable (a corrupt entry counts as absent).
     pub fn load(&self, key: &str) -> Option<CachedRun> {
         let bytes = std::fs::read(self.path(key)).ok()?;
         postcard::from_bytes(&bytes).ok()
@@ -112,7 +101,7 @@ mod tests {
     fn an_entry_loads_as_stored_and_a_corrupt_one_counts_as_absent() {
         let dir = tempfile::tempdir().unwrap();
         let cache = RunCache::new(dir.path());
-        let key = RunCache::key(&"ab".repeat(32), "secret");
+        let key = "ab".repeat(32);
         assert_eq!(cache.load(&key), None);
         let run = cached_run();
         cache.store(&key, &run).unwrap();
@@ -125,14 +114,5 @@ mod tests {
         let bytes = std::fs::read(cache.path(&key)).unwrap();
         std::fs::write(cache.path(&key), &bytes[..bytes.len() / 2]).unwrap();
         assert_eq!(cache.load(&key), None);
-    }
-
-    #[test]
-    fn the_key_changes_with_the_pickle_and_the_secret() {
-        let pickle = "ab".repeat(32);
-        let key = RunCache::key(&pickle, "one");
-        assert_eq!(key, RunCache::key(&pickle, "one"));
-        assert_ne!(key, RunCache::key(&pickle, "two"));
-        assert_ne!(key, RunCache::key(&"cd".repeat(32), "one"));
     }
 }

@@ -110,6 +110,14 @@ impl Scope {
         }
     }
 
+    /// The secret, if it exists already (never creates it).
+    pub fn ready_secret(&self) -> Option<&Secret> {
+        match &self.secret {
+            SecretChoice::Ready(secret) => Some(secret),
+            SecretChoice::ToCreate(_) => None,
+        }
+    }
+
     /// Creates the private secret if it is still to be created.
     pub fn prepare(&mut self) -> Result<()> {
         if let SecretChoice::ToCreate(dir) = &self.secret {

@@ -217,6 +217,15 @@ impl Secret {
         hex(&mac.finalize().into_bytes())
     }
 
+    /// A keyed MAC (HMAC-SHA256 with the secret) that the caller feeds, hex-encoded: a digest
+    /// of private data that is safe to store where a plain hash of it would not be.
+    pub fn keyed_digest(&self, feed: impl FnOnce(&mut dyn FnMut(&[u8]))) -> String {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        feed(&mut |bytes: &[u8]| mac.update(bytes));
+        hex(&mac.finalize().into_bytes())
+    }
+
     /// A fingerprint of the secret that reveals nothing about it, for cache keys.
     pub fn fingerprint(&self) -> String {
         self.pseudonym("mlrepro secret fingerprint")[..16].to_string()

@@ -4,7 +4,8 @@
 //! Each step has two phases, each on its own thread under the step's timeout, the stall
 //! watchdog and Ctrl-C ([`super::guard`]), and each retried on a transient error with the
 //! same [`RetryPolicy`]: computing its key (after `prepare`; for `extract` this lists the
-//! store and hashes every pickle, which can wait on a stalled mount), then running it.
+//! store and decodes each pickle whose stamp changed, which can wait on a stalled mount), then
+//! running it.
 //! `status` and `--dry-run` compute keys the same way, so they cannot hang either.
 //!
 //! A thread cannot be killed. When a phase passes `runner.step_timeout_s` (or the user
@@ -81,6 +82,10 @@ pub struct Freshness {
     pub up_to_date: bool,
     /// Why it would run.
     pub reasons: Vec<String>,
+    /// What its key noticed that changes nothing (e.g. a pickle changed on disk whose
+    /// inputs did not).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// What happened to one step.
@@ -177,7 +182,7 @@ pub struct PipelineReport {
 
 fn stat_cache(settings: &Settings) -> Arc<StatCache> {
     Arc::new(StatCache::load(
-        &settings.config.outputs.cache_dir.join("stat-v2.json"),
+        &settings.config.outputs.cache_dir.join("stat-v3.json"),
     ))
 }
 
@@ -243,6 +248,7 @@ pub fn freshness(
             step: step.name().to_string(),
             up_to_date: reasons.is_empty(),
             reasons,
+            notes: step.notes(),
         });
     }
     let _ = stat.save();
@@ -307,7 +313,7 @@ pub fn execute(
             key_phase(&step, &settings, &stat, forced, !opts.dry_run, &warn)
         });
         runaway |= keyed.runaway;
-        let (key, reasons) = match keyed.result {
+        let (mut key, reasons) = match keyed.result {
             Ok(x) => x,
             Err(e) => {
                 let report = StepReport {
@@ -332,10 +338,19 @@ pub fn execute(
             }
         }
         let reason_text: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+        let notes = step.notes();
         if reasons.is_empty() {
             out.status(format!("{:>12} {name}", "Fresh"));
             ledger.log(&format!("{name}: up to date"));
-            let report = StepReport::new(&name, StepStatus::Cached, vec![]);
+            for note in &notes {
+                out.status(format!("{:>12} {name}: {note}", "Note"));
+                ledger.log(&format!("{name}: {note}"));
+            }
+            let report = StepReport {
+                summary: (!notes.is_empty()).then(|| notes.join("; ")),
+                details: (!notes.is_empty()).then(|| serde_json::json!({ "notes": notes })),
+                ..StepReport::new(&name, StepStatus::Cached, vec![])
+            };
             ledger.step(report.ledger_entry(Some(&key), BTreeMap::new(), offset));
             reports.push(report);
             continue;
@@ -366,6 +381,7 @@ pub fn execute(
         };
         let outcome = ran.result.and_then(|output| {
             let outputs = check_outputs(step.as_ref(), &settings, &stat)?;
+            key = step.settled_key(key.clone());
             record::save(
                 &cache_dir,
                 &name,

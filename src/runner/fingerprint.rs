@@ -5,6 +5,7 @@
 //! | the step's code version (tool version + step revision) | new code may compute differently |
 //! | the config keys the step reads, as canonical JSON | a changed setting changes results |
 //! | each input's SHA-256 (by relative name) | content, never modification times |
+//! | for `extract`, each run's metadata and its pickle's input digest | what the metrics read: an edit elsewhere in a pickle changes no row |
 //!
 //! Left out on purpose: absolute paths (moving the project keeps the cache), modification
 //! times (a `touch` changes nothing), the number of jobs (output is the same at any `-j`).

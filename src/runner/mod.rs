@@ -16,5 +16,5 @@ pub mod retry;
 pub mod stat_cache;
 pub mod step;
 
-pub use stat_cache::StatCache;
+pub use stat_cache::{Probe, StatCache};
 pub use step::{Signals, Step, StepContext, StepOutput};

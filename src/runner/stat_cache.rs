@@ -10,6 +10,12 @@
 //! it was hashed, and a stamp whose mtime or ctime is within the timestamp granularity of that
 //! moment is not trusted (git's "racily clean" rule): the file is read again next time, until
 //! it has been hashed at a safe distance from its last change.
+//!
+//! Besides content digests, the cache keeps *derived* values under the same stamps and rule:
+//! a value computed from what was read of a file after its stamp was taken, under a context
+//! string (for extraction: the run's input digest under the extractor version and the
+//! secret's fingerprint, [`crate::extract::inputs`]). A derived value is reused only when the
+//! stamp and the context both match.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -73,6 +79,39 @@ impl Stamp {
     }
 }
 
+/// A value derived from a file's content, with the context it was derived under.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Derived {
+    stamp: Stamp,
+    /// What the value depends on besides the file (a code version, a key's fingerprint).
+    context: String,
+    value: String,
+    /// Wall-clock time, in ns since the epoch, taken before the stamp was.
+    hashed_at_ns: i128,
+}
+
+/// A file's stamp taken before it is read, with what the cache knows of it: the value to
+/// derive from it is recorded with [`StatCache::record_derived`] under this stamp.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    path: PathBuf,
+    stamp: Stamp,
+    at_ns: i128,
+    /// The value recorded for this stamp and context, when it can be trusted.
+    pub fresh: Option<String>,
+    /// The value recorded before under the same context, when the file's stamp has changed
+    /// since (not when the entry was only racy): lets a caller say "changed on disk, same
+    /// value".
+    pub previous: Option<String>,
+}
+
+impl Probe {
+    /// The file's size in bytes.
+    pub fn size(&self) -> u64 {
+        self.stamp.size
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
     stamp: Stamp,
@@ -104,6 +143,7 @@ pub struct StatCache {
 #[derive(Debug, Default)]
 struct State {
     entries: BTreeMap<PathBuf, Entry>,
+    derived: BTreeMap<PathBuf, Derived>,
     dirty: bool,
     hits: u64,
     misses: u64,
@@ -112,13 +152,14 @@ struct State {
 impl StatCache {
     /// Loads the cache stored at `path` (an unreadable or corrupt cache starts empty).
     pub fn load(path: &Path) -> Self {
-        let entries = std::fs::read(path)
+        let Stored { entries, derived } = std::fs::read(path)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default();
         Self {
             state: Mutex::new(State {
                 entries,
+                derived,
                 ..Default::default()
             }),
             path: Some(path.to_path_buf()),
@@ -163,6 +204,49 @@ impl StatCache {
         Ok(sha256)
     }
 
+    /// A file's stamp, taken now, and the value derived from it under `context` if the
+    /// stamp still matches. On a miss the caller reads the file and records what it derived
+    /// with [`StatCache::record_derived`].
+    pub fn probe(&self, file: &Path, context: &str) -> Result<Probe> {
+        let at_ns = now_ns();
+        let meta =
+            std::fs::metadata(file).with_context(|| format!("cannot stat `{}`", file.display()))?;
+        let stamp = Stamp::of(&meta);
+        let mut state = self.lock();
+        let known = state.derived.get(file).filter(|d| d.context == context);
+        let fresh = known
+            .filter(|d| d.stamp == stamp && !stamp.is_racy(d.hashed_at_ns))
+            .map(|d| d.value.clone());
+        let previous = known.filter(|d| d.stamp != stamp).map(|d| d.value.clone());
+        if fresh.is_some() {
+            state.hits += 1;
+        } else {
+            state.misses += 1;
+        }
+        Ok(Probe {
+            path: file.to_path_buf(),
+            stamp,
+            at_ns,
+            fresh,
+            previous,
+        })
+    }
+
+    /// Records `value`, derived under `context` from the file as read after `probe`.
+    pub fn record_derived(&self, probe: &Probe, context: &str, value: &str) {
+        let mut state = self.lock();
+        state.derived.insert(
+            probe.path.clone(),
+            Derived {
+                stamp: probe.stamp,
+                context: context.to_string(),
+                value: value.to_string(),
+                hashed_at_ns: probe.at_ns,
+            },
+        );
+        state.dirty = true;
+    }
+
     /// Files read (misses) and files answered from their stamp (hits) so far.
     pub fn counts(&self) -> (u64, u64) {
         let state = self.lock();
@@ -173,8 +257,11 @@ impl StatCache {
     pub fn save(&self) -> Result<()> {
         let mut state = self.lock();
         if let (true, Some(path)) = (state.dirty, &self.path) {
-            let bytes =
-                serde_json::to_vec(&state.entries).context("cannot serialize the stat cache")?;
+            let stored = StoredRef {
+                entries: &state.entries,
+                derived: &state.derived,
+            };
+            let bytes = serde_json::to_vec(&stored).context("cannot serialize the stat cache")?;
             fsx::write_atomic(path, &bytes)?;
             state.dirty = false;
         }
@@ -186,6 +273,20 @@ impl StatCache {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// The cache as stored on disk.
+#[derive(Default, Deserialize)]
+struct Stored {
+    entries: BTreeMap<PathBuf, Entry>,
+    derived: BTreeMap<PathBuf, Derived>,
+}
+
+/// [`Stored`], borrowed for writing.
+#[derive(Serialize)]
+struct StoredRef<'a> {
+    entries: &'a BTreeMap<PathBuf, Entry>,
+    derived: &'a BTreeMap<PathBuf, Derived>,
 }
 
 /// Files at least this large are hashed through a memory map, which spares copying every

@@ -96,6 +96,19 @@ pub trait Step: Send + Sync {
     /// The step's key: its code version, the config keys it reads and its inputs' digests.
     fn key(&self, settings: &Settings, stat: &StatCache) -> Result<StepKey>;
 
+    /// The key to record after a successful run that started with `key`: the same key,
+    /// unless the step left some inputs for the run itself to read (see
+    /// [`super::pipeline::ExtractStep`]); it then records the digests of what the run read.
+    fn settled_key(&self, key: StepKey) -> StepKey {
+        key
+    }
+
+    /// What the last key noticed that does not make the step stale but is worth saying
+    /// (shown by `status` and the run's output, kept in the ledger).
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The files the step writes; each must exist and be non-empty after a success.
     fn outputs(&self, settings: &Settings) -> Vec<PathBuf>;
 

@@ -11,6 +11,7 @@ mod golden;
 mod hardening_misuse;
 mod hardening_runner;
 mod hostile_pickle;
+mod inputs;
 mod install;
 mod pickles;
 mod privacy;
