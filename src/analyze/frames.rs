@@ -11,6 +11,7 @@ use polars::prelude::*;
 
 use crate::db::digest::DIGEST_KEY;
 use crate::db::schema::{self, SqlType, SCHEMA_VERSION};
+use crate::runner::stat_cache::StatCache;
 
 /// The checkpoint's data as the analysis reads it.
 pub struct Checkpoint {
@@ -146,6 +147,22 @@ pub fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
                 .ok_or_else(|| anyhow!("`{name}` has a NULL"))
         })
         .collect()
+}
+
+/// What the stat cache remembers a checkpoint's logical digest under.
+const DIGEST_CONTEXT: &str = "checkpoint logical digest";
+
+/// The recorded logical digest of the checkpoint at `db`, answered from the stat cache while
+/// the file's stamp is unchanged (a no-op run then opens no database), else read and
+/// remembered.
+pub fn logical_digest(db: &Path, stat: &StatCache) -> Result<String> {
+    let probe = stat.probe(db, DIGEST_CONTEXT)?;
+    if let Some(digest) = &probe.fresh {
+        return Ok(digest.clone());
+    }
+    let digest = recorded_digest(db)?;
+    stat.record_derived(&probe, DIGEST_CONTEXT, &digest);
+    Ok(digest)
 }
 
 /// The recorded logical digest of the checkpoint at `db`, read without loading the tables.

@@ -26,34 +26,21 @@ const TABLES_REVISION: u32 = 2;
 /// The name of the tables step.
 pub const TABLES_STEP: &str = "tables";
 
-/// The checkpoint, loaded once for all analysis steps of one pipeline run, and its recorded
-/// digest, read once per version of the file.
+/// The checkpoint, loaded once for all analysis steps of one pipeline run.
 #[derive(Default)]
 pub struct SharedCheckpoint {
     loaded: Mutex<Option<Arc<Checkpoint>>>,
-    digest: Mutex<Option<(FileVersion, String)>>,
 }
 
-/// What identifies one version of a file for the length of a pipeline run.
-type FileVersion = (u64, Option<std::time::SystemTime>);
-
 impl SharedCheckpoint {
-    /// The checkpoint's recorded logical digest, `missing` or `unreadable (…)`.
-    fn digest(&self, settings: &Settings) -> String {
+    /// The checkpoint's recorded logical digest (remembered by its stamp in the stat cache),
+    /// `missing` or `unreadable (…)`.
+    fn digest(&self, settings: &Settings, stat: &StatCache) -> String {
         let db = &settings.config.outputs.db;
-        let Ok(meta) = std::fs::metadata(db) else {
+        if !db.is_file() {
             return "missing".into();
-        };
-        let version = (meta.len(), meta.modified().ok());
-        let mut slot = self.digest.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((v, d)) = slot.as_ref() {
-            if *v == version {
-                return d.clone();
-            }
         }
-        let digest = frames::recorded_digest(db).unwrap_or_else(|e| format!("unreadable ({e:#})"));
-        *slot = Some((version, digest.clone()));
-        digest
+        frames::logical_digest(db, stat).unwrap_or_else(|e| format!("unreadable ({e:#})"))
     }
 
     fn get(&self, settings: &Settings) -> Result<Arc<Checkpoint>> {
@@ -77,12 +64,16 @@ fn base_key(
     revision: u32,
     settings: &Settings,
     checkpoint: &SharedCheckpoint,
+    stat: &StatCache,
 ) -> StepKey {
     let c = &settings.config;
     let mut key = StepKey::new(step, revision);
     key.config("analysis", &c.analysis);
     key.config("methods", &c.methods);
-    key.input("checkpoint (logical digest)", checkpoint.digest(settings));
+    key.input(
+        "checkpoint (logical digest)",
+        checkpoint.digest(settings, stat),
+    );
     key
 }
 
@@ -98,7 +89,13 @@ impl Step for FigureStep {
     }
 
     fn key(&self, settings: &Settings, stat: &StatCache) -> Result<StepKey> {
-        let mut key = base_key(&self.name, FIGURE_REVISION, settings, &self.checkpoint);
+        let mut key = base_key(
+            &self.name,
+            FIGURE_REVISION,
+            settings,
+            &self.checkpoint,
+            stat,
+        );
         let spec =
             figures::spec(&self.name).ok_or_else(|| anyhow!("no figure named `{}`", self.name))?;
         key.input("figure code", spec.code_digest());
@@ -152,12 +149,13 @@ impl Step for TablesStep {
         TABLES_STEP
     }
 
-    fn key(&self, settings: &Settings, _stat: &StatCache) -> Result<StepKey> {
+    fn key(&self, settings: &Settings, stat: &StatCache) -> Result<StepKey> {
         Ok(base_key(
             TABLES_STEP,
             TABLES_REVISION,
             settings,
             &self.checkpoint,
+            stat,
         ))
     }
 

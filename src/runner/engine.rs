@@ -181,9 +181,9 @@ pub struct PipelineReport {
 }
 
 fn stat_cache(settings: &Settings) -> Arc<StatCache> {
-    Arc::new(StatCache::load(
-        &settings.config.outputs.cache_dir.join("stat-v3.json"),
-    ))
+    Arc::new(StatCache::load(&super::stat_cache::path_in(
+        &settings.config.outputs.cache_dir,
+    )))
 }
 
 /// Why `step` would run now (empty when up to date), with its current key.

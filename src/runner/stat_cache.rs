@@ -293,6 +293,11 @@ struct StoredRef<'a> {
 /// byte out of the page cache; smaller ones are read.
 const MAP_AT: u64 = 1 << 20;
 
+/// The stat cache's file in a cache directory.
+pub fn path_in(cache_dir: &Path) -> PathBuf {
+    cache_dir.join("stat-v3.json")
+}
+
 /// SHA-256 of a file's bytes, hex-encoded (the `sha2` crate uses the CPU's SHA instructions
 /// where present).
 pub fn sha256_file(path: &Path) -> Result<String> {
