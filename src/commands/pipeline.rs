@@ -61,7 +61,7 @@ pub fn run(
             .write(&settings.config.outputs.outputs_dir)
             .map_err(Error::pipeline)?;
     }
-    let page = (!opts.dry_run)
+    let page = (!opts.dry_run && !global.no_report)
         .then(|| write_page(&settings, &report, out))
         .flatten();
     if let Some(path) = &global.metrics_file {

@@ -7,12 +7,15 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result};
 use duckdb::{AccessMode, Config as DbConfig, Connection};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::latex::{self, Table};
+use crate::analyze::frames;
 use crate::analyze::report::FILE as ANALYSIS_REPORT;
 use crate::config::Settings;
 use crate::runner::ledger::{self, RunRecord};
+use crate::runner::stat_cache::{self, StatCache};
 
 /// Everything one report page shows.
 pub struct Page {
@@ -36,6 +39,7 @@ pub struct Page {
 }
 
 /// One run of the store and what extraction did with it.
+#[derive(Serialize, Deserialize)]
 pub struct ExtractionRow {
     /// MLflow run id.
     pub run_id: String,
@@ -95,13 +99,9 @@ pub fn default_path(settings: &Settings, run_id: &str, latest: bool) -> PathBuf 
 pub fn page(settings: &Settings, run: RunRecord, output: &Path, embed: bool) -> Page {
     let config = &settings.config;
     let here = crate::fsx::parent_dir(output);
-    let checkpoint = open(&config.outputs.db).map_err(|e| format!("{e:#}"));
-    let (facts, extraction) = match &checkpoint {
-        Ok(conn) => (
-            metadata(conn).map_err(|e| format!("{e:#}")),
-            extraction_rows(conn).unwrap_or_default(),
-        ),
-        Err(e) => (Err(e.clone()), Vec::new()),
+    let (facts, extraction) = match checkpoint_view(&config.outputs.db, &config.outputs.cache_dir) {
+        Ok(view) => (Ok(view.metadata), view.runs),
+        Err(e) => (Err(format!("{e:#}")), Vec::new()),
     };
     let analysis = std::fs::read(config.outputs.outputs_dir.join(ANALYSIS_REPORT))
         .ok()
@@ -166,10 +166,42 @@ fn verification(run: &RunRecord, runs: &[RunRecord]) -> Option<(Value, Option<St
         .find_map(|r| details(r).map(|v| (v, Some(r.id.clone()))))
 }
 
-fn open(db: &Path) -> Result<Connection> {
+/// What the report reads from the checkpoint: its metadata and its runs.
+#[derive(Serialize, Deserialize)]
+struct CheckpointView {
+    metadata: Vec<(String, String)>,
+    runs: Vec<ExtractionRow>,
+}
+
+/// The checkpoint's metadata and runs, kept in the cache under the checkpoint's logical
+/// digest (which covers both), so a run that did not change the checkpoint opens no
+/// database to draw its report.
+fn checkpoint_view(db: &Path, cache_dir: &Path) -> Result<CheckpointView> {
     if !db.is_file() {
         anyhow::bail!("no checkpoint at `{}`", db.display());
     }
+    let stat = StatCache::load(&stat_cache::path_in(cache_dir));
+    let digest = frames::logical_digest(db, &stat)?;
+    let kept = cache_dir.join("report-v1").join(format!("{digest}.json"));
+    if let Some(view) = std::fs::read(&kept)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+    {
+        return Ok(view);
+    }
+    let conn = open(db)?;
+    let view = CheckpointView {
+        metadata: metadata(&conn)?,
+        runs: extraction_rows(&conn)?,
+    };
+    // Keeping it only saves time; a failure to write it is no failure of the report.
+    if let Ok(bytes) = serde_json::to_vec(&view) {
+        let _ = crate::fsx::write_atomic(&kept, &bytes);
+    }
+    Ok(view)
+}
+
+fn open(db: &Path) -> Result<Connection> {
     let config = DbConfig::default().access_mode(AccessMode::ReadOnly)?;
     Connection::open_with_flags(db, config)
         .with_context(|| format!("cannot open the checkpoint `{}`", db.display()))

@@ -295,6 +295,17 @@ fn a_from_checkpoint_report_shows_the_verification() {
 }
 
 #[test]
+fn no_report_writes_none_and_a_dry_run_none_either() {
+    let p = project();
+    reproduce(p.path(), &["--no-report"], None);
+    assert!(!p.path().join("outputs/report.html").exists());
+    run_ok(p.path(), &["-c", "config.yaml", "--dry-run", "reproduce"]);
+    assert!(!p.path().join("outputs/report.html").exists());
+    reproduce(p.path(), &[], None);
+    assert!(p.path().join("outputs/report.html").is_file());
+}
+
+#[test]
 fn an_embedded_report_carries_its_figures() {
     let p = project();
     reproduce(p.path(), &[], None);
