@@ -103,9 +103,9 @@ pub enum Command {
     /// Block 2: verify the checkpoint, then render figures, LaTeX tables and the report.
     Analyze(AnalyzeArgs),
     /// Run both blocks, or only Block 2 from a verified checkpoint.
-    Reproduce(ReproduceArgs),
+    Reproduce(PipelineArgs),
     /// Show which steps are up to date, and why each stale one would rerun.
-    Status(StatusArgs),
+    Status(PipelineArgs),
     /// List past pipeline runs, or show one run's steps, reasons and timings.
     History(HistoryArgs),
     /// Print the log of one pipeline run.
@@ -206,26 +206,11 @@ pub struct AnalyzeArgs {
     pub private: PrivateArgs,
 }
 
-/// Arguments of `mlrepro reproduce`.
+/// Which pipeline `reproduce` runs (and `status` and `graph` describe), and the flags that
+/// resolve its settings.
 #[derive(Debug, Args)]
-pub struct ReproduceArgs {
-    /// Skip Block 1: verify the existing checkpoint and run Block 2 only (no store needed).
-    #[arg(long = "from-checkpoint")]
-    pub from_checkpoint: bool,
-    #[command(flatten)]
-    pub store: StoreArgs,
-    #[command(flatten)]
-    pub db: DbArgs,
-    #[command(flatten)]
-    pub private: PrivateArgs,
-    #[command(flatten)]
-    pub render: RenderArgs,
-}
-
-/// Arguments of `mlrepro status`.
-#[derive(Debug, Args)]
-pub struct StatusArgs {
-    /// Report on Block 2 only, as `reproduce --from-checkpoint` would run it.
+pub struct PipelineArgs {
+    /// Block 2 only: verify the existing checkpoint, then the analysis (no store needed).
     #[arg(long = "from-checkpoint")]
     pub from_checkpoint: bool,
     #[command(flatten)]
@@ -305,17 +290,8 @@ pub struct GraphArgs {
     #[arg(long)]
     pub status: bool,
 
-    /// The graph of `reproduce --from-checkpoint` (Block 2 only).
-    #[arg(long = "from-checkpoint")]
-    pub from_checkpoint: bool,
     #[command(flatten)]
-    pub store: StoreArgs,
-    #[command(flatten)]
-    pub db: DbArgs,
-    #[command(flatten)]
-    pub private: PrivateArgs,
-    #[command(flatten)]
-    pub render: RenderArgs,
+    pub pipeline: PipelineArgs,
 }
 
 /// Arguments of `mlrepro verify`.

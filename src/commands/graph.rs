@@ -8,28 +8,12 @@ use crate::error::{Error, Result};
 use crate::runner::engine::freshness;
 use crate::runner::graph;
 use crate::runner::lock::{self, Access};
-use crate::runner::pipeline::{analyze_steps, extract_steps};
 
-use super::pipeline::options;
-use super::settings::{self, CommandFlags};
+use super::pipeline::{options, plan};
 
 /// Runs `mlrepro graph`.
 pub fn run(global: &GlobalArgs, args: &GraphArgs) -> Result<()> {
-    let settings = settings::load(
-        global,
-        CommandFlags {
-            store: Some(&args.store),
-            db: Some(&args.db),
-            private: Some(&args.private),
-            render: Some(&args.render),
-        },
-    )?;
-    let mut steps = if args.from_checkpoint {
-        Vec::new()
-    } else {
-        extract_steps()
-    };
-    steps.extend(analyze_steps(&settings));
+    let (settings, steps) = plan(global, &args.pipeline)?;
     let nodes = graph::of(&steps, &settings);
     let states: BTreeMap<String, String> = if args.status {
         let _lock = lock::acquire(&settings, Some(Access::Read), Some(Access::Read))

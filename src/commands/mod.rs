@@ -15,7 +15,7 @@ mod verify;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
-use crate::runner::pipeline::{analyze_steps, extract_steps};
+use crate::runner::pipeline::analyze_steps;
 use crate::ui::{Output, ProgressMode};
 use settings::CommandFlags;
 
@@ -45,22 +45,7 @@ pub fn run(cli: Cli) -> Result<()> {
             pipeline::run(s, global, &out, "analyze", steps)
         }
         Command::Reproduce(args) => {
-            let s = settings::load(
-                global,
-                CommandFlags {
-                    store: Some(&args.store),
-                    db: Some(&args.db),
-                    private: Some(&args.private),
-                    render: Some(&args.render),
-                },
-            )?;
-            // As for `extract`, the store is opened by the extract step, under its timeout.
-            let mut steps = if args.from_checkpoint {
-                Vec::new()
-            } else {
-                extract_steps()
-            };
-            steps.extend(analyze_steps(&s));
+            let (s, steps) = pipeline::plan(global, args)?;
             pipeline::run(
                 s,
                 global,

@@ -8,13 +8,38 @@ use anyhow::anyhow;
 
 use crate::analyze::report::{Outcome, Report as AnalysisReport, FILE as REPORT_FILE};
 use crate::analyze::step::is_analysis_step;
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, PipelineArgs};
 use crate::config::Settings;
 use crate::error::{Error, ErrorKind, Result};
 use crate::runner::engine::{self, PipelineReport, RunOptions, StepReport};
 use crate::runner::ledger::{self, StepStatus};
+use crate::runner::pipeline::{analyze_steps, extract_steps};
 use crate::runner::Step;
 use crate::ui::Output;
+
+use super::settings::{self, CommandFlags};
+
+/// The settings and the steps of the pipeline `args` names: Block 1 and Block 2, or Block 2
+/// only with `--from-checkpoint`.
+pub fn plan(global: &GlobalArgs, args: &PipelineArgs) -> Result<(Settings, Vec<Arc<dyn Step>>)> {
+    let settings = settings::load(
+        global,
+        CommandFlags {
+            store: Some(&args.store),
+            db: Some(&args.db),
+            private: Some(&args.private),
+            render: Some(&args.render),
+        },
+    )?;
+    // As for `extract`, the store is opened by the extract step, under its timeout.
+    let mut steps = if args.from_checkpoint {
+        Vec::new()
+    } else {
+        extract_steps()
+    };
+    steps.extend(analyze_steps(&settings));
+    Ok((settings, steps))
+}
 
 /// The run options of the global flags.
 pub fn options(global: &GlobalArgs) -> RunOptions {

@@ -3,33 +3,17 @@
 //! It reads the cache and the checkpoint under their shared locks, so it waits for (or, past
 //! `--lock-timeout`, refuses) a pipeline run that is writing them.
 
-use crate::cli::{GlobalArgs, StatusArgs};
+use crate::cli::{GlobalArgs, PipelineArgs};
 use crate::error::{Error, Result};
 use crate::runner::engine::freshness;
 use crate::runner::lock::{self, Access};
-use crate::runner::pipeline::{analyze_steps, extract_steps};
 use crate::ui::Output;
 
-use super::pipeline::{check_force_steps, options};
-use super::settings::{self, CommandFlags};
+use super::pipeline::{check_force_steps, options, plan};
 
 /// Runs `mlrepro status`.
-pub fn run(global: &GlobalArgs, args: &StatusArgs, out: &Output) -> Result<()> {
-    let settings = settings::load(
-        global,
-        CommandFlags {
-            store: Some(&args.store),
-            db: Some(&args.db),
-            private: Some(&args.private),
-            render: Some(&args.render),
-        },
-    )?;
-    let mut steps = if args.from_checkpoint {
-        Vec::new()
-    } else {
-        extract_steps()
-    };
-    steps.extend(analyze_steps(&settings));
+pub fn run(global: &GlobalArgs, args: &PipelineArgs, out: &Output) -> Result<()> {
+    let (settings, steps) = plan(global, args)?;
     check_force_steps(global, &steps)?;
     let _lock = lock::acquire(&settings, Some(Access::Read), Some(Access::Read))
         .map_err(Error::pipeline)?;

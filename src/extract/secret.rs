@@ -245,11 +245,23 @@ impl Secret {
 /// Creates the private directory with mode 0700 (and tightens an existing one that mlrepro
 /// is about to fill for the first time).
 pub fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
     if dir.is_dir() {
         return check_private_dir(dir);
     }
-    fsx::create_dir_all(dir)?;
-    fsx::set_mode(dir, 0o700)
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fsx::create_dir_all(parent)?;
+    }
+    // Created with its mode, so no other thread or process ever sees it open to others;
+    // one that created it first is fine.
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => check_private_dir(dir),
+        Err(e) => Err(anyhow::Error::from(e).context(format!(
+            "cannot create the private directory `{}`",
+            dir.display()
+        ))),
+    }
 }
 
 /// Refuses a private directory that group or others may enter or read.
@@ -288,6 +300,23 @@ fn shell_word(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_creating_the_private_dir_at_once_all_succeed() {
+        for _ in 0..20 {
+            let root = tempfile::tempdir().unwrap();
+            let dir = root.path().join("data/private");
+            let ok = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| s.spawn(|| create_private_dir(&dir).is_ok()))
+                    .collect();
+                handles.into_iter().all(|h| h.join().unwrap())
+            });
+            assert!(ok, "a thread saw the directory half made");
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700);
+        }
+    }
 
     #[test]
     fn pseudonym_is_hmac_sha256_hex() {
