@@ -1,6 +1,6 @@
 //! Block 1: MLflow store → anonymized public checkpoint + private lookup.
 //!
-//! Discover the runs, select them ([`select`]), parse and compute each included run in
+//! Discover the runs, select them ([`select()`]), parse and compute each included run in
 //! parallel on rayon workers ([`parse`], [`compute`]), number subjects with the keyed hash
 //! ([`anonymize`]), then one writer builds the checkpoint ([`crate::db::writer`]) and the
 //! private files ([`private`]). Configuration ids follow (source name, run id), so the output
