@@ -34,6 +34,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod fsx;
+pub mod hashing;
 pub mod metrics;
 pub mod mlflow;
 pub mod report;

@@ -1,8 +1,8 @@
 //! `mlrepro extract`: Block 1 through the step engine.
 
+use super::steps::extract_steps;
 use crate::cli::{ExtractArgs, GlobalArgs};
 use crate::error::Result;
-use crate::runner::pipeline::extract_steps;
 use crate::ui::Output;
 
 use super::pipeline;

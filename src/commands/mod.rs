@@ -11,13 +11,14 @@ mod pipeline;
 mod report;
 mod settings;
 mod status;
+mod steps;
 mod verify;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
-use crate::runner::pipeline::analyze_steps;
 use crate::ui::{Output, ProgressMode};
 use settings::CommandFlags;
+use steps::analyze_steps;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::anyhow;
 
+use super::steps::{analyze_steps, extract_steps};
 use crate::analyze::report::{Outcome, Report as AnalysisReport, FILE as REPORT_FILE};
 use crate::analyze::step::is_analysis_step;
 use crate::cli::{GlobalArgs, PipelineArgs};
@@ -13,7 +14,6 @@ use crate::config::Settings;
 use crate::error::{Error, ErrorKind, Result};
 use crate::runner::engine::{self, PipelineReport, RunOptions, StepReport};
 use crate::runner::ledger::{self, StepStatus};
-use crate::runner::pipeline::{analyze_steps, extract_steps};
 use crate::runner::Step;
 use crate::ui::Output;
 

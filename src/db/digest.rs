@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::schema::{tables, Table};
+use crate::hashing::hex;
 
 /// The key of the metadata row that holds the digest.
 pub const DIGEST_KEY: &str = "logical_digest";
@@ -134,9 +135,4 @@ pub fn canonical_double(x: f64, out: &mut Vec<u8>) {
 /// The canonical text of a string: JSON-quoted.
 pub fn canonical_text(s: &str, out: &mut Vec<u8>) {
     let _ = serde_json::to_writer(&mut *out, s);
-}
-
-/// Lower-case hex of a byte string.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

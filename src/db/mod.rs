@@ -4,6 +4,7 @@
 pub mod digest;
 pub mod promote;
 pub mod schema;
+pub mod step;
 pub mod table_rows;
 pub mod verify;
 pub mod writer;

@@ -17,6 +17,7 @@ pub mod run_cache;
 pub mod scope;
 pub mod secret;
 pub mod select;
+pub mod step;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

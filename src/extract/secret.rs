@@ -28,8 +28,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::db::digest::hex;
 use crate::fsx;
+use crate::hashing::hex;
 
 /// File name of the private secret inside the private directory.
 pub const SECRET_FILE: &str = "anonymization_secret";

@@ -166,7 +166,7 @@ impl Ledger {
         let id = format!(
             "{}-{}",
             jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S%.3fZ"),
-            crate::db::digest::hex(&random)
+            crate::hashing::hex(&random)
         );
         let open = |dir: PathBuf, name: String| -> Option<File> {
             fsx::create_dir_all(&dir).ok()?;

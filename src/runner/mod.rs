@@ -10,7 +10,6 @@ pub mod graph;
 pub mod guard;
 pub mod ledger;
 pub mod lock;
-pub mod pipeline;
 pub mod record;
 pub mod retry;
 pub mod stat_cache;

@@ -18,8 +18,6 @@
 //! stamp and the context both match.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -27,10 +25,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::db::digest::hex;
 use crate::fsx;
+use crate::hashing::sha256_file;
 
 /// What identifies a file's state without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -289,44 +286,15 @@ struct StoredRef<'a> {
     derived: &'a BTreeMap<PathBuf, Derived>,
 }
 
-/// Files at least this large are hashed through a memory map, which spares copying every
-/// byte out of the page cache; smaller ones are read.
-const MAP_AT: u64 = 1 << 20;
-
 /// The stat cache's file in a cache directory.
 pub fn path_in(cache_dir: &Path) -> PathBuf {
     cache_dir.join("stat-v3.json")
 }
 
-/// SHA-256 of a file's bytes, hex-encoded (the `sha2` crate uses the CPU's SHA instructions
-/// where present).
-pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
-    let size = file
-        .metadata()
-        .with_context(|| format!("cannot read `{}`", path.display()))?
-        .len();
-    let mut hasher = Sha256::new();
-    if size >= MAP_AT {
-        // SAFETY: the file is opened read-only and only read through the map, as extraction
-        // reads pickles. MLflow writes an artifact once and never truncates it; a file
-        // rewritten while it is hashed changes its ctime, so the stamp taken before hashing
-        // no longer matches and the next run hashes it again.
-        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
-            .with_context(|| format!("cannot map `{}`", path.display()))?;
-        hasher.update(&map[..]);
-    } else {
-        let mut buf = Vec::with_capacity(size as usize);
-        file.read_to_end(&mut buf)
-            .with_context(|| format!("cannot read `{}`", path.display()))?;
-        hasher.update(&buf);
-    }
-    Ok(hex(&hasher.finalize()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::File;
 
     /// A moment well after any file of a test last changed.
     fn later() -> i128 {

@@ -98,7 +98,7 @@ pub trait Step: Send + Sync {
 
     /// The key to record after a successful run that started with `key`: the same key,
     /// unless the step left some inputs for the run itself to read (see
-    /// [`super::pipeline::ExtractStep`]); it then records the digests of what the run read.
+    /// [`crate::extract::step::ExtractStep`]); it then records the digests of what the run read.
     fn settled_key(&self, key: StepKey) -> StepKey {
         key
     }

@@ -187,7 +187,7 @@ fn code_digest(shared: &[&str], own: &[&str]) -> String {
         h.update((text.len() as u64).to_le_bytes());
         h.update(text.as_bytes());
     }
-    crate::db::digest::hex(&h.finalize())
+    crate::hashing::hex(&h.finalize())
 }
 
 /// The figures' names, in the order they are drawn.

@@ -1,5 +1,4 @@
-//! The built-in steps: `extract` (Block 1), `verify` (the checkpoint check before Block 2) and
-//! one step per figure plus `tables` (Block 2, [`crate::analyze::step`]).
+//! Block 1 as a pipeline step: what makes extraction rerun (its key) and the run itself.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,22 +8,19 @@ use anyhow::{anyhow, Context, Result};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::command::custom_steps;
-use super::fingerprint::StepKey;
-use super::record;
-use super::stat_cache::StatCache;
-use super::step::{Step, StepContext, StepOutput};
-use crate::analyze::step::analysis_steps;
 use crate::config::Settings;
-use crate::db::digest::hex;
-use crate::db::verify::verify;
 use crate::db::writer::CheckpointPaths;
 use crate::extract::{
     self, inputs, private, run_cache::EXTRACTOR_VERSION, scope::Scope, select::select, ExtractEnv,
     Listing,
 };
+use crate::hashing::hex;
 use crate::mlflow::entry::{self, Entry};
 use crate::mlflow::RunNameRules;
+use crate::runner::fingerprint::StepKey;
+use crate::runner::record;
+use crate::runner::stat_cache::StatCache;
+use crate::runner::step::{Step, StepContext, StepOutput};
 
 /// Block 1: store → checkpoint + private lookup.
 ///
@@ -290,62 +286,7 @@ impl Step for ExtractStep {
     }
 }
 
-/// Checks the checkpoint (checksum, schema, row counts, logical digest) before Block 2.
-pub struct VerifyStep;
-
-impl Step for VerifyStep {
-    fn name(&self) -> &str {
-        "verify"
-    }
-
-    fn key(&self, settings: &Settings, stat: &StatCache) -> Result<StepKey> {
-        let paths = CheckpointPaths::new(&settings.config.outputs.db);
-        let mut key = StepKey::new("verify", 1);
-        for p in [&paths.db, &paths.sha256] {
-            let digest = if p.exists() {
-                stat.digest(p)?
-            } else {
-                "missing".into()
-            };
-            key.input(p.display().to_string(), digest);
-        }
-        Ok(key)
-    }
-
-    fn outputs(&self, _settings: &Settings) -> Vec<PathBuf> {
-        Vec::new()
-    }
-
-    fn run(&self, ctx: &StepContext) -> Result<StepOutput> {
-        let db = &ctx.settings.config.outputs.db;
-        let v = verify(db)?;
-        if !v.ok() {
-            return Err(anyhow!(
-                "the checkpoint `{}` is refused:\n{}\nregenerate it with `mlrepro extract` (needs the MLflow store), or restore the published checkpoint and its `.sha256`",
-                db.display(),
-                v.failures()
-            ));
-        }
-        let digest = v.logical_digest.clone().unwrap_or_default();
-        Ok(StepOutput {
-            summary: format!(
-                "checkpoint ok, logical digest {}",
-                &digest[..digest.len().min(12)]
-            ),
-            details: serde_json::to_value(&v).ok(),
-        })
-    }
-}
-
 /// The steps of Block 1.
-pub fn extract_steps() -> Vec<Arc<dyn Step>> {
+pub fn steps() -> Vec<Arc<dyn Step>> {
     vec![Arc::new(ExtractStep::default())]
-}
-
-/// The steps of Block 2: verify, the figures and tables, then the user's custom steps.
-pub fn analyze_steps(settings: &Settings) -> Vec<Arc<dyn Step>> {
-    let mut steps: Vec<Arc<dyn Step>> = vec![Arc::new(VerifyStep)];
-    steps.extend(analysis_steps());
-    steps.extend(custom_steps(settings));
-    steps
 }
