@@ -103,10 +103,7 @@ impl Step for ExtractStep {
         key.config("store.experiment", &c.store.experiment);
         key.config("store.metrics_pickle", &c.store.metrics_pickle);
         key.config("run_name", &c.run_name);
-        // `selection.max_failed_runs` is left out: it decides whether a run may fail, not
-        // what any row holds.
-        key.config("selection.registry", &c.selection.registry);
-        key.config("selection.featurizations", &c.selection.featurizations);
+        key.config("selection", &c.selection);
         key.config(
             "anonymization.label_prefixes",
             &c.anonymization.label_prefixes,

@@ -103,33 +103,6 @@ fn second_run_is_a_no_op_that_says_so() {
 }
 
 #[test]
-fn editing_max_failed_runs_reruns_nothing_and_another_selection_key_reruns_extract() {
-    let p = Project::new("");
-    ok(p.run(&["extract"]));
-    let config = p.path().join("config.yaml");
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(
-        &config,
-        text.replace("max_failed_runs: 10", "max_failed_runs: 7"),
-    )
-    .unwrap();
-    let status = p.status();
-    assert!(status.contains("Fresh extract"), "{status}");
-    let again = stderr(&ok(p.run(&["extract"])));
-    assert!(again.contains("nothing to do"), "{again}");
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(
-        &config,
-        text.replace(
-            "selection:\n",
-            "selection:\n  featurizations: [simple1.0]\n",
-        ),
-    )
-    .unwrap();
-    assert!(p.status().contains("Stale extract"));
-}
-
-#[test]
 fn status_explains_each_kind_of_change() {
     let p = Project::new("");
     ok(p.run(&["extract"]));
