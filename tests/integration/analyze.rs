@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::extract::query;
-use crate::support::{mlrepro, repo_root, run_ok, write_file};
+use crate::support::{mlrepro, repo_root, run_ok, tool_available, write_file};
 
 /// A temporary project with the demo checkpoint extracted into it.
 struct Project {
@@ -710,16 +710,7 @@ fn check_latex(p: &Project, digest: &str) {
         comparison.contains("Ground truth \\& raw\\_50\\%"),
         "{comparison}"
     );
-    if std::process::Command::new("pdflatex")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var("MLREPRO_REQUIRE_ALL").as_deref() != Ok("1"),
-            "pdflatex is required (MLREPRO_REQUIRE_ALL=1) but not installed"
-        );
-        eprintln!("note: pdflatex is not installed; the LaTeX tables were not compiled");
+    if !tool_available("pdflatex", "--version") {
         return;
     }
     let inputs: String = tex

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 
 use crate::extract::extract_details;
-use crate::support::{copy_dir, mlrepro, mlrepro_process, repo_root, run_ok, write_file};
+use crate::support::{
+    copy_dir, mlrepro, mlrepro_process, repo_root, run_ok, tool_available, write_file,
+};
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -413,16 +415,7 @@ fn tex_files(dir: &Path) -> Vec<String> {
 
 /// Compiles every table of `outputs` with `pdflatex`, when it is installed.
 fn pdflatex_compiles(outputs: &Path) {
-    if std::process::Command::new("pdflatex")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var("MLREPRO_REQUIRE_ALL").as_deref() != Ok("1"),
-            "pdflatex is required (MLREPRO_REQUIRE_ALL=1) but not installed"
-        );
-        eprintln!("note: pdflatex is not installed; the LaTeX tables were not compiled");
+    if !tool_available("pdflatex", "--version") {
         return;
     }
     let inputs: String = tex_files(outputs)

@@ -129,6 +129,21 @@ fn assert_no_remote_reference(html: &str) {
     assert!(html.contains("Content-Security-Policy"));
 }
 
+/// Runs `tool ARGS` with `input` on its standard input; returns what it printed.
+fn piped(tool: &str, args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(tool)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn figure_names(dir: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(dir.join("outputs/analysis_report.json")).unwrap();
     let report: Json = serde_json::from_str(&text).unwrap();
@@ -388,16 +403,7 @@ fn the_step_graph_prints_as_valid_mermaid_and_dot() {
     assert!(mermaid.contains("<br/>stale"), "{mermaid}");
     let dot = run_ok(p.path(), &["-c", "config.yaml", "graph", "--format", "dot"]);
     if tool_available("dot", "-V") {
-        let mut child = Command::new("dot")
-            .arg("-Tsvg")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(&dot.stdout).unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = piped("dot", &["-Tsvg"], &dot.stdout);
         assert!(
             out.status.success() && out.stderr.is_empty(),
             "{}",
@@ -429,21 +435,7 @@ fn the_metrics_file_passes_promtool() {
     );
     assert!(text.contains("mlrepro_extraction_bytes_read "), "{text}");
     if tool_available("promtool", "--version") {
-        let mut child = Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = piped("promtool", &["check", "metrics"], text.as_bytes());
         assert!(
             out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
             "promtool: {}{}",
