@@ -29,11 +29,16 @@ pub struct Checkpoint {
     pub digest: String,
 }
 
+/// Opens the checkpoint at `db` read-only.
+pub fn open_read_only(db: &Path) -> Result<Connection> {
+    let config = Config::default().access_mode(AccessMode::ReadOnly)?;
+    Connection::open_with_flags(db, config)
+        .with_context(|| format!("cannot open the checkpoint `{}`", db.display()))
+}
+
 /// Opens `db` read-only and loads the frames; refuses a checkpoint of another schema version.
 pub fn load(db: &Path) -> Result<Checkpoint> {
-    let config = Config::default().access_mode(AccessMode::ReadOnly)?;
-    let conn = Connection::open_with_flags(db, config)
-        .with_context(|| format!("cannot open the checkpoint `{}`", db.display()))?;
+    let conn = open_read_only(db)?;
     let version = metadata(&conn, "schema_version")?;
     if version != SCHEMA_VERSION.to_string() {
         bail!(
@@ -167,8 +172,5 @@ pub fn logical_digest(db: &Path, stat: &StatCache) -> Result<String> {
 
 /// The recorded logical digest of the checkpoint at `db`, read without loading the tables.
 pub fn recorded_digest(db: &Path) -> Result<String> {
-    let config = Config::default().access_mode(AccessMode::ReadOnly)?;
-    let conn = Connection::open_with_flags(db, config)
-        .with_context(|| format!("cannot open the checkpoint `{}`", db.display()))?;
-    metadata(&conn, DIGEST_KEY)
+    metadata(&open_read_only(db)?, DIGEST_KEY)
 }

@@ -30,6 +30,7 @@ use sha2::Sha256;
 
 use crate::fsx;
 use crate::hashing::hex;
+use crate::ui::sanitize::shell_word;
 
 /// File name of the private secret inside the private directory.
 pub const SECRET_FILE: &str = "anonymization_secret";
@@ -280,21 +281,8 @@ pub fn check_private_mode(path: &Path, mode: u32, wanted: u32) -> Result<()> {
         "`{}` is private but open to group or others (mode {:04o}); run `chmod {wanted:o} {}` and retry",
         path.display(),
         mode & 0o7777,
-        shell_word(path)
+        shell_word(&path.display().to_string())
     )
-}
-
-/// A path as one shell word, for the `chmod` that fixes it.
-fn shell_word(path: &Path) -> String {
-    let text = path.display().to_string();
-    if text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
-    {
-        text
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use super::gather::{HistoryRow, Page};
 use super::latex::Table;
 use super::svg;
 use crate::runner::ledger::StepStatus;
+use crate::ui::sanitize::shell_word;
 
 const CSS: &str = include_str!("assets/report.css");
 const SCRIPT: &str = include_str!("assets/report.js");
@@ -89,7 +90,7 @@ fn header_facts(p: &Page) -> Markup {
             dt { "Started" } dd { (run.started) }
             dt { "Duration" } dd { (run.seconds.map_or("unfinished".to_string(), |s| format!("{s:.2} s"))) }
             dt { "Tool" } dd { "mlrepro " (if ctx.version.is_empty() { "(not recorded)" } else { &ctx.version }) }
-            dt { "Command line" } dd { code { (shell_words(&ctx.argv)) } }
+            dt { "Command line" } dd { code { (ctx.argv.iter().map(|a| shell_word(a)).collect::<Vec<_>>().join(" ")) } }
             dt { "Config" } dd { code { (ctx.config) } " " span class="digest" title="SHA-256 of the config file" { (short(&ctx.config_digest)) } }
             @match &p.checkpoint {
                 Ok(_) => {
@@ -273,23 +274,6 @@ fn history(rows: &[HistoryRow], current: &str) -> Markup {
             }
         }
     }
-}
-
-/// The command line as one string, each argument quoted when it needs to be.
-fn shell_words(argv: &[String]) -> String {
-    argv.iter()
-        .map(|a| {
-            if !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+".contains(c))
-            {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', "'\\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn short(digest: &str) -> &str {
