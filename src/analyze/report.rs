@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::fsx;
 use crate::runner::engine::PipelineReport;
 use crate::runner::ledger::StepStatus;
-use crate::runner::stat_cache::{self, StatCache};
+use crate::runner::stat_cache::StatCache;
 
 /// The report's file name in the outputs directory.
 pub const FILE: &str = "analysis_report.json";
@@ -111,10 +111,10 @@ pub struct Report {
 }
 
 impl Report {
-    /// The report of the analysis steps in `pipeline`.
-    pub fn from_pipeline(config: &Config, pipeline: &PipelineReport) -> Self {
-        let stat = StatCache::load(&stat_cache::path_in(&config.outputs.cache_dir));
-        let digest = frames::logical_digest(&config.outputs.db, &stat)
+    /// The report of the analysis steps in `pipeline`; `stat` remembers the checkpoint's
+    /// digest.
+    pub fn from_pipeline(config: &Config, pipeline: &PipelineReport, stat: &StatCache) -> Self {
+        let digest = frames::logical_digest(&config.outputs.db, stat)
             .unwrap_or_else(|e| format!("unknown ({e:#})"));
         let figures = figures::names()
             .into_iter()

@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::error::{Error, ErrorKind, Result};
 use crate::runner::engine::{self, PipelineReport, RunOptions, StepReport};
 use crate::runner::ledger::{self, StepStatus};
+use crate::runner::stat_cache::{self, StatCache};
 use crate::runner::Step;
 use crate::ui::Output;
 
@@ -79,15 +80,17 @@ pub fn run(
     let report =
         engine::execute(steps, settings.clone(), out, command, &opts).map_err(Error::pipeline)?;
     let seconds = started.elapsed().as_secs_f64();
+    // Read once for both reports: the stat cache the run saved remembers the checkpoint's digest.
+    let stat = StatCache::load(&stat_cache::path_in(&settings.config.outputs.cache_dir));
     let analysis = (!opts.dry_run && report.steps.iter().any(|s| is_analysis_step(&s.step)))
-        .then(|| AnalysisReport::from_pipeline(&settings.config, &report));
+        .then(|| AnalysisReport::from_pipeline(&settings.config, &report, &stat));
     if let Some(analysis) = &analysis {
         analysis
             .write(&settings.config.outputs.outputs_dir)
             .map_err(Error::pipeline)?;
     }
     let page = (!opts.dry_run && !global.no_report)
-        .then(|| write_page(&settings, &report, out))
+        .then(|| write_page(&settings, &report, &stat, out))
         .flatten();
     if let Some(path) = &global.metrics_file {
         super::metrics_file::write(path, command, &report, seconds).map_err(Error::pipeline)?;
@@ -114,11 +117,16 @@ pub fn run(
 
 /// Writes the run's HTML report beside the other outputs; a failure to write it is a warning,
 /// never the run's failure.
-fn write_page(settings: &Settings, report: &PipelineReport, out: &Output) -> Option<PathBuf> {
+fn write_page(
+    settings: &Settings,
+    report: &PipelineReport,
+    stat: &StatCache,
+    out: &Output,
+) -> Option<PathBuf> {
     let cache_dir = &settings.config.outputs.cache_dir;
     let output = crate::report::default_path(settings, &report.run_id, true);
     let written = ledger::find(cache_dir, &report.run_id)
-        .and_then(|run| crate::report::write(settings, run, &output, false));
+        .and_then(|run| crate::report::write(settings, run, &output, false, stat));
     match written {
         Ok(path) => Some(path),
         Err(e) => {

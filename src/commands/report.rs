@@ -4,6 +4,7 @@ use crate::cli::{GlobalArgs, ReportArgs};
 use crate::error::{Error, Result};
 use crate::runner::ledger;
 use crate::runner::lock::{self, Access};
+use crate::runner::stat_cache::{self, StatCache};
 use crate::ui::Output;
 
 use super::settings::{self, CommandFlags};
@@ -32,8 +33,9 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs, out: &Output) -> Result<()> {
         .output
         .clone()
         .unwrap_or_else(|| crate::report::default_path(&settings, &run.id, run.id == latest.id));
-    let path =
-        crate::report::write(&settings, run, &output, args.embed).map_err(Error::pipeline)?;
+    let stat = StatCache::load(&stat_cache::path_in(cache_dir));
+    let path = crate::report::write(&settings, run, &output, args.embed, &stat)
+        .map_err(Error::pipeline)?;
     out.result(path.display().to_string());
     Ok(())
 }

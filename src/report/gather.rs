@@ -5,8 +5,8 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{Context, Result};
-use duckdb::{AccessMode, Config as DbConfig, Connection};
+use anyhow::Result;
+use duckdb::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -15,7 +15,7 @@ use crate::analyze::frames;
 use crate::analyze::report::FILE as ANALYSIS_REPORT;
 use crate::config::Settings;
 use crate::runner::ledger::{self, RunRecord};
-use crate::runner::stat_cache::{self, StatCache};
+use crate::runner::stat_cache::StatCache;
 
 /// Everything one report page shows.
 pub struct Page {
@@ -96,13 +96,20 @@ pub fn default_path(settings: &Settings, run_id: &str, latest: bool) -> PathBuf 
 }
 
 /// Reads what the report of `run` written to `output` shows.
-pub fn page(settings: &Settings, run: RunRecord, output: &Path, embed: bool) -> Page {
+pub fn page(
+    settings: &Settings,
+    run: RunRecord,
+    output: &Path,
+    embed: bool,
+    stat: &StatCache,
+) -> Page {
     let config = &settings.config;
     let here = crate::fsx::parent_dir(output);
-    let (facts, extraction) = match checkpoint_view(&config.outputs.db, &config.outputs.cache_dir) {
-        Ok(view) => (Ok(view.metadata), view.runs),
-        Err(e) => (Err(format!("{e:#}")), Vec::new()),
-    };
+    let (facts, extraction) =
+        match checkpoint_view(&config.outputs.db, &config.outputs.cache_dir, stat) {
+            Ok(view) => (Ok(view.metadata), view.runs),
+            Err(e) => (Err(format!("{e:#}")), Vec::new()),
+        };
     let analysis = std::fs::read(config.outputs.outputs_dir.join(ANALYSIS_REPORT))
         .ok()
         .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
@@ -176,12 +183,11 @@ struct CheckpointView {
 /// The checkpoint's metadata and runs, kept in the cache under the checkpoint's logical
 /// digest (which covers both), so a run that did not change the checkpoint opens no
 /// database to draw its report.
-fn checkpoint_view(db: &Path, cache_dir: &Path) -> Result<CheckpointView> {
+fn checkpoint_view(db: &Path, cache_dir: &Path, stat: &StatCache) -> Result<CheckpointView> {
     if !db.is_file() {
         anyhow::bail!("no checkpoint at `{}`", db.display());
     }
-    let stat = StatCache::load(&stat_cache::path_in(cache_dir));
-    let digest = frames::logical_digest(db, &stat)?;
+    let digest = frames::logical_digest(db, stat)?;
     let kept = cache_dir.join("report-v1").join(format!("{digest}.json"));
     if let Some(view) = std::fs::read(&kept)
         .ok()
@@ -189,7 +195,7 @@ fn checkpoint_view(db: &Path, cache_dir: &Path) -> Result<CheckpointView> {
     {
         return Ok(view);
     }
-    let conn = open(db)?;
+    let conn = frames::open_read_only(db)?;
     let view = CheckpointView {
         metadata: metadata(&conn)?,
         runs: extraction_rows(&conn)?,
@@ -199,12 +205,6 @@ fn checkpoint_view(db: &Path, cache_dir: &Path) -> Result<CheckpointView> {
         let _ = crate::fsx::write_atomic(&kept, &bytes);
     }
     Ok(view)
-}
-
-fn open(db: &Path) -> Result<Connection> {
-    let config = DbConfig::default().access_mode(AccessMode::ReadOnly)?;
-    Connection::open_with_flags(db, config)
-        .with_context(|| format!("cannot open the checkpoint `{}`", db.display()))
 }
 
 fn metadata(conn: &Connection) -> Result<Vec<(String, String)>> {

@@ -18,13 +18,20 @@ use crate::config::Settings;
 use crate::fsx;
 use crate::runner::graph::Node;
 use crate::runner::ledger::RunRecord;
+use crate::runner::stat_cache::StatCache;
 
 pub use gather::default_path;
 
 /// Writes the report of `run` to `output` (figures linked, or embedded with `embed`) and
-/// returns its path.
-pub fn write(settings: &Settings, run: RunRecord, output: &Path, embed: bool) -> Result<PathBuf> {
-    let page = gather::page(settings, run, output, embed);
+/// returns its path; `stat` remembers the checkpoint's digest.
+pub fn write(
+    settings: &Settings,
+    run: RunRecord,
+    output: &Path,
+    embed: bool,
+    stat: &StatCache,
+) -> Result<PathBuf> {
+    let page = gather::page(settings, run, output, embed, stat);
     fsx::write_atomic(output, page::render(&page).as_bytes())?;
     Ok(output.to_path_buf())
 }

@@ -331,17 +331,29 @@ fn read_run(path: &Path) -> Result<RunRecord> {
 
 /// The run whose id starts with `prefix` (which must be unambiguous).
 pub fn find(cache_dir: &Path, prefix: &str) -> Result<RunRecord> {
-    let all = runs(cache_dir)?;
-    let matching: Vec<_> = all
-        .into_iter()
-        .filter(|r| r.id.starts_with(prefix))
-        .collect();
-    match matching.len() {
-        1 => Ok(matching.into_iter().next().expect("one")),
-        0 => Err(anyhow!(
+    let dir = ledger_dir(cache_dir);
+    let mut matching: Vec<PathBuf> = Vec::new();
+    if dir.is_dir() {
+        // Only the files whose id matches are read.
+        for entry in fsx::read_dir_sorted(&dir)? {
+            let path = entry.path();
+            let id = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+            if path.extension().is_some_and(|e| e == "jsonl")
+                && id.is_some_and(|id| id.starts_with(prefix))
+            {
+                matching.push(path);
+            }
+        }
+    }
+    match matching.as_slice() {
+        [one] => read_run(one),
+        [] => Err(anyhow!(
             "no pipeline run with id `{prefix}`; `mlrepro history` lists them"
         )),
-        n => Err(anyhow!("`{prefix}` matches {n} runs; give more of the id")),
+        many => Err(anyhow!(
+            "`{prefix}` matches {} runs; give more of the id",
+            many.len()
+        )),
     }
 }
 
