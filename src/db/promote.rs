@@ -126,18 +126,20 @@ fn remove_journal(dir: &Path, journal: &Path) -> Result<()> {
 }
 
 /// Removes what interrupted writers of the checkpoint `db_name` left in `dir`: temporary
-/// databases and their write-ahead logs, temporary `.sha256` and `SCHEMA.md` files, and
-/// temporary or set-aside Parquet directories.
+/// databases and their write-ahead logs, temporary `.sha256` and `SCHEMA.md` files, a journal
+/// killed while it was being written, and temporary or set-aside Parquet directories.
 fn sweep(dir: &Path, db_name: &str) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(());
     };
     let db_prefix = format!(".{db_name}.");
+    let journal_prefix = format!("..{db_name}.promote.");
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let leftover = (name.starts_with(&db_prefix)
             && (name.ends_with(".tmp") || name.ends_with(".tmp.wal")))
             || (name.starts_with(".SCHEMA.md.") && name.ends_with(".tmp"))
+            || (name.starts_with(&journal_prefix) && name.ends_with(".tmp"))
             || name.starts_with(".parquet.")
             || name == "parquet.old";
         if !leftover {
@@ -235,6 +237,7 @@ mod tests {
             ".db.77.123.tmp.wal",
             ".db.sha256.abc.tmp",
             ".SCHEMA.md.abc.tmp",
+            "..db.promote.abc.tmp",
             "keep.txt",
         ] {
             std::fs::write(d.join(f), "x").unwrap();
