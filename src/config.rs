@@ -206,6 +206,12 @@ pub struct AnalysisConfig {
     pub formats: Vec<FigureFormat>,
     /// Resolution of PNG figures.
     pub png_dpi: u32,
+    /// Method categories that are oracles (such as ground-truth annotations): drawn as a
+    /// reference, never ranked as a winner nor taken as the reference configuration.
+    pub oracle_categories: Vec<String>,
+    /// Run name (`source_name`) of the configuration that paired comparisons are made
+    /// against; `None` takes the best configuration that uses no oracle method.
+    pub reference_config: Option<String>,
 }
 
 impl Default for AnalysisConfig {
@@ -216,6 +222,8 @@ impl Default for AnalysisConfig {
             reference_auroc: None,
             formats: vec![FigureFormat::Png, FigureFormat::Svg, FigureFormat::Pdf],
             png_dpi: 300,
+            oracle_categories: vec!["Ground Truth".into()],
+            reference_config: None,
         }
     }
 }

@@ -245,6 +245,17 @@ pub fn factor_style<'a>(config: &'a Config, factor: &str) -> &'a crate::config::
     }
 }
 
+/// Whether `level` of `factor` is an oracle: its category is one of
+/// `analysis.oracle_categories`.
+pub fn is_oracle(config: &Config, factor: &str, level: &str) -> bool {
+    let category = factor_style(config, factor).category(level);
+    config
+        .analysis
+        .oracle_categories
+        .iter()
+        .any(|c| *c == category)
+}
+
 /// The width in points that the longest of `labels` needs at `pt` points, with room for
 /// the tick marks.
 pub fn label_width(labels: &[String], pt: f64) -> f64 {
