@@ -206,6 +206,10 @@ pub struct AnalysisConfig {
     pub formats: Vec<FigureFormat>,
     /// Resolution of PNG figures.
     pub png_dpi: u32,
+    /// Printed width in millimetres of a double-column figure (the PDF's page width).
+    pub figure_width_mm: f64,
+    /// Printed width in millimetres of a single-column figure (the PDF's page width).
+    pub single_column_width_mm: f64,
     /// Method categories that are oracles (such as ground-truth annotations): drawn as a
     /// reference, never ranked as a winner nor taken as the reference configuration.
     pub oracle_categories: Vec<String>,
@@ -222,6 +226,8 @@ impl Default for AnalysisConfig {
             reference_auroc: None,
             formats: vec![FigureFormat::Png, FigureFormat::Svg, FigureFormat::Pdf],
             png_dpi: 300,
+            figure_width_mm: 183.0,
+            single_column_width_mm: 89.0,
             oracle_categories: vec!["Ground Truth".into()],
             reference_config: None,
         }
@@ -521,6 +527,17 @@ impl Config {
                 "analysis.png_dpi",
                 format!("{} is outside 72..=1200", self.analysis.png_dpi),
             ));
+        }
+        for (key, mm) in [
+            ("analysis.figure_width_mm", self.analysis.figure_width_mm),
+            (
+                "analysis.single_column_width_mm",
+                self.analysis.single_column_width_mm,
+            ),
+        ] {
+            if !(40.0..=500.0).contains(&mm) {
+                return Err(bad(key, format!("{mm} mm is outside 40..=500")));
+            }
         }
         if self.runner.attempts == 0 {
             return Err(bad(

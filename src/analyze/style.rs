@@ -16,6 +16,16 @@ pub const FAMILY: &str = "sans-serif";
 /// The family name inside [`FONT`], which SVG → PDF conversion maps `sans-serif` to.
 pub const FONT_NAME: &str = "DejaVu Sans";
 
+/// Text sizes in points at the printed width. Tick labels, cell annotations and legends use
+/// [`TEXT_PT`], the smallest size any figure uses: 7 pt is the least journals accept.
+pub const TEXT_PT: f64 = 7.0;
+
+/// Axis descriptions and panel titles, in points.
+pub const AXIS_PT: f64 = 8.0;
+
+/// Figure titles, in points.
+pub const TITLE_PT: f64 = 9.0;
+
 /// Registers [`FONT`] with plotters (once per process).
 pub fn register_font() {
     static ONCE: Once = Once::new();

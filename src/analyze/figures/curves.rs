@@ -6,15 +6,14 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::{json, Value};
 
-use super::{factor_style, Env};
+use super::{draw_title, factor_style, legend, title_height, Env};
 use crate::analyze::frames::{floats, ints};
-use crate::analyze::render::{font, px, Figure};
+use crate::analyze::render::{font, px, Figure, Span};
 use crate::analyze::sidecar::num;
 use crate::analyze::stats::{ranked, Config};
-use crate::analyze::style;
+use crate::analyze::style::{self, AXIS_PT, TEXT_PT};
 
 /// The calibration figure's name.
 pub const CALIBRATION: &str = "calibration_curves";
@@ -199,25 +198,33 @@ impl Figure for Lines {
         self.name
     }
 
-    fn size(&self) -> (f64, f64) {
-        (6.0 + legend_width(&self.legend_labels()) / 72.0, 4.6)
+    fn span(&self) -> Span {
+        Span::Single
+    }
+
+    fn height(&self, width: f64) -> f64 {
+        title_height(&self.title, width)
+            + Self::chart_height(width)
+            + legend::height(&self.legend_items(), width)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
-        let labels = self.legend_labels();
-        let (chart, legend) =
-            root.split_horizontally(root.dim_in_pixel().0 - px(legend_width(&labels), s));
-        self.draw_on(&chart, 11.0, s)?;
-        legend_column(&legend, &self.legend_items(), s)
+        let body = draw_title(root, &self.title, s)?;
+        let width = f64::from(root.dim_in_pixel().0) / s;
+        let (chart, key) = body.split_vertically(px(Self::chart_height(width), s));
+        self.draw_on(&chart, None, s)?;
+        legend::draw(&key, &self.legend_items(), s)
     }
 }
 
 impl Lines {
-    fn legend_labels(&self) -> Vec<String> {
-        self.legend_items().into_iter().map(|(l, _)| l).collect()
+    /// Height in points of the chart without title and legend when `width` points wide: a
+    /// nearly square plot area.
+    pub fn chart_height(width: f64) -> f64 {
+        width * 0.82
     }
 
     /// Legend entries: the curves in their colours, then the reference lines in grey.
@@ -234,35 +241,43 @@ impl Lines {
             .map(|(c, k)| (c.label.clone(), *k));
         curves.chain(refs).collect()
     }
-    /// Draws the chart on `area` with a caption of `title_pt` points, at scale `s`.
+
+    /// Draws the chart on `area` at scale `s`, with the title as a caption of `caption_pt`
+    /// points when given (a panel of a larger figure).
     pub fn draw_on<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
-        title_pt: f64,
+        caption_pt: Option<f64>,
         s: f64,
     ) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
-        let mut chart = ChartBuilder::on(area)
-            .caption(&self.title, font(title_pt, s))
-            .margin(px(10.0, s))
-            .x_label_area_size(px(34.0, s))
-            .y_label_area_size(px(46.0, s))
+        let mut builder = ChartBuilder::on(area);
+        if let Some(pt) = caption_pt {
+            builder.caption(&self.title, font(pt, s));
+        }
+        let mut chart = builder
+            .margin(px(6.0, s))
+            .margin_right(px(10.0, s))
+            .x_label_area_size(px(30.0, s))
+            .y_label_area_size(px(42.0, s))
             .build_cartesian_2d(
                 self.x_range.0..self.x_range.1,
                 self.y_range.0..self.y_range.1,
             )?;
+        let decimals = |(lo, hi): (f64, f64)| if hi - lo >= 0.5 { 1 } else { 2 };
+        let (dx, dy) = (decimals(self.x_range), decimals(self.y_range));
         chart
             .configure_mesh()
             .x_labels(6)
             .y_labels(6)
-            .x_label_formatter(&|x| format!("{x:.2}"))
-            .y_label_formatter(&|y| format!("{y:.2}"))
+            .x_label_formatter(&|x| format!("{x:.dx$}"))
+            .y_label_formatter(&|y| format!("{y:.dy$}"))
             .x_desc(self.x_desc)
             .y_desc(self.y_desc)
-            .label_style(font(9.0, s))
-            .axis_desc_style(font(9.5, s))
+            .label_style(font(TEXT_PT, s))
+            .axis_desc_style(font(AXIS_PT, s))
             .draw()?;
         for (r, g) in self.references.iter().zip(GREYS.iter().cycle()) {
             let style = g.stroke_width(px(1.0, s));
@@ -274,45 +289,4 @@ impl Lines {
         }
         Ok(())
     }
-}
-
-/// Legend text size in points.
-const LEGEND_PT: f64 = 8.0;
-
-/// The width in points of a legend column holding `labels`.
-pub fn legend_width(labels: &[String]) -> f64 {
-    labels
-        .iter()
-        .map(|l| super::text_width(l, LEGEND_PT))
-        .fold(0.0, f64::max)
-        * 0.85
-        + 34.0
-}
-
-/// A legend as a column of entries (a short line in the item's colour, then its label)
-/// beside the chart, so it never covers data.
-pub fn legend_column<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    items: &[(String, RGBColor)],
-    s: f64,
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    let line = px(14.0, s) as i32;
-    let step = px(LEGEND_PT * 1.6, s) as i32;
-    let top = px(40.0, s) as i32;
-    for (i, (label, colour)) in items.iter().enumerate() {
-        let y = top + step * i as i32;
-        area.draw(&PathElement::new(
-            vec![(0, y), (line, y)],
-            colour.stroke_width(px(1.6, s)),
-        ))?;
-        area.draw(&Text::new(
-            label.clone(),
-            (line + px(4.0, s) as i32, y),
-            font(LEGEND_PT, s).pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-    }
-    Ok(())
 }

@@ -8,10 +8,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::json;
 
-use super::curves::{legend_column, legend_width};
 use super::forest::{category_legend, extent, methods_json, Panel};
-use super::{factor_style, Env};
-use crate::analyze::render::{px, Figure};
+use super::{factor_style, legend, Env};
+use crate::analyze::render::{px, Figure, Span};
 use crate::analyze::stats::{by_factor, Summary};
 use crate::analyze::style;
 
@@ -85,18 +84,10 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
 }
 
 impl Dashboard {
-    /// Points the category legend needs (none without one).
-    fn legend_width(&self) -> f64 {
-        if self.legend.is_empty() {
-            return 0.0;
-        }
-        legend_width(
-            &self
-                .legend
-                .iter()
-                .map(|(l, _)| l.clone())
-                .collect::<Vec<_>>(),
-        )
+    /// Height in points of the panels (the tallest).
+    fn panels_height(&self) -> f64 {
+        let rows = self.columns.iter().map(|c| c.rows.len()).max().unwrap_or(1);
+        Panel::height(rows)
     }
 }
 
@@ -105,18 +96,20 @@ impl Figure for Dashboard {
         NAME
     }
 
-    fn size(&self) -> (f64, f64) {
-        let rows = self.columns.iter().map(|c| c.rows.len()).max().unwrap_or(1);
-        (10.5 + self.legend_width() / 72.0, 1.4 + 0.3 * rows as f64)
+    fn span(&self) -> Span {
+        Span::Double
+    }
+
+    fn height(&self, width: f64) -> f64 {
+        self.panels_height() + legend::height(&self.legend, width)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
-        let width = root.dim_in_pixel().0 - px(self.legend_width(), s);
-        let (body, legend) = root.split_horizontally(width);
-        legend_column(&legend, &self.legend, s)?;
+        let (body, key) = root.split_vertically(px(self.panels_height(), s));
+        legend::draw(&key, &self.legend, s)?;
         let (lo, hi) = self
             .columns
             .iter()
@@ -132,7 +125,7 @@ impl Figure for Dashboard {
                 labels: &c.labels,
                 colours: &c.colours,
                 reference: self.reference,
-                x_desc: "Mean AUROC (95% CI of the mean)",
+                x_desc: "Mean AUROC (95% CI)",
                 x_range: Some((lo, hi)),
             }
             .draw(area, s)?;

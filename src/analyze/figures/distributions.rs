@@ -9,10 +9,11 @@ use plotters::prelude::*;
 use serde_json::json;
 
 use super::curves::top;
-use super::Env;
+use super::{legend, Env};
 use crate::analyze::frames::{floats, ints};
-use crate::analyze::render::{font, px, Figure};
+use crate::analyze::render::{font, px, Figure, Span};
 use crate::analyze::sidecar::num;
+use crate::analyze::style::{AXIS_PT, TEXT_PT};
 
 /// The figure name.
 pub const NAME: &str = "probability_distributions";
@@ -39,6 +40,18 @@ struct Histogram {
 
 struct Distributions {
     panels: Vec<Histogram>,
+}
+
+/// Height in points of one row of panels.
+const PANEL_HEIGHT: f64 = 170.0;
+
+/// The legend: one colour per outcome.
+fn legend_items() -> Vec<(String, RGBColor)> {
+    OUTCOME_COLOURS
+        .iter()
+        .enumerate()
+        .map(|(outcome, c)| (format!("Outcome {outcome}"), *c))
+        .collect()
 }
 
 /// Draws the histograms of the top configurations and their sidecar.
@@ -114,9 +127,13 @@ impl Figure for Distributions {
         NAME
     }
 
-    fn size(&self) -> (f64, f64) {
-        let rows = self.panels.len().div_ceil(2);
-        (8.0, 0.4 + 2.8 * rows as f64)
+    fn span(&self) -> Span {
+        Span::Double
+    }
+
+    fn height(&self, width: f64) -> f64 {
+        PANEL_HEIGHT * self.panels.len().div_ceil(2) as f64
+            + legend::height(&legend_items(), width)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
@@ -124,7 +141,9 @@ impl Figure for Distributions {
         DB::ErrorType: 'static,
     {
         let rows = self.panels.len().div_ceil(2);
-        let areas = root.split_evenly((rows, 2));
+        let (body, key) = root.split_vertically(px(PANEL_HEIGHT * rows as f64, s));
+        legend::draw(&key, &legend_items(), s)?;
+        let areas = body.split_evenly((rows, 2));
         for (area, p) in areas.iter().zip(&self.panels) {
             draw_panel(area, p, s)?;
         }
@@ -148,10 +167,11 @@ where
         .unwrap_or(1)
         .max(1);
     let mut chart = ChartBuilder::on(area)
-        .caption(&p.label, font(9.5, s))
-        .margin(px(8.0, s))
-        .x_label_area_size(px(32.0, s))
-        .y_label_area_size(px(40.0, s))
+        .caption(&p.label, font(AXIS_PT, s))
+        .margin(px(6.0, s))
+        .margin_right(px(14.0, s))
+        .x_label_area_size(px(30.0, s))
+        .y_label_area_size(px(36.0, s))
         .build_cartesian_2d(0.0..1.0, 0.0..f64::from(most) * 1.15)?;
     chart
         .configure_mesh()
@@ -162,8 +182,8 @@ where
         .y_label_formatter(&|y| format!("{y:.0}"))
         .x_desc("Mean predicted probability")
         .y_desc("Subjects (count)")
-        .label_style(font(8.5, s))
-        .axis_desc_style(font(9.0, s))
+        .label_style(font(TEXT_PT, s))
+        .axis_desc_style(font(AXIS_PT, s))
         .draw()?;
     for (outcome, colour) in OUTCOME_COLOURS.iter().enumerate() {
         let bars = p.bins.iter().filter(|b| b.start.is_finite()).map(|b| {
@@ -174,19 +194,7 @@ where
                 colour.mix(0.85).filled(),
             )
         });
-        chart
-            .draw_series(bars)?
-            .label(format!("Outcome {outcome}"))
-            .legend(move |(x, y)| {
-                Rectangle::new([(x, y - 4), (x + 10, y + 4)], colour.mix(0.85).filled())
-            });
+        chart.draw_series(bars)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(font(8.0, s))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
     Ok(())
 }

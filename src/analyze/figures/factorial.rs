@@ -100,6 +100,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
             levels[2].len(),
             levels[3].len()
         ),
+        bar: None,
     };
     let data = json!({
         "factors": FACTORS.iter().zip(&levels).map(|((f, _), l)| json!({

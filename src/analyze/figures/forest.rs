@@ -8,12 +8,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::{json, Value};
 
-use super::curves::{legend_column, legend_width};
-use super::{factor_style, label_width, row_label, Env};
-use crate::analyze::render::{font, px, Figure};
+use super::{factor_style, label_width, legend, row_label, Env};
+use crate::analyze::render::{font, px, Figure, Span};
 use crate::analyze::sidecar::{num, opt};
 use crate::analyze::stats::{by_factor, Summary};
-use crate::analyze::style;
+use crate::analyze::style::{self, AXIS_PT, TEXT_PT, TITLE_PT};
 use crate::config::FactorStyle;
 
 /// The figure name of `factor`'s forest plot.
@@ -79,14 +78,12 @@ impl Figure for Forest {
         &self.name
     }
 
-    fn size(&self) -> (f64, f64) {
-        let labels: Vec<String> = self.legend.iter().map(|(l, _)| l.clone()).collect();
-        let legend = if labels.is_empty() {
-            0.0
-        } else {
-            legend_width(&labels) / 72.0
-        };
-        (6.5 + legend, 1.3 + 0.3 * self.rows.len() as f64)
+    fn span(&self) -> Span {
+        Span::Single
+    }
+
+    fn height(&self, width: f64) -> f64 {
+        Panel::height(self.rows.len()) + legend::height(&self.legend, width)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
@@ -99,17 +96,12 @@ impl Figure for Forest {
             labels: &self.labels,
             colours: &self.colours,
             reference: self.reference,
-            x_desc: "AUROC (mean over configurations, 95% CI of the mean)",
+            x_desc: "Mean AUROC (95% CI of the mean)",
             x_range: None,
         };
-        if self.legend.is_empty() {
-            return panel.draw(root, s);
-        }
-        let labels: Vec<String> = self.legend.iter().map(|(l, _)| l.clone()).collect();
-        let (chart, legend) =
-            root.split_horizontally(root.dim_in_pixel().0 - px(legend_width(&labels), s));
+        let (chart, key) = root.split_vertically(px(Panel::height(self.rows.len()), s));
         panel.draw(&chart, s)?;
-        legend_column(&legend, &self.legend, s)
+        legend::draw(&key, &self.legend, s)
     }
 }
 
@@ -162,6 +154,11 @@ pub fn category_legend(
 }
 
 impl Panel<'_> {
+    /// Height in points of a panel of `rows` methods.
+    pub fn height(rows: usize) -> f64 {
+        62.0 + 13.0 * (rows + 1) as f64
+    }
+
     /// Draws the panel on `area` at scale `s`.
     pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
     where
@@ -174,21 +171,22 @@ impl Panel<'_> {
         let pad = ((hi - lo) * 0.08).max(0.005);
         let labels = self.labels;
         let mut chart = ChartBuilder::on(area)
-            .caption(self.title, font(11.0, s))
-            .margin(px(8.0, s))
-            .x_label_area_size(px(36.0, s))
-            .y_label_area_size(px(label_width(labels, 9.0), s))
+            .caption(self.title, font(TITLE_PT, s))
+            .margin(px(6.0, s))
+            .margin_right(px(12.0, s))
+            .x_label_area_size(px(30.0, s))
+            .y_label_area_size(px(label_width(labels, TEXT_PT), s))
             .build_cartesian_2d((lo - pad)..(hi + pad), -1i32..n)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
             .y_labels((n + 2) as usize)
             .y_label_formatter(&|y| row_label(labels, *y))
-            .x_labels(5)
+            .x_labels(4)
             .x_label_formatter(&|x| format!("{x:.3}"))
             .x_desc(self.x_desc)
-            .label_style(font(9.0, s))
-            .axis_desc_style(font(9.5, s))
+            .label_style(font(TEXT_PT, s))
+            .axis_desc_style(font(AXIS_PT, s))
             .draw()?;
         if let Some(r) = self.reference {
             chart.draw_series(LineSeries::new(
@@ -205,12 +203,12 @@ impl Panel<'_> {
                     r.mean,
                     u,
                     c.stroke_width(px(1.2, s)),
-                    px(6.0, s),
+                    px(5.0, s),
                 )))?;
             }
             chart.draw_series(std::iter::once(Circle::new(
                 (r.mean, y),
-                px(3.0, s),
+                px(2.5, s),
                 c.filled(),
             )))?;
         }

@@ -1,6 +1,6 @@
 //! Heatmap of mean AUROC by outlier method × imputation method for one classifier (the
 //! configured `analysis.heatmap_classifier`, else the classifier with most configurations),
-//! cells annotated.
+//! cells annotated, with a colour bar giving the scale.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,13 +9,14 @@ use anyhow::{bail, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::FontTransform;
 use serde_json::json;
 
-use super::{factor_style, label_width, text_width, Env};
-use crate::analyze::render::{font, px, Figure};
+use super::{draw_title, factor_style, label_width, text_width, title_height, wrap, Env};
+use crate::analyze::render::{font, px, Figure, Span};
 use crate::analyze::sidecar::num;
 use crate::analyze::stats::ranked;
-use crate::analyze::style;
+use crate::analyze::style::{self, AXIS_PT, TEXT_PT};
 
 /// The figure name.
 pub const NAME: &str = "heatmap";
@@ -32,12 +33,52 @@ pub struct Grid {
     pub cols: Vec<String>,
     /// Fill of each cell: a colour, or `None` for an empty cell (light grey).
     pub fill: Vec<Vec<Option<RGBColor>>>,
-    /// Text of each cell.
+    /// Text of each cell, one line per `\n`-separated part.
     pub text: Vec<Vec<String>>,
     /// Row-axis description.
     pub y_desc: String,
     /// Column-axis description.
     pub x_desc: String,
+    /// The colour bar of the fills, if they follow a scale.
+    pub bar: Option<ColourBar>,
+}
+
+/// A continuous colour scale (viridis) and what it measures, drawn as a bar beside a grid.
+pub struct ColourBar {
+    /// The value at the bottom of the bar (darkest).
+    pub lo: f64,
+    /// The value at the top of the bar (lightest).
+    pub hi: f64,
+    /// What the colours measure.
+    pub label: String,
+}
+
+impl ColourBar {
+    /// The colour of `v`.
+    pub fn colour(&self, v: f64) -> RGBColor {
+        style::viridis(if self.hi > self.lo {
+            (v - self.lo) / (self.hi - self.lo)
+        } else {
+            0.5
+        })
+    }
+
+    /// The values labelled on the bar: both ends and, on a bar at least `height` points
+    /// tall enough for three labels, the middle.
+    fn ticks(&self, height: f64) -> Vec<f64> {
+        if self.hi <= self.lo {
+            vec![self.lo]
+        } else if height >= 4.0 * TEXT_PT {
+            vec![self.lo, (self.lo + self.hi) / 2.0, self.hi]
+        } else {
+            vec![self.lo, self.hi]
+        }
+    }
+
+    /// Width in points of the bar with its tick labels and label.
+    fn width(&self) -> f64 {
+        BAR_GAP + BAR_W + 3.0 + text_width("0.000", TEXT_PT) + 4.0 + AXIS_PT * 1.4
+    }
 }
 
 /// The classifier of the heatmap: the configured one, else the one with most
@@ -101,10 +142,12 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
         .collect();
     let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let colour = |v: f64| {
-        v.is_finite()
-            .then(|| style::viridis(if hi > lo { (v - lo) / (hi - lo) } else { 0.5 }))
+    let bar = ColourBar {
+        lo,
+        hi,
+        label: "Mean AUROC".into(),
     };
+    let colour = |v: f64| v.is_finite().then(|| bar.colour(v));
     let fig = Grid {
         name: NAME,
         title: format!(
@@ -124,7 +167,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
                 cols.iter()
                     .zip(vs)
                     .map(|(c, v)| match cells.get(&(r.clone(), c.clone())) {
-                        Some(n) if v.is_finite() => format!("{v:.3} (n={})", n.len()),
+                        Some(n) if v.is_finite() => format!("{v:.3}\nn={}", n.len()),
                         _ => "–".into(),
                     })
                     .collect()
@@ -132,6 +175,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
             .collect(),
         y_desc: "Outlier method".into(),
         x_desc: "Imputation method (cell: mean AUROC over n configurations)".into(),
+        bar: Some(bar),
     };
     let data = json!({
         "classifier": clf,
@@ -145,78 +189,194 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     env.emit(&fig, data)
 }
 
+/// Margin around the figure, in points.
+const MARGIN: f64 = 6.0;
+/// Width of the colour bar and its gap from the grid, in points.
+const BAR_W: f64 = 10.0;
+const BAR_GAP: f64 = 10.0;
+
+/// Where a grid's parts go at a width, in points.
+struct Layout {
+    title: f64,
+    left: f64,
+    col_w: f64,
+    row_h: f64,
+    col_labels: Vec<Vec<String>>,
+    col_label_h: f64,
+    x_desc: Vec<String>,
+}
+
+impl Grid {
+    fn layout(&self, width: f64) -> Layout {
+        let left = MARGIN + AXIS_PT * 1.5 + label_width(&self.rows, TEXT_PT);
+        let right = MARGIN + self.bar.as_ref().map_or(0.0, ColourBar::width);
+        let grid_w = (width - left - right).max(1.0);
+        let col_w = grid_w / self.cols.len().max(1) as f64;
+        let lines = self
+            .text
+            .iter()
+            .flatten()
+            .map(|t| t.lines().count())
+            .max()
+            .unwrap_or(1);
+        let col_labels: Vec<Vec<String>> = self
+            .cols
+            .iter()
+            .map(|c| wrap(c, col_w - 4.0, TEXT_PT))
+            .collect();
+        let label_lines = col_labels.iter().map(Vec::len).max().unwrap_or(1);
+        Layout {
+            title: title_height(&self.title, width),
+            left,
+            col_w,
+            row_h: (lines as f64 * TEXT_PT * 1.3 + 8.0).max(18.0),
+            col_label_h: label_lines as f64 * TEXT_PT * 1.25 + 6.0,
+            col_labels,
+            x_desc: wrap(&self.x_desc, grid_w, AXIS_PT),
+        }
+    }
+}
+
 impl Figure for Grid {
     fn name(&self) -> &str {
         self.name
     }
 
-    fn size(&self) -> (f64, f64) {
-        let left = label_width(&self.rows, 9.0) / 72.0;
-        let col_w = (label_width(&self.cols, 8.0) / 72.0).max(0.8);
-        let grid = left + 0.6 + col_w * self.cols.len() as f64;
-        let title = text_width(&self.title, 11.0) / 72.0 + 0.4;
-        let x_desc = left + text_width(&self.x_desc, 9.5) / 72.0 + 0.4;
-        (
-            grid.max(title).max(x_desc),
-            1.4 + 0.35 * self.rows.len() as f64,
-        )
+    fn span(&self) -> Span {
+        Span::Double
+    }
+
+    fn height(&self, width: f64) -> f64 {
+        let l = self.layout(width);
+        l.title
+            + l.row_h * self.rows.len() as f64
+            + l.col_label_h
+            + l.x_desc.len() as f64 * AXIS_PT * 1.3
+            + 2.0 * MARGIN
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
-        let (nr, nc) = (self.rows.len() as i32, self.cols.len() as i32);
-        let (rows, cols) = (&self.rows, &self.cols);
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, font(11.0, s))
-            .margin(px(8.0, s))
-            .x_label_area_size(px(40.0, s))
-            .y_label_area_size(px(label_width(rows, 9.0), s))
-            .build_cartesian_2d((0..nc - 1).into_segmented(), (0..nr - 1).into_segmented())?;
-        let centre_label = |v: &SegmentValue<i32>, labels: &[String], flip: bool| match v {
-            SegmentValue::CenterOf(i) => {
-                let i = if flip { nr - 1 - *i } else { *i };
-                usize::try_from(i)
-                    .ok()
-                    .and_then(|i| labels.get(i))
-                    .cloned()
-                    .unwrap_or_default()
-            }
-            _ => String::new(),
-        };
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_labels(nc as usize + 1)
-            .y_labels(nr as usize + 1)
-            .x_label_formatter(&|x| centre_label(x, cols.as_slice(), false))
-            .y_label_formatter(&|y| centre_label(y, rows.as_slice(), true))
-            .x_desc(&self.x_desc)
-            .y_desc(&self.y_desc)
-            .label_style(font(8.5, s))
-            .axis_desc_style(font(9.5, s))
-            .draw()?;
-        let text = font(8.5, s).pos(Pos::new(HPos::Center, VPos::Center));
+        let l = self.layout(f64::from(root.dim_in_pixel().0) / s);
+        let body = draw_title(root, &self.title, s)?;
+        let at = |x: f64, y: f64| ((x * s) as i32, (y * s) as i32);
+        let grid_h = l.row_h * self.rows.len() as f64;
+        let grid_w = l.col_w * self.cols.len() as f64;
+        let centred = |pt: f64| font(pt, s).pos(Pos::new(HPos::Center, VPos::Center));
         for (i, (fills, texts)) in self.fill.iter().zip(&self.text).enumerate() {
-            let y = nr - 1 - i as i32;
-            for (j, (fill, label)) in fills.iter().zip(texts).enumerate() {
-                let x = j as i32;
+            let y = l.row_h * i as f64;
+            body.draw(&Text::new(
+                self.rows[i].clone(),
+                at(l.left - 5.0, y + l.row_h / 2.0),
+                font(TEXT_PT, s).pos(Pos::new(HPos::Right, VPos::Center)),
+            ))?;
+            for (j, (fill, text)) in fills.iter().zip(texts).enumerate() {
+                let x = l.left + l.col_w * j as f64;
                 let fill = fill.unwrap_or(RGBColor(220, 220, 220));
-                let corners = [
-                    (SegmentValue::Exact(x), SegmentValue::Exact(y)),
-                    (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
-                ];
-                chart.draw_series(std::iter::once(Rectangle::new(corners, fill.filled())))?;
+                body.draw(&Rectangle::new(
+                    [at(x, y), at(x + l.col_w, y + l.row_h)],
+                    fill.filled(),
+                ))?;
                 let luminance = 0.299 * f64::from(fill.0)
                     + 0.587 * f64::from(fill.1)
                     + 0.114 * f64::from(fill.2);
                 let ink = if luminance < 128.0 { WHITE } else { BLACK };
-                let at =
-                    chart.backend_coord(&(SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)));
-                root.draw(&Text::new(label.clone(), at, text.clone().color(&ink)))?;
+                let lines: Vec<&str> = text.lines().collect();
+                let first = y + l.row_h / 2.0 - (lines.len() as f64 - 1.0) * TEXT_PT * 0.65;
+                for (k, line) in lines.iter().enumerate() {
+                    body.draw(&Text::new(
+                        line.to_string(),
+                        at(x + l.col_w / 2.0, first + k as f64 * TEXT_PT * 1.3),
+                        centred(TEXT_PT).color(&ink),
+                    ))?;
+                }
             }
+        }
+        for (j, lines) in l.col_labels.iter().enumerate() {
+            let x = l.left + l.col_w * (j as f64 + 0.5);
+            for (k, line) in lines.iter().enumerate() {
+                body.draw(&Text::new(
+                    line.clone(),
+                    at(x, grid_h + 4.0 + k as f64 * TEXT_PT * 1.25),
+                    font(TEXT_PT, s).pos(Pos::new(HPos::Center, VPos::Top)),
+                ))?;
+            }
+        }
+        for (k, line) in l.x_desc.iter().enumerate() {
+            body.draw(&Text::new(
+                line.clone(),
+                at(
+                    l.left + grid_w / 2.0,
+                    grid_h + l.col_label_h + k as f64 * AXIS_PT * 1.3,
+                ),
+                font(AXIS_PT, s).pos(Pos::new(HPos::Center, VPos::Top)),
+            ))?;
+        }
+        body.draw(&Text::new(
+            self.y_desc.clone(),
+            at(MARGIN + AXIS_PT * 0.6, grid_h / 2.0),
+            centred(AXIS_PT).transform(FontTransform::Rotate270),
+        ))?;
+        if let Some(bar) = &self.bar {
+            draw_bar(&body, bar, l.left + grid_w + BAR_GAP, grid_h, s)?;
         }
         Ok(())
     }
+}
+
+/// Draws `bar` at `x` points from the left, `height` points tall from the top of `area`.
+fn draw_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    bar: &ColourBar,
+    x: f64,
+    height: f64,
+    s: f64,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let at = |x: f64, y: f64| ((x * s) as i32, (y * s) as i32);
+    const STEPS: usize = 64;
+    let step = height / STEPS as f64;
+    for i in 0..STEPS {
+        let t = (i as f64 + 0.5) / STEPS as f64;
+        let colour = bar.colour(bar.lo + (bar.hi - bar.lo) * t);
+        let top = height - step * (i + 1) as f64;
+        area.draw(&Rectangle::new(
+            [at(x, top), at(x + BAR_W, top + step + 0.5)],
+            colour.filled(),
+        ))?;
+    }
+    area.draw(&Rectangle::new(
+        [at(x, 0.0), at(x + BAR_W, height)],
+        BLACK.mix(0.6).stroke_width(px(0.5, s)),
+    ))?;
+    let tick_x = x + BAR_W;
+    for v in bar.ticks(height) {
+        let y = if bar.hi > bar.lo {
+            height * (1.0 - (v - bar.lo) / (bar.hi - bar.lo))
+        } else {
+            height / 2.0
+        };
+        area.draw(&PathElement::new(
+            vec![at(tick_x, y), at(tick_x + 2.0, y)],
+            BLACK.stroke_width(px(0.5, s)),
+        ))?;
+        area.draw(&Text::new(
+            format!("{v:.3}"),
+            at(tick_x + 3.0, y),
+            font(TEXT_PT, s).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+    }
+    let label_x = tick_x + 3.0 + text_width("0.000", TEXT_PT) + 4.0 + AXIS_PT * 0.6;
+    area.draw(&Text::new(
+        bar.label.clone(),
+        at(label_x, height / 2.0),
+        font(AXIS_PT, s)
+            .pos(Pos::new(HPos::Center, VPos::Center))
+            .transform(FontTransform::Rotate270),
+    ))?;
+    Ok(())
 }

@@ -13,11 +13,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::json;
 
-use super::{factor_style, label_width, row_label, Env};
-use crate::analyze::render::{font, px, Figure};
+use super::{draw_title, factor_style, label_width, row_label, title_height, Env};
+use crate::analyze::render::{font, px, Figure, Span};
 use crate::analyze::sidecar::num;
 use crate::analyze::stats::{ranked, Config};
-use crate::analyze::style;
+use crate::analyze::style::{self, AXIS_PT, TEXT_PT};
 
 /// The figure name.
 pub const NAME: &str = "mean_rank";
@@ -25,6 +25,9 @@ pub const NAME: &str = "mean_rank";
 /// At most this many pipelines are drawn (the best mean ranks); the sidecar says how many
 /// were left out.
 const MAX_ROWS: usize = 40;
+
+/// Pipeline labels wider than this many points make the diagram span both columns.
+const SINGLE_COLUMN_LABELS: f64 = 110.0;
 
 /// A pipeline's mean rank.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,13 +142,35 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     env.emit(&fig, data)
 }
 
+impl Diagram {
+    fn title(&self) -> String {
+        format!(
+            "Mean rank of pipelines over {} classifier × featurization blocks (descriptive)",
+            self.blocks
+        )
+    }
+
+    /// Height in points of the chart below the title.
+    fn chart_height(&self) -> f64 {
+        44.0 + 13.0 * (self.rows.len() + 1) as f64
+    }
+}
+
 impl Figure for Diagram {
     fn name(&self) -> &str {
         NAME
     }
 
-    fn size(&self) -> (f64, f64) {
-        (6.5, 1.4 + 0.26 * self.rows.len() as f64)
+    fn span(&self) -> Span {
+        if label_width(&self.labels, TEXT_PT) > SINGLE_COLUMN_LABELS {
+            Span::Double
+        } else {
+            Span::Single
+        }
+    }
+
+    fn height(&self, width: f64) -> f64 {
+        title_height(&self.title(), width) + self.chart_height()
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
@@ -154,15 +179,12 @@ impl Figure for Diagram {
     {
         let n = self.rows.len() as i32;
         let labels = &self.labels;
-        let title = format!(
-            "Mean rank of pipelines over {} classifier × featurization blocks (descriptive)",
-            self.blocks
-        );
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, font(10.0, s))
-            .margin(px(8.0, s))
-            .x_label_area_size(px(36.0, s))
-            .y_label_area_size(px(label_width(labels, 9.0), s))
+        let body = draw_title(root, &self.title(), s)?;
+        let mut chart = ChartBuilder::on(&body)
+            .margin(px(6.0, s))
+            .margin_right(px(12.0, s))
+            .x_label_area_size(px(30.0, s))
+            .y_label_area_size(px(label_width(labels, TEXT_PT), s))
             .build_cartesian_2d(0.5..self.max_rank + 0.5, -1i32..n)?;
         chart
             .configure_mesh()
@@ -177,9 +199,9 @@ impl Figure for Diagram {
                     format!("{x:.1}")
                 }
             })
-            .x_desc("Mean rank by AUROC within blocks (1 = best)")
-            .label_style(font(9.0, s))
-            .axis_desc_style(font(9.5, s))
+            .x_desc("Mean rank by AUROC (1 = best)")
+            .label_style(font(TEXT_PT, s))
+            .axis_desc_style(font(AXIS_PT, s))
             .draw()?;
         let colour = RGBColor(0, 114, 178);
         for (i, r) in self.rows.iter().enumerate() {
@@ -190,7 +212,7 @@ impl Figure for Diagram {
             ))?;
             chart.draw_series(std::iter::once(Circle::new(
                 (r.mean_rank, y),
-                px(3.0, s),
+                px(2.5, s),
                 colour.filled(),
             )))?;
         }

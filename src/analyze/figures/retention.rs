@@ -10,10 +10,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::json;
 
-use super::curves::{legend_column, legend_width, top, Curve, Lines};
-use super::Env;
+use super::curves::{top, Curve, Lines};
+use super::{legend, Env};
 use crate::analyze::frames::{floats, ints, strings};
-use crate::analyze::render::{px, Figure};
+use crate::analyze::render::{px, Figure, Span};
+use crate::analyze::style::AXIS_PT;
 use crate::analyze::sidecar::num;
 
 /// The figure name.
@@ -29,8 +30,10 @@ const KNOWN: [(&str, &str); 4] = [
 
 struct Retention {
     panels: Vec<Lines>,
-    labels: Vec<String>,
 }
+
+/// Height in points of one row of panels.
+const PANEL_HEIGHT: f64 = 190.0;
 
 /// Draws the retention curves and their sidecar.
 pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
@@ -84,7 +87,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
         panels.push(Lines {
             name: NAME,
             title: title.clone(),
-            x_desc: "Fraction of subjects retained (least uncertain first)",
+            x_desc: "Fraction retained (least uncertain first)",
             y_desc: "Metric on retained subjects",
             curves,
             references: Vec::new(),
@@ -95,8 +98,17 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     }
     let data =
         json!({ "metrics": metrics.iter().map(|m| &m.0).collect::<Vec<_>>(), "curves": sidecar });
-    let labels = top.into_iter().map(|(_, label)| label).collect();
-    env.emit(&Retention { panels, labels }, data)
+    env.emit(&Retention { panels }, data)
+}
+
+impl Retention {
+    /// Legend entries: the curves of the first panel (every panel has the same).
+    fn legend_items(&self) -> Vec<(String, RGBColor)> {
+        self.panels
+            .first()
+            .map(Lines::legend_items)
+            .unwrap_or_default()
+    }
 }
 
 impl Figure for Retention {
@@ -104,29 +116,25 @@ impl Figure for Retention {
         NAME
     }
 
-    fn size(&self) -> (f64, f64) {
-        let legend = legend_width(&self.labels) / 72.0;
-        (
-            10.0 + legend,
-            0.3 + 3.6 * self.panels.len().div_ceil(2) as f64,
-        )
+    fn span(&self) -> Span {
+        Span::Double
+    }
+
+    fn height(&self, width: f64) -> f64 {
+        PANEL_HEIGHT * self.panels.len().div_ceil(2) as f64
+            + legend::height(&self.legend_items(), width)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
-        let width = root.dim_in_pixel().0 - px(legend_width(&self.labels), s);
-        let (body, legend) = root.split_horizontally(width);
-        let items = self
-            .panels
-            .first()
-            .map(Lines::legend_items)
-            .unwrap_or_default();
-        legend_column(&legend, &items, s)?;
-        let areas = body.split_evenly((self.panels.len().div_ceil(2), 2));
+        let rows = self.panels.len().div_ceil(2);
+        let (body, key) = root.split_vertically(px(PANEL_HEIGHT * rows as f64, s));
+        legend::draw(&key, &self.legend_items(), s)?;
+        let areas = body.split_evenly((rows, 2));
         for (area, panel) in areas.iter().zip(&self.panels) {
-            panel.draw_on(area, 10.0, s)?;
+            panel.draw_on(area, Some(AXIS_PT), s)?;
         }
         Ok(())
     }

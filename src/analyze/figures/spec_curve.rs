@@ -8,11 +8,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::json;
 
-use super::{factor_style, label_width, Env};
-use crate::analyze::render::{font, px, Figure};
+use super::{draw_title, factor_style, label_width, title_height, Env};
+use crate::analyze::render::{font, px, Figure, Span};
 use crate::analyze::sidecar::{num, opt};
 use crate::analyze::stats::{ranked, Config, FACTORS};
-use crate::analyze::style;
+use crate::analyze::style::{self, AXIS_PT, TEXT_PT};
 
 /// The figure name.
 pub const NAME: &str = "specification_curve";
@@ -20,6 +20,15 @@ pub const NAME: &str = "specification_curve";
 /// Short factor names prefixed to the indicator rows, in the order of [`FACTORS`], so that
 /// levels of the same name in two factors (e.g. a ground truth) stay distinct.
 const GROUPS: [&str; 4] = ["Outlier", "Imputation", "Classifier", "Features"];
+
+/// The title.
+const TITLE: &str = "Specification curve: AUROC of every configuration";
+
+/// Height in points of the AUROC panel.
+const UPPER: f64 = 150.0;
+
+/// Height in points of one indicator row.
+const INDICATOR_ROW: f64 = 10.0;
 
 struct SpecCurve {
     /// Configurations, best first.
@@ -67,8 +76,15 @@ impl Figure for SpecCurve {
         NAME
     }
 
-    fn size(&self) -> (f64, f64) {
-        (7.0, 3.0 + 0.16 * self.indicators.len() as f64)
+    fn span(&self) -> Span {
+        Span::Double
+    }
+
+    fn height(&self, width: f64) -> f64 {
+        title_height(TITLE, width)
+            + UPPER
+            + INDICATOR_ROW * (self.indicators.len() + 1) as f64
+            + 38.0
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
@@ -78,9 +94,11 @@ impl Figure for SpecCurve {
         let n = self.configs.len() as i32;
         let k = self.indicators.len() as i32;
         let labels: Vec<String> = self.indicators.iter().map(|(_, _, l)| l.clone()).collect();
-        let left = px(label_width(&labels, 7.5).max(48.0), s);
-        let (_, h) = root.dim_in_pixel();
-        let (top, bottom) = root.split_vertically((f64::from(h) * 2.2 / self.size().1) as i32);
+        let left = px(label_width(&labels, TEXT_PT).max(48.0), s);
+        let body = draw_title(root, TITLE, s)?;
+        let (top, bottom) = body.split_vertically(px(UPPER, s));
+        let plot_width = f64::from(root.dim_in_pixel().0) / s - f64::from(left) / s - 16.0;
+        let radius = (plot_width / f64::from(n + 1) * 0.35).clamp(0.6, 1.8);
         let mut lo = f64::INFINITY;
         let mut hi = f64::NEG_INFINITY;
         for c in &self.configs {
@@ -94,10 +112,6 @@ impl Figure for SpecCurve {
         }
         let pad = ((hi - lo) * 0.05).max(0.005);
         let mut upper = ChartBuilder::on(&top)
-            .caption(
-                "Specification curve: AUROC of every configuration",
-                font(11.0, s),
-            )
             .margin(px(8.0, s))
             .x_label_area_size(px(6.0, s))
             .y_label_area_size(left)
@@ -110,8 +124,8 @@ impl Figure for SpecCurve {
             .y_labels(6)
             .y_label_formatter(&|y| format!("{y:.2}"))
             .y_desc("AUROC (95% bootstrap CI)")
-            .label_style(font(8.5, s))
-            .axis_desc_style(font(9.0, s))
+            .label_style(font(TEXT_PT, s))
+            .axis_desc_style(font(AXIS_PT, s))
             .draw()?;
         let colour = RGBColor(0, 114, 178);
         for (i, c) in self.configs.iter().enumerate() {
@@ -123,12 +137,12 @@ impl Figure for SpecCurve {
                     c.auroc,
                     u,
                     colour.mix(0.5).stroke_width(px(0.8, s)),
-                    px(2.0, s),
+                    px(radius, s),
                 )))?;
             }
             upper.draw_series(std::iter::once(Circle::new(
                 (x, c.auroc),
-                px(1.8, s),
+                px(radius, s),
                 colour.filled(),
             )))?;
         }
@@ -152,8 +166,8 @@ impl Figure for SpecCurve {
             })
             .x_labels(10)
             .x_desc("Configuration rank (best first)")
-            .label_style(font(7.5, s))
-            .axis_desc_style(font(9.0, s))
+            .label_style(font(TEXT_PT, s))
+            .axis_desc_style(font(AXIS_PT, s))
             .draw()?;
         let factor_colours = [
             RGBColor(0, 114, 178),
@@ -170,7 +184,7 @@ impl Figure for SpecCurve {
                 .enumerate()
                 .filter(|(_, cfg)| cfg.levels[*f] == *level);
             lower.draw_series(
-                marks.map(|(i, _)| Circle::new((i as i32 + 1, y), px(1.8, s), c.filled())),
+                marks.map(|(i, _)| Circle::new((i as i32 + 1, y), px(radius, s), c.filled())),
             )?;
         }
         Ok(())

@@ -11,10 +11,10 @@ use plotters::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::curves::{legend_column, legend_width};
-use super::{Drawn, Env};
-use crate::analyze::render::{font, px, Figure};
+use super::{legend, Drawn, Env};
+use crate::analyze::render::{font, px, Figure, Span};
 use crate::analyze::sidecar::num;
+use crate::analyze::style::{AXIS_PT, TEXT_PT};
 use crate::extract::private::TRACES_FILE;
 use crate::fsx;
 
@@ -41,6 +41,18 @@ struct Trace {
 
 struct Traces {
     subjects: Vec<(String, Trace)>,
+}
+
+/// Height in points of one row of panels.
+const PANEL_HEIGHT: f64 = 150.0;
+
+/// The legend: what each colour marks.
+fn legend_items() -> [(String, RGBColor); 3] {
+    [
+        ("Raw signal".to_string(), RAW),
+        ("Ground truth".to_string(), GROUND_TRUTH),
+        ("Outlier sample".to_string(), OUTLIER),
+    ]
 }
 
 /// The private traces file under `private_dir`.
@@ -113,23 +125,22 @@ impl Figure for Traces {
         NAME
     }
 
-    fn size(&self) -> (f64, f64) {
-        (10.0, 0.3 + 2.3 * self.subjects.len().div_ceil(2) as f64)
+    fn span(&self) -> Span {
+        Span::Double
+    }
+
+    fn height(&self, width: f64) -> f64 {
+        PANEL_HEIGHT * self.subjects.len().div_ceil(2) as f64
+            + legend::height(&legend_items(), width)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
-        let legend = [
-            ("Raw signal".to_string(), RAW),
-            ("Ground truth".to_string(), GROUND_TRUTH),
-            ("Outlier sample".to_string(), OUTLIER),
-        ];
-        let labels: Vec<String> = legend.iter().map(|(l, _)| l.clone()).collect();
-        let (body, key) =
-            root.split_horizontally(root.dim_in_pixel().0 - px(legend_width(&labels), s));
-        legend_column(&key, &legend, s)?;
+        let rows = self.subjects.len().div_ceil(2);
+        let (body, key) = root.split_vertically(px(PANEL_HEIGHT * rows as f64, s));
+        legend::draw(&key, &legend_items(), s)?;
         let values = self
             .subjects
             .iter()
@@ -140,7 +151,7 @@ impl Figure for Traces {
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
                 (l.min(*v), h.max(*v))
             });
-        let areas = body.split_evenly((self.subjects.len().div_ceil(2), 2));
+        let areas = body.split_evenly((rows, 2));
         for (area, (code, t)) in areas.iter().zip(&self.subjects) {
             let (t0, t1) = t
                 .time
@@ -153,8 +164,9 @@ impl Figure for Traces {
             }
             let pad = ((hi - lo) * 0.05).max(1e-6);
             let mut chart = ChartBuilder::on(area)
-                .caption(format!("{code} ({})", t.class_label), font(9.5, s))
+                .caption(format!("{code} ({})", t.class_label), font(AXIS_PT, s))
                 .margin(px(6.0, s))
+                .margin_right(px(10.0, s))
                 .x_label_area_size(px(30.0, s))
                 .y_label_area_size(px(42.0, s))
                 .build_cartesian_2d(t0..t1.max(t0 + 1e-9), (lo - pad)..(hi + pad))?;
@@ -166,8 +178,8 @@ impl Figure for Traces {
                 .y_label_formatter(&|y| format!("{y:.2}"))
                 .x_desc("Time (s)")
                 .y_desc("Pupil size (a.u.)")
-                .label_style(font(8.0, s))
-                .axis_desc_style(font(8.5, s))
+                .label_style(font(TEXT_PT, s))
+                .axis_desc_style(font(AXIS_PT, s))
                 .draw()?;
             // The raw signal turns sharply at every blink; separate two-point pieces avoid
             // the miter spikes a thick polyline draws at such turns.
