@@ -2,11 +2,12 @@
 //! checkpoint alone; no metric is recomputed.
 //!
 //! Data flows checkpoint → [`frames`] (polars frames) → [`stats`] / [`anova`] → [`figures`]
-//! (rendered by [`render`] with [`style`], data in [`sidecar`]s) and [`tables`] ([`latex`],
-//! [`numbers`]) → [`report`]. [`step::analysis_steps`] runs it as pipeline steps: one per
+//! (rendered by [`render`] with [`style`], data in [`sidecar`]s) and [`tables`] ([`latex`]
+//! with [`captions`], [`numbers`]) → [`report`]. [`step::analysis_steps`] runs it as pipeline steps: one per
 //! figure and one for the tables.
 
 pub mod anova;
+pub mod captions;
 pub mod figures;
 pub mod frames;
 pub mod latex;

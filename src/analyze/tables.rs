@@ -10,6 +10,7 @@ use super::frames::Checkpoint;
 use super::report::{Entry, Outcome};
 use super::sidecar::Provenance;
 use super::stats::{by_factor, ranked, FACTORS};
+use super::captions::Sizes;
 use super::{anova, latex, numbers};
 use crate::config::Config;
 use crate::fsx;
@@ -59,10 +60,12 @@ pub fn generate(ckpt: &Checkpoint, config: &Config, prov: &Provenance) -> Vec<En
 
 /// The content of output `name`.
 fn text(name: &str, ckpt: &Checkpoint, config: &Config, prov: &Provenance) -> Result<String> {
+    let sizes = Sizes::from_frame(&ckpt.essential)?;
     if let Some((factor, title)) = FACTORS.iter().find(|(f, _)| comparison_file(f) == name) {
         return Ok(latex::factor_table(
             prov,
             config,
+            &sizes,
             factor,
             title,
             &by_factor(&ckpt.essential, factor)?,
@@ -70,9 +73,14 @@ fn text(name: &str, ckpt: &Checkpoint, config: &Config, prov: &Provenance) -> Re
     }
     let ranked = ranked(&ckpt.essential)?;
     Ok(match name {
-        "top_pipelines.tex" => latex::top_table(prov, config, &ranked),
-        "stratos.tex" => latex::stratos_table(prov, config, &ranked, &ckpt.essential)?,
-        "anova.tex" => latex::anova_table(prov, &anova::from_frame(&ckpt.essential)?),
+        "top_pipelines.tex" => latex::top_table(prov, config, &sizes, &ranked),
+        "stratos.tex" => latex::stratos_table(prov, config, &sizes, &ranked, &ckpt.essential)?,
+        "anova.tex" => latex::anova_table(
+            prov,
+            config,
+            &sizes,
+            &anova::from_frame(&ckpt.essential)?,
+        ),
         "anova.json" => {
             let doc = json!({
                 "tool_version": prov.tool_version,
@@ -83,7 +91,12 @@ fn text(name: &str, ckpt: &Checkpoint, config: &Config, prov: &Provenance) -> Re
             });
             serde_json::to_string_pretty(&doc)?
         }
-        "numbers.tex" => numbers::numbers_tex(prov, config, &ranked),
+        "numbers.tex" => numbers::numbers_tex(
+            prov,
+            config,
+            &ranked,
+            &numbers::Study::from_frame(&ckpt.essential)?,
+        ),
         _ => bail!("no table named `{name}`"),
     })
 }
