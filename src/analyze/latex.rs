@@ -122,6 +122,24 @@ fn si_cell(cell: &str) -> String {
     }
 }
 
+/// A cell of a wrapping column with a break allowed after every hyphen, slash and
+/// underscore and inside camel case, so that a long method name without spaces wraps too.
+fn breakable(cell: &str) -> String {
+    let mut out = String::with_capacity(cell.len());
+    let mut prev = ' ';
+    for c in cell.chars() {
+        if prev.is_ascii_lowercase() && c.is_ascii_uppercase() {
+            out.push_str("\\allowbreak{}");
+        }
+        out.push(c);
+        if matches!(c, '-' | '/' | '_') {
+            out.push_str("\\allowbreak{}");
+        }
+        prev = c;
+    }
+    out
+}
+
 /// A header cell of several lines (plain LaTeX, no package).
 pub fn stack(lines: &[&str]) -> String {
     format!(
@@ -132,17 +150,21 @@ pub fn stack(lines: &[&str]) -> String {
 
 /// The caption of a table: `text`, then the sizes and the abbreviations, when given.
 fn caption(text: &str, sizes: &Sizes, abbreviations: &str) -> String {
-    [text.to_string(), sizes.sentence(), abbreviations.to_string()]
-        .iter()
-        .filter(|p| !p.is_empty())
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ")
+    [
+        text.to_string(),
+        sizes.sentence(),
+        abbreviations.to_string(),
+    ]
+    .iter()
+    .filter(|p| !p.is_empty())
+    .cloned()
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 /// Tables with more columns than this are set in `\\footnotesize` with columns closer
 /// together (3.5 pt either side, not 6 pt); others in `\\small`.
-const MANY_COLUMNS: usize = 7;
+const MANY_COLUMNS: usize = 5;
 
 /// A complete `table` float with `cols`; cells must already be escaped.
 fn table(
@@ -181,6 +203,7 @@ fn table(
             .zip(cols)
             .map(|(cell, col)| match col {
                 Col::Num(_) => si_cell(&cell),
+                Col::Wrap => breakable(&cell),
                 _ => cell,
             })
             .collect();
@@ -271,7 +294,7 @@ pub fn factor_table(
         ),
         &format!("tab:{}", factor.replace('_', "-")),
         &[
-            Col::Left,
+            Col::Wrap,
             Col::Num("3.0"),
             Col::Num("1.3"),
             Col::Num("1.3"),
@@ -319,10 +342,10 @@ pub fn top_table(
         "tab:top-pipelines",
         &[
             Col::Right,
-            Col::Left,
-            Col::Left,
-            Col::Left,
-            Col::Left,
+            Col::Wrap,
+            Col::Wrap,
+            Col::Wrap,
+            Col::Wrap,
             Col::Centre,
         ],
         &[
@@ -360,10 +383,7 @@ pub fn stratos_table(
         .map(|c| floats(essential, c))
         .collect::<anyhow::Result<_>>()?;
     let mut body = Vec::new();
-    let shown: Vec<&Config> = ranked
-        .iter()
-        .take(settings.analysis.top_k.max(1))
-        .collect();
+    let shown: Vec<&Config> = ranked.iter().take(settings.analysis.top_k.max(1)).collect();
     for (i, c) in shown.iter().enumerate() {
         let Some(row) = ids.iter().position(|id| *id == Some(c.id)) else {
             continue;
@@ -493,6 +513,17 @@ mod tests {
             hostile,
             "x\\textbackslash{}n\\textbackslash{}n\\}\\textbackslash{}end\\{tabular\\}\\%{[}2pt{]}{*}"
         );
+    }
+
+    #[test]
+    fn wrapping_cells_may_break_in_long_names() {
+        assert_eq!(
+            breakable("LogisticRegression + pupil-gt\\_x"),
+            "Logistic\\allowbreak{}Regression + pupil-\\allowbreak{}gt\\_\\allowbreak{}x"
+        );
+        assert_eq!(si_cell("$-$0.379"), "-0.379");
+        assert_eq!(si_cell("$<$0.001"), "<0.001");
+        assert_eq!(si_cell("--"), "{--}");
     }
 
     #[test]

@@ -89,8 +89,8 @@ pub fn write(fig: &impl Figure, dir: &Path, analysis: &AnalysisConfig) -> Result
         }
         let mut buf = String::new();
         {
-            let root = SVGBackend::with_string(&mut buf, (w.ceil() as u32, h as u32))
-                .into_drawing_area();
+            let root =
+                SVGBackend::with_string(&mut buf, (w.ceil() as u32, h as u32)).into_drawing_area();
             root.fill(&WHITE)?;
             fig.draw(&root, 1.0)?;
             root.present()?;

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use serde_json::json;
 
+use super::captions::Sizes;
 use super::frames::Checkpoint;
 use super::report::{Entry, Outcome};
 use super::sidecar::Provenance;
 use super::stats::{by_factor, ranked, FACTORS};
-use super::captions::Sizes;
 use super::{anova, latex, numbers};
 use crate::config::Config;
 use crate::fsx;
@@ -75,12 +75,9 @@ fn text(name: &str, ckpt: &Checkpoint, config: &Config, prov: &Provenance) -> Re
     Ok(match name {
         "top_pipelines.tex" => latex::top_table(prov, config, &sizes, &ranked),
         "stratos.tex" => latex::stratos_table(prov, config, &sizes, &ranked, &ckpt.essential)?,
-        "anova.tex" => latex::anova_table(
-            prov,
-            config,
-            &sizes,
-            &anova::from_frame(&ckpt.essential)?,
-        ),
+        "anova.tex" => {
+            latex::anova_table(prov, config, &sizes, &anova::from_frame(&ckpt.essential)?)
+        }
         "anova.json" => {
             let doc = json!({
                 "tool_version": prov.tool_version,

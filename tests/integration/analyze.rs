@@ -1,6 +1,6 @@
 //! Block 2 on the demo checkpoint: every sidecar against the DuckDB values it plots, the
-//! report, the ANOVA against statsmodels, the LaTeX tables through `pdflatex`, and the
-//! refusal of a damaged or wrong-version checkpoint.
+//! report, the ANOVA against statsmodels, every figure's print size, the LaTeX tables through
+//! `pdflatex` on an A4 page, and the refusal of a damaged or wrong-version checkpoint.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::extract::query;
-use crate::support::{mlrepro, repo_root, run_ok, tool_available, write_file};
+use crate::support::{compile_on_a4, latex_available, mlrepro, repo_root, run_ok, write_file};
 
 /// A temporary project with the demo checkpoint extracted into it.
 struct Project {
@@ -123,6 +123,19 @@ fn analyze_demo_checkpoint() {
     check_retention(&p);
     check_traces(&p);
     check_anova(&p);
+    // Without the demo's abbreviations, the pipeline labels make the mean-rank diagram span
+    // both columns.
+    let printed = crate::print::check_print_sizes(
+        &p.path("figures"),
+        &crate::print::SINGLE_COLUMN,
+        (183.0, 89.0),
+        100,
+    );
+    assert_eq!(
+        printed.len(),
+        14,
+        "every figure, the traces too: {printed:?}"
+    );
     check_latex(&p, &digest);
     let report_before = std::fs::metadata(p.path("outputs/analysis_report.json"))
         .unwrap()
@@ -707,32 +720,84 @@ fn check_latex(p: &Project, digest: &str) {
     );
     let comparison = std::fs::read_to_string(outputs.join("comparison_outlier.tex")).unwrap();
     assert!(
-        comparison.contains("Ground truth \\& raw\\_50\\%"),
+        comparison.contains("Ground truth \\& raw\\_\\allowbreak{}50\\%"),
         "{comparison}"
     );
-    if !tool_available("pdflatex", "--version") {
+    let sizes = query(
+        &p.db(),
+        "SELECT DISTINCT n_test, n_events, n_bootstrap FROM essential_metrics",
+    );
+    assert_eq!(sizes.len(), 1, "the demo has one test set and one B");
+    let [n, events, b] = [0, 1, 2].map(|i| match &sizes[0][i] {
+        duckdb::types::Value::Int(v) => v.to_string(),
+        other => panic!("unexpected {other:?}"),
+    });
+    for name in tex.iter().filter(|t| *t != "numbers.tex") {
+        let body = std::fs::read_to_string(outputs.join(name)).unwrap();
+        let caption = body.lines().find(|l| l.starts_with("\\caption{")).unwrap();
+        assert!(
+            caption.contains(&format!(
+                "Test set of {n} subjects, {events} with the event; $B = {b}$"
+            )),
+            "{name} gives the test set and B: {caption}"
+        );
+        for (abbreviation, used) in [
+            (
+                "GT, Ground truth \\& raw\\_50\\%",
+                body.contains("& GT &") || body.contains("GT +"),
+            ),
+            ("Ens-7, Ensemble (7 detectors)", body.contains("Ens-7")),
+            ("HC, Handcrafted", body.contains("& HC &")),
+            ("O:E, observed:expected ratio", body.contains("{O:E}")),
+        ] {
+            assert_eq!(
+                caption.contains(abbreviation),
+                used,
+                "{name} defines {abbreviation} exactly when it uses it: {caption}"
+            );
+        }
+    }
+    let count = |sql: &str| scalar(&p.db(), sql).unwrap().to_string();
+    for (name, value) in [
+        ("nSubjects", n.clone()),
+        ("nEvents", events.clone()),
+        ("nBootstrap", b),
+        (
+            "nPossibleConfigs",
+            count("SELECT count(DISTINCT outlier_method) * count(DISTINCT imputation_method) * count(DISTINCT classifier) * count(DISTINCT featurization) FROM essential_metrics"),
+        ),
+        (
+            "nPresentConfigs",
+            count("SELECT count(*) FROM (SELECT DISTINCT outlier_method, imputation_method, classifier, featurization FROM essential_metrics)"),
+        ),
+    ] {
+        assert!(
+            numbers.contains(&format!("\\providecommand{{\\{name}}}{{{value}}}")),
+            "{name}: {numbers}"
+        );
+    }
+    if !latex_available() {
         return;
     }
-    let inputs: String = tex
-        .iter()
-        .map(|t| format!("\\input{{{}}}\n", outputs.join(t).display()))
-        .collect();
-    let doc = format!(
-        "\\documentclass{{article}}\n\\usepackage[T1]{{fontenc}}\n\\usepackage[utf8]{{inputenc}}\n\\usepackage{{booktabs}}\n\
-         \\usepackage[margin=1cm,landscape]{{geometry}}\n\\begin{{document}}\n{inputs}\nBest: \\bestPipeline, \\bestAUROC.\n\\end{{document}}\n"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    write_file(dir.path(), "wrapper.tex", &doc);
-    let out = std::process::Command::new("pdflatex")
-        .args(["-interaction=nonstopmode", "-halt-on-error", "wrapper.tex"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "pdflatex failed:\n{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    for name in &tex {
+        let uses_numbers = name == "numbers.tex";
+        let log = compile_on_a4(
+            &outputs.join(name),
+            if !uses_numbers {
+                ""
+            } else {
+                "Best: \\bestPipeline, \\bestAUROC; \\nSubjects subjects, \\nEvents events (\\prevalencePercent), B = \\nBootstrap; outlier F = \\anovaFOutlierMethod, p = \\anovaPOutlierMethod."
+            },
+        );
+        assert!(
+            !log.contains("Overfull \\hbox"),
+            "{name} is wider than an A4 text width:\n{}",
+            log.lines()
+                .filter(|l| l.starts_with("Overfull"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
 }
 
 fn rewrite_checksum(db: &Path) {

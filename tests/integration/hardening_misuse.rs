@@ -11,7 +11,8 @@ use serde_json::Value as Json;
 
 use crate::extract::extract_details;
 use crate::support::{
-    copy_dir, mlrepro, mlrepro_process, repo_root, run_ok, tool_available, write_file,
+    compile_on_a4, copy_dir, latex_available, mlrepro, mlrepro_process, repo_root, run_ok,
+    write_file,
 };
 
 fn stderr(o: &Output) -> String {
@@ -415,30 +416,17 @@ fn tex_files(dir: &Path) -> Vec<String> {
 
 /// Compiles every table of `outputs` with `pdflatex`, when it is installed.
 fn pdflatex_compiles(outputs: &Path) {
-    if !tool_available("pdflatex", "--version") {
+    if !latex_available() {
         return;
     }
-    let inputs: String = tex_files(outputs)
-        .iter()
-        .map(|t| format!("\\input{{{}}}\n", outputs.join(t).display()))
-        .collect();
-    let doc = format!(
-        "\\documentclass{{article}}\n\\usepackage[T1]{{fontenc}}\n\\usepackage[utf8]{{inputenc}}\n\
-         \\usepackage{{booktabs}}\n\\usepackage[margin=1cm,landscape]{{geometry}}\n\
-         \\begin{{document}}\n{inputs}\nBest: \\bestPipeline.\n\\end{{document}}\n"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    write_file(dir.path(), "wrapper.tex", &doc);
-    let out = std::process::Command::new("pdflatex")
-        .args(["-interaction=nonstopmode", "-halt-on-error", "wrapper.tex"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "pdflatex failed:\n{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    for t in tex_files(outputs) {
+        let text = if t == "numbers.tex" {
+            "Best: \\bestPipeline."
+        } else {
+            ""
+        };
+        compile_on_a4(&outputs.join(t), text);
+    }
 }
 
 /// An outlier method that ends a `tabular`, starts a comment, colours the terminal, returns

@@ -14,6 +14,7 @@ mod hostile_pickle;
 mod inputs;
 mod install;
 mod pickles;
+mod print;
 mod privacy;
 mod report;
 mod runner;

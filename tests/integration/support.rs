@@ -79,3 +79,45 @@ pub fn tool_available(tool: &str, arg: &str) -> bool {
     }
     runs
 }
+
+/// Whether pdflatex and the LaTeX packages the generated tables need (booktabs, siunitx,
+/// tabularx) are installed; like [`tool_available`], a test skips its LaTeX check when they
+/// are not, and fails under `MLREPRO_REQUIRE_ALL=1`.
+pub fn latex_available() -> bool {
+    tool_available("pdflatex", "--version")
+        && ["booktabs.sty", "siunitx.sty", "tabularx.sty"]
+            .iter()
+            .all(|sty| tool_available("kpsewhich", sty))
+}
+
+/// Compiles the LaTeX file `tex` alone in a plain A4 `article` (default margins) with the
+/// packages its `% Needs \usepackage{…}` header line names, followed by `text`; panics when
+/// pdflatex fails, and returns its log.
+pub fn compile_on_a4(tex: &Path, text: &str) -> String {
+    let body = std::fs::read_to_string(tex).unwrap();
+    let packages = body
+        .lines()
+        .find_map(|l| l.strip_prefix("% Needs \\usepackage{"))
+        .and_then(|l| l.split('}').next())
+        .map(|p| format!("\\usepackage{{{p}}}\n"))
+        .unwrap_or_default();
+    let doc = format!(
+        "\\documentclass[a4paper]{{article}}\n\\usepackage[T1]{{fontenc}}\n\\usepackage[utf8]{{inputenc}}\n\
+         {packages}\\begin{{document}}\n\\input{{{}}}\n{text}\n\\end{{document}}\n",
+        tex.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "wrapper.tex", &doc);
+    let out = std::process::Command::new("pdflatex")
+        .args(["-interaction=nonstopmode", "-halt-on-error", "wrapper.tex"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pdflatex failed on `{}`:\n{}",
+        tex.display(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    std::fs::read_to_string(dir.path().join("wrapper.log")).unwrap()
+}

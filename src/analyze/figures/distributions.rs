@@ -132,8 +132,7 @@ impl Figure for Distributions {
     }
 
     fn height(&self, width: f64) -> f64 {
-        PANEL_HEIGHT * self.panels.len().div_ceil(2) as f64
-            + legend::height(&legend_items(), width)
+        PANEL_HEIGHT * self.panels.len().div_ceil(2) as f64 + legend::height(&legend_items(), width)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>

@@ -70,8 +70,8 @@ where
 {
     let width = f64::from(area.dim_in_pixel().0) / s;
     for (r, row) in rows(items, width - 2.0 * PAD).iter().enumerate() {
-        let total: f64 = row.iter().map(|(l, _)| entry_width(l)).sum::<f64>()
-            + SPACING * (row.len() - 1) as f64;
+        let total: f64 =
+            row.iter().map(|(l, _)| entry_width(l)).sum::<f64>() + SPACING * (row.len() - 1) as f64;
         let mut x = (width - total) / 2.0;
         let y = (PAD + row_height() * (r as f64 + 0.5)) * s;
         for (label, colour) in row {

@@ -24,9 +24,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::frames::Checkpoint;
 use super::render;
-use super::style::TITLE_PT;
 use super::sidecar::{self, Provenance};
 use super::stats::FACTORS;
+use super::style::TITLE_PT;
 use crate::config::Config;
 
 /// What a figure reads and where it writes.
@@ -254,11 +254,7 @@ pub fn factor_style<'a>(config: &'a Config, factor: &str) -> &'a crate::config::
 /// `analysis.oracle_categories`.
 pub fn is_oracle(config: &Config, factor: &str, level: &str) -> bool {
     let category = factor_style(config, factor).category(level);
-    config
-        .analysis
-        .oracle_categories
-        .iter()
-        .any(|c| *c == category)
+    config.analysis.oracle_categories.contains(&category)
 }
 
 /// The width in points that the longest of `labels` needs at `pt` points, with room for
@@ -274,7 +270,9 @@ pub fn text_width(text: &str, pt: f64) -> f64 {
     render::font(pt, 1.0)
         .font
         .box_size(text)
-        .map_or(text.chars().count() as f64 * 0.7 * pt, |(w, _)| f64::from(w))
+        .map_or(text.chars().count() as f64 * 0.7 * pt, |(w, _)| {
+            f64::from(w)
+        })
 }
 
 /// `text` broken at spaces, hyphens and slashes into lines of at most `width` points at `pt`
@@ -323,7 +321,11 @@ where
     let style = render::font(TITLE_PT, s).pos(Pos::new(HPos::Center, VPos::Top));
     for (i, line) in wrap(title, width - 16.0, TITLE_PT).into_iter().enumerate() {
         let y = (5.0 + TITLE_PT * 1.3 * i as f64) * s;
-        area.draw(&Text::new(line, ((width / 2.0 * s) as i32, y as i32), style.clone()))?;
+        area.draw(&Text::new(
+            line,
+            ((width / 2.0 * s) as i32, y as i32),
+            style.clone(),
+        ))?;
     }
     Ok(area
         .split_vertically(render::px(title_height(title, width), s))
@@ -382,7 +384,10 @@ mod tests {
         let text = "Imputation method (cell: mean AUROC)";
         let lines = wrap(text, text_width("Imputation method", 7.0) + 1.0, 7.0);
         assert_eq!(lines, ["Imputation method", "(cell: mean", "AUROC)"]);
-        assert_eq!(wrap("MOMENT-gt-finetune", 1.0, 7.0), ["MOMENT-", "gt-", "finetune"]);
+        assert_eq!(
+            wrap("MOMENT-gt-finetune", 1.0, 7.0),
+            ["MOMENT-", "gt-", "finetune"]
+        );
         assert_eq!(wrap("short", 500.0, 7.0), ["short"]);
     }
 

@@ -14,8 +14,8 @@ use super::curves::{top, Curve, Lines};
 use super::{legend, Env};
 use crate::analyze::frames::{floats, ints, strings};
 use crate::analyze::render::{px, Figure, Span};
-use crate::analyze::style::AXIS_PT;
 use crate::analyze::sidecar::num;
+use crate::analyze::style::AXIS_PT;
 
 /// The figure name.
 pub const NAME: &str = "retention_curves";
