@@ -117,8 +117,18 @@ impl Figure for Dashboard {
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (a, b)| {
                 (l.min(a), h.max(b))
             });
-        let areas = body.split_evenly((1, self.columns.len()));
-        for (area, c) in areas.iter().zip(&self.columns) {
+        // Every panel's plot is equally wide, so that the shared AUROC scale reads the same.
+        let frames: Vec<f64> = self
+            .columns
+            .iter()
+            .map(|c| Panel::frame_width(&c.labels))
+            .collect();
+        let total = f64::from(body.dim_in_pixel().0) / s;
+        let plot = ((total - frames.iter().sum::<f64>()) / frames.len() as f64).max(1.0);
+        let mut rest = body;
+        for (c, frame) in self.columns.iter().zip(&frames) {
+            let (area, right) = rest.split_horizontally(px(frame + plot, s));
+            rest = right;
             Panel {
                 title: &c.title,
                 rows: &c.rows,
@@ -128,7 +138,7 @@ impl Figure for Dashboard {
                 x_desc: "Mean AUROC (95% CI)",
                 x_range: Some((lo, hi)),
             }
-            .draw(area, s)?;
+            .draw(&area, s)?;
         }
         Ok(())
     }

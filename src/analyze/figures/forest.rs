@@ -96,7 +96,7 @@ impl Figure for Forest {
             labels: &self.labels,
             colours: &self.colours,
             reference: self.reference,
-            x_desc: "Mean AUROC (95% CI of the mean)",
+            x_desc: "Mean AUROC (95% CI)",
             x_range: None,
         };
         let (chart, key) = root.split_vertically(px(Panel::height(self.rows.len()), s));
@@ -104,6 +104,10 @@ impl Figure for Forest {
         legend::draw(&key, &self.legend, s)
     }
 }
+
+/// Margin around a panel, in points; more on the right, where the last tick label reaches.
+const MARGIN: f64 = 6.0;
+const MARGIN_RIGHT: f64 = 12.0;
 
 /// One panel of per-method means with their CIs of the mean, best at the top.
 pub struct Panel<'a> {
@@ -159,6 +163,11 @@ impl Panel<'_> {
         62.0 + 13.0 * (rows + 1) as f64
     }
 
+    /// Width in points of everything but the plot: the margins and the method labels.
+    pub fn frame_width(labels: &[String]) -> f64 {
+        MARGIN + MARGIN_RIGHT + label_width(labels, TEXT_PT)
+    }
+
     /// Draws the panel on `area` at scale `s`.
     pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
     where
@@ -170,10 +179,12 @@ impl Panel<'_> {
             .unwrap_or_else(|| extent(self.rows, self.reference));
         let pad = ((hi - lo) * 0.08).max(0.005);
         let labels = self.labels;
+        let plot = f64::from(area.dim_in_pixel().0) / s - Self::frame_width(labels);
+        let ticks = ((plot / 40.0) as usize).clamp(2, 5);
         let mut chart = ChartBuilder::on(area)
             .caption(self.title, font(TITLE_PT, s))
-            .margin(px(6.0, s))
-            .margin_right(px(12.0, s))
+            .margin(px(MARGIN, s))
+            .margin_right(px(MARGIN_RIGHT, s))
             .x_label_area_size(px(30.0, s))
             .y_label_area_size(px(label_width(labels, TEXT_PT), s))
             .build_cartesian_2d((lo - pad)..(hi + pad), -1i32..n)?;
@@ -182,7 +193,7 @@ impl Panel<'_> {
             .disable_y_mesh()
             .y_labels((n + 2) as usize)
             .y_label_formatter(&|y| row_label(labels, *y))
-            .x_labels(4)
+            .x_labels(ticks)
             .x_label_formatter(&|x| format!("{x:.3}"))
             .x_desc(self.x_desc)
             .label_style(font(TEXT_PT, s))
