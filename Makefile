@@ -16,7 +16,7 @@ BIN := $(CARGO_TARGET_DIR)/release/mlrepro
 RUN_FLAGS := -c $(CONFIG) $(if $(JOBS),-j $(JOBS)) $(if $(filter 1,$(FORCE)),--force)
 STORE_FLAGS := $(if $(TRACKING_URI),--tracking-uri '$(TRACKING_URI)')
 
-.PHONY: build reproduce reproduce-from-checkpoint extract analyze status test check acceptance bench fixtures clean wheel wheel-check
+.PHONY: build reproduce reproduce-from-checkpoint extract analyze status test check acceptance bench fixtures clean wheel wheel-check contact-sheet
 
 build:
 	$(CARGO) build --release --locked
@@ -55,6 +55,10 @@ wheel:
 # The wheel installed into a fresh venv: --version, ldd, reproduce --from-checkpoint.
 wheel-check:
 	scripts/wheel.sh check
+
+# assets/figures.png: every figure in figures/ on one page, for the README (ImageMagick).
+contact-sheet:
+	scripts/contact_sheet.sh figures assets/figures.png
 
 bench: build
 	scripts/bench/run.sh
