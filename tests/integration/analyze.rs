@@ -776,6 +776,31 @@ fn check_latex(p: &Project, digest: &str) {
             "{name}: {numbers}"
         );
     }
+    // The ANOVA macros say what anova.json says (checked against statsmodels above).
+    let anova: Json =
+        serde_json::from_str(&std::fs::read_to_string(outputs.join("anova.json")).unwrap())
+            .unwrap();
+    for t in anova["terms"].as_array().unwrap() {
+        let camel: String = t["term"]
+            .as_str()
+            .unwrap()
+            .split('_')
+            .map(|w| w[..1].to_uppercase() + &w[1..])
+            .collect();
+        let mut want = vec![(
+            format!("anovaDf{camel}"),
+            format!("{:.0}", f(&t["df"]).unwrap()),
+        )];
+        if let Some(fv) = f(&t["f"]) {
+            want.push((format!("anovaF{camel}"), format!("{fv:.2}")));
+        }
+        for (name, value) in want {
+            assert!(
+                numbers.contains(&format!("\\providecommand{{\\{name}}}{{{value}}}")),
+                "{name} = {value}: {numbers}"
+            );
+        }
+    }
     if !latex_available() {
         return;
     }
