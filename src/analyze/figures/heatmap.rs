@@ -63,8 +63,8 @@ impl ColourBar {
         })
     }
 
-    /// The values labelled on the bar: both ends and, on a bar at least `height` points
-    /// tall enough for three labels, the middle.
+    /// The values labelled on a bar `height` points tall: both ends, and the middle when
+    /// three labels fit.
     fn ticks(&self, height: f64) -> Vec<f64> {
         if self.hi <= self.lo {
             vec![self.lo]
