@@ -7,6 +7,7 @@
 //! figure and one for the tables.
 
 pub mod anova;
+pub mod emm;
 pub mod figures;
 pub mod frames;
 pub mod latex;
