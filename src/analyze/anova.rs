@@ -10,8 +10,7 @@ use polars::prelude::DataFrame;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, FisherSnedecor};
 
-use super::frames::{floats, strings};
-use super::stats::FACTORS;
+use super::stats::observations;
 
 /// One row of the ANOVA table; the last row is `Residual` (no F, p or effect sizes).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -34,17 +33,7 @@ pub struct Term {
 
 /// The ANOVA of `auroc` over the configurations of `df` that have one.
 pub fn from_frame(df: &DataFrame) -> Result<Vec<Term>> {
-    let auroc = floats(df, "auroc")?;
-    let keep: Vec<usize> = (0..auroc.len())
-        .filter(|&i| auroc[i].is_some_and(f64::is_finite))
-        .collect();
-    let y: Vec<f64> = keep.iter().map(|&i| auroc[i].unwrap_or_default()).collect();
-    let mut factors = Vec::new();
-    for (name, _) in FACTORS {
-        let all = strings(df, name)?;
-        let levels: Vec<String> = keep.iter().map(|&i| all[i].clone()).collect();
-        factors.push((name.to_string(), levels));
-    }
+    let (y, factors) = observations(df)?;
     type2(&y, &factors)
 }
 

@@ -7,7 +7,7 @@ use polars::prelude::DataFrame;
 use super::anova::Term;
 use super::frames::{floats, ints};
 use super::sidecar::Provenance;
-use super::stats::{Config, Summary, FACTORS};
+use super::stats::{Basis, Comparison, Config, FACTORS};
 use super::style;
 use crate::config::Config as Settings;
 
@@ -103,34 +103,54 @@ fn table(
     out
 }
 
-/// The comparison table of one factor: N, mean, SD, min and max AUROC per method.
+/// The comparison table of one factor: per method its rank, configurations, estimate with
+/// 95 % CI (on the comparison's basis), and the mean and SD over its configurations. Oracle
+/// methods follow the ranked ones, unranked.
 pub fn factor_table(
     prov: &Provenance,
     settings: &Settings,
     factor: &str,
     title: &str,
-    rows: &[Summary],
+    cmp: &Comparison,
 ) -> String {
     let st = super::figures::factor_style(settings, factor);
-    let body: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
+    let contenders = cmp
+        .contenders()
+        .enumerate()
+        .map(|(i, r)| ((i + 1).to_string(), r));
+    let oracles = cmp.oracles().map(|r| ("--".to_string(), r));
+    let body: Vec<Vec<String>> = contenders
+        .chain(oracles)
+        .map(|(rank, r)| {
+            let mut name = escape(&st.display(&r.level));
+            if r.oracle {
+                name.push_str(" (oracle)");
+            }
+            if r.fewer {
+                name.push_str("$^\\dagger$");
+            }
             vec![
-                escape(&st.display(&r.level)),
+                rank,
+                name,
                 r.n.to_string(),
+                with_ci(r.estimate, r.ci_lower, r.ci_upper),
                 fmt(Some(r.mean), 3),
                 fmt(r.sd, 3),
-                fmt(Some(r.min), 3),
-                fmt(Some(r.max), 3),
             ]
         })
         .collect();
+    let basis = match cmp.basis {
+        Basis::MarginalMeans => "AUROC: estimated marginal mean of the main-effects linear model of AUROC on all four factors (equal weights over the other factors' levels), with its 95\\% CI",
+        Basis::ConfigurationMeans => "AUROC: mean over the method's configurations with the 95\\% $t$-CI of the mean (the main-effects model is not estimable on this design)",
+    };
     table(
         prov,
-        &format!("{title}: AUROC across configurations, by method (best mean first)."),
+        &format!(
+            "{title}: AUROC by method. {basis}. N: configurations; Mean, SD: over those configurations. \\dag{{}}: fewer configurations than the best-covered method. Oracle methods are a reference and are not ranked."
+        ),
         &format!("tab:{}", factor.replace('_', "-")),
-        "lrrrrr",
-        &["Method", "N", "Mean AUROC", "SD", "Min", "Max"],
+        "rlrlrr",
+        &["Rank", "Method", "N", "AUROC [95\\% CI]", "Mean", "SD"],
         &body,
     )
 }

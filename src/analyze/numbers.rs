@@ -1,19 +1,33 @@
 //! `numbers.tex`: the manuscript's in-text numbers as `\providecommand` macros, so a
 //! document can load it beside its own definitions without a clash.
 //!
-//! `\best<Factor>` is the level with the best mean AUROC over its configurations;
-//! `\bestPipeline<Factor>` is that factor's level in the single best configuration.
+//! `\best<Factor>` names the non-oracle level with the best estimated marginal mean only when
+//! the factor's type II ANOVA test is significant at 0.05, and otherwise says that no method
+//! stood out; `\bestPipeline<Factor>` is that factor's level in the best configuration that
+//! uses no oracle method.
 
-use std::collections::BTreeMap;
-
+use super::anova::Term;
 use super::latex::{escape, fmt};
 use super::sidecar::Provenance;
-use super::stats::{Config, FACTORS};
+use super::stats::{Comparison, Config, FACTORS};
 use super::style;
 use crate::config::Config as Settings;
 
-/// The text of `numbers.tex` for configurations `ranked` best first.
-pub fn numbers_tex(prov: &Provenance, settings: &Settings, ranked: &[Config]) -> String {
+/// The level of significance of a factor's test for `\best<Factor>` to name a method.
+const SIGNIFICANCE: f64 = 0.05;
+
+/// `\best<Factor>` when the factor's test is not significant.
+const NONE_STOOD_OUT: &str = "no method stood out";
+
+/// The text of `numbers.tex` for configurations `ranked` best first, the method comparison
+/// of each factor and the ANOVA.
+pub fn numbers_tex(
+    prov: &Provenance,
+    settings: &Settings,
+    ranked: &[Config],
+    comparisons: &[(&str, Comparison)],
+    anova: &[Term],
+) -> String {
     let mut macros: Vec<(String, String)> = vec![
         ("mlreproVersion".into(), escape(&prov.tool_version)),
         ("checkpointDigest".into(), prov.logical_digest.clone()),
@@ -32,26 +46,35 @@ pub fn numbers_tex(prov: &Provenance, settings: &Settings, ranked: &[Config]) ->
         macros.push(("maxAUROC".into(), fmt(Some(max), 3)));
         macros.push(("meanAUROC".into(), fmt(Some(mean), 3)));
     }
-    for (f, (factor, _)) in FACTORS.iter().enumerate() {
-        let mut groups: BTreeMap<&String, Vec<f64>> = BTreeMap::new();
-        for c in ranked {
-            groups.entry(&c.levels[f]).or_default().push(c.auroc);
-        }
-        macros.push((format!("n{}", camel(factor)), groups.len().to_string()));
-        let best_mean = groups
-            .iter()
-            .map(|(level, v)| (*level, v.iter().sum::<f64>() / v.len() as f64))
-            .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)));
-        if let Some((level, mean)) = best_mean {
-            let st = super::figures::factor_style(settings, factor);
-            macros.push((format!("best{}", camel(factor)), escape(&st.display(level))));
+    for (factor, cmp) in comparisons {
+        let name = camel(factor);
+        macros.push((format!("n{name}"), cmp.rows.len().to_string()));
+        let p = anova.iter().find(|t| t.term == *factor).and_then(|t| t.p);
+        if let Some(p) = p {
             macros.push((
-                format!("best{}MeanAUROC", camel(factor)),
-                fmt(Some(mean), 3),
+                format!("{}EffectP", lower_first(&name)),
+                super::latex::p_value(Some(p)),
             ));
         }
+        let best = cmp.contenders().next();
+        match (best, p) {
+            (Some(best), Some(p)) if p < SIGNIFICANCE => {
+                let st = super::figures::factor_style(settings, factor);
+                macros.push((format!("best{name}"), escape(&st.display(&best.level))));
+                macros.push((format!("best{name}MeanAUROC"), fmt(Some(best.estimate), 3)));
+                macros.push((format!("best{name}AUROCLower"), fmt(best.ci_lower, 3)));
+                macros.push((format!("best{name}AUROCUpper"), fmt(best.ci_upper, 3)));
+            }
+            _ => macros.push((format!("best{name}"), NONE_STOOD_OUT.into())),
+        }
     }
-    if let Some(best) = ranked.first() {
+    let best = ranked.iter().find(|c| {
+        !FACTORS
+            .iter()
+            .zip(&c.levels)
+            .any(|((f, _), l)| super::figures::is_oracle(settings, f, l))
+    });
+    if let Some(best) = best {
         let mut parts = Vec::new();
         for (f, (factor, _)) in FACTORS.iter().enumerate() {
             let name =
@@ -78,6 +101,14 @@ pub fn numbers_tex(prov: &Provenance, settings: &Settings, ranked: &[Config]) ->
         out.push_str(&format!("\\providecommand{{\\{name}}}{{{value}}}\n"));
     }
     out
+}
+
+/// `OutlierMethod` → `outlierMethod`.
+fn lower_first(name: &str) -> String {
+    let mut c = name.chars();
+    c.next()
+        .map(|f| f.to_ascii_lowercase().to_string() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// `outlier_method` → `OutlierMethod`, for macro names (letters only).

@@ -65,7 +65,7 @@ fn text(name: &str, ckpt: &Checkpoint, config: &Config, prov: &Provenance) -> Re
             config,
             factor,
             title,
-            &by_factor(&ckpt.essential, factor)?,
+            &by_factor(&ckpt.essential, config, factor)?,
         ));
     }
     let ranked = ranked(&ckpt.essential)?;
@@ -83,7 +83,15 @@ fn text(name: &str, ckpt: &Checkpoint, config: &Config, prov: &Provenance) -> Re
             });
             serde_json::to_string_pretty(&doc)?
         }
-        "numbers.tex" => numbers::numbers_tex(prov, config, &ranked),
+        "numbers.tex" => {
+            let comparisons = FACTORS
+                .iter()
+                .map(|(f, _)| Ok((*f, by_factor(&ckpt.essential, config, f)?)))
+                .collect::<Result<Vec<_>>>()?;
+            // A design too small for the ANOVA (its own table says so) has no significant factor.
+            let terms = anova::from_frame(&ckpt.essential).unwrap_or_default();
+            numbers::numbers_tex(prov, config, &ranked, &comparisons, &terms)
+        }
         _ => bail!("no table named `{name}`"),
     })
 }

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::extract::query;
 use crate::support::{mlrepro, repo_root, run_ok, tool_available, write_file};
@@ -31,7 +30,9 @@ impl Project {
                  outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: cache\n  \
                  figures_dir: figures\n  outputs_dir: outputs\n\
                  analysis:\n  reference_auroc: 0.9\n  png_dpi: 100\n\
-                 methods:\n  outlier:\n    names:\n      pupil-gt: {{display: 'Ground truth & raw_50%', abbreviation: GT}}\n",
+                 methods:\n  outlier:\n    names:\n      pupil-gt: {{display: 'Ground truth & raw_50%', abbreviation: GT}}\n    \
+                 categories: [{{equals: pupil-gt, category: Ground Truth}}]\n  \
+                 imputation:\n    categories: [{{equals: pupil-gt, category: Ground Truth}}]\n",
                 root.join("data/demo/mlruns").display(),
                 root.join("data/demo/anonymization_secret").display(),
                 root.join("data/demo/subjects.duckdb").display()
@@ -181,13 +182,17 @@ fn report_json(p: &Project) -> Json {
 
 /// The per-method rows of a sidecar against the checkpoint: N, mean, SD and the t-based CI
 /// of the mean of AUROC over each level of `factor`, best first.
+/// A method comparison's rows: every method once, with its configurations' count, mean and SD
+/// from the checkpoint; the estimate inside its CI; contenders best first, then oracles (the
+/// demo's ground-truth methods); thinly covered methods flagged.
 fn check_methods(db: &Path, what: &str, factor: &str, methods: &[Json]) {
     let levels = text(
         db,
         &format!("SELECT DISTINCT {factor} FROM essential_metrics WHERE auroc IS NOT NULL"),
     );
     assert_eq!(methods.len(), levels.len(), "{what}");
-    let mut previous = f64::INFINITY;
+    let most = scalar(db, &format!("SELECT max(n) FROM (SELECT count(*) AS n FROM essential_metrics WHERE auroc IS NOT NULL GROUP BY {factor})")).unwrap();
+    let mut previous = (false, f64::INFINITY);
     for m in methods {
         let level = m["method"].as_str().unwrap();
         let filter =
@@ -203,27 +208,20 @@ fn check_methods(db: &Path, what: &str, factor: &str, methods: &[Json]) {
             1e-12,
         );
         close(&format!("{what} {level} sd"), f(&m["sd"]), sd, 1e-12);
-        if n >= 2.0 {
-            let t = StudentsT::new(0.0, 1.0, n - 1.0)
-                .unwrap()
-                .inverse_cdf(0.975);
-            let half = t * sd.unwrap() / n.sqrt();
-            close(
-                &format!("{what} {level} ci"),
-                f(&m["ci_lower"]),
-                Some(mean.unwrap() - half),
-                1e-12,
-            );
-            close(
-                &format!("{what} {level} ci"),
-                f(&m["ci_upper"]),
-                Some(mean.unwrap() + half),
-                1e-12,
-            );
-        }
-        let m_mean = f(&m["mean_auroc"]).unwrap();
-        assert!(m_mean <= previous, "{what} is sorted best first");
-        previous = m_mean;
+        let (lo, est, hi) = (
+            f(&m["ci_lower"]).unwrap(),
+            f(&m["estimate"]).unwrap(),
+            f(&m["ci_upper"]).unwrap(),
+        );
+        assert!(lo < est && est < hi, "{what} {level}: {lo} {est} {hi}");
+        assert_eq!(m["oracle"], level == "pupil-gt", "{what} {level} oracle");
+        assert_eq!(m["fewer_configurations"], n < most, "{what} {level} fewer");
+        let key = (m["oracle"].as_bool().unwrap(), est);
+        assert!(
+            (key.0 && !previous.0) || (key.0 == previous.0 && est <= previous.1),
+            "{what}: contenders best first, then oracles"
+        );
+        previous = key;
     }
 }
 
@@ -286,16 +284,50 @@ fn check_factorial(p: &Project) {
 fn check_mean_rank(p: &Project) {
     let db = p.db();
     let data = &p.sidecar("mean_rank")["data"];
+    let got = data["pipelines"].as_array().unwrap();
+    let blocks: Vec<String> = data["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            format!(
+                "('{}', '{}')",
+                b["classifier"].as_str().unwrap(),
+                b["featurization"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let pipelines: Vec<String> = got
+        .iter()
+        .map(|g| {
+            format!(
+                "('{}', '{}')",
+                g["outlier_method"].as_str().unwrap(),
+                g["imputation_method"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        !pipelines.iter().any(|p| p.contains("pupil-gt")),
+        "oracle pipelines are not ranked"
+    );
+    // The demo's largest complete sub-design without ground truth: CSDI never meets the
+    // embedding features, so only the three handcrafted-feature blocks hold all six pipelines.
+    assert_eq!((blocks.len(), pipelines.len()), (3, 6));
     let rows = query(
         &db,
-        "SELECT outlier_method, imputation_method, avg(r)::DOUBLE, count(*) FROM ( \
-           SELECT outlier_method, imputation_method, \
-             (rank() OVER w + count(*) OVER (PARTITION BY classifier, featurization, auroc) - 1 + rank() OVER w) / 2.0 AS r \
-           FROM essential_metrics WHERE auroc IS NOT NULL \
-           WINDOW w AS (PARTITION BY classifier, featurization ORDER BY auroc DESC)) \
-         GROUP BY ALL ORDER BY 3, 1, 2",
+        &format!(
+            "SELECT outlier_method, imputation_method, avg(r)::DOUBLE, count(*) FROM ( \
+               SELECT outlier_method, imputation_method, \
+                 (rank() OVER w + count(*) OVER (PARTITION BY classifier, featurization, auroc) - 1 + rank() OVER w) / 2.0 AS r \
+               FROM essential_metrics WHERE auroc IS NOT NULL \
+                 AND (classifier, featurization) IN ({}) AND (outlier_method, imputation_method) IN ({}) \
+               WINDOW w AS (PARTITION BY classifier, featurization ORDER BY auroc DESC)) \
+             GROUP BY ALL ORDER BY 3, 1, 2",
+            blocks.join(", "),
+            pipelines.join(", ")
+        ),
     );
-    let got = data["pipelines"].as_array().unwrap();
     assert_eq!(got.len(), rows.len());
     for (g, w) in got.iter().zip(rows) {
         let (
@@ -316,6 +348,11 @@ fn check_mean_rank(p: &Project) {
             1e-12,
         );
         assert_eq!(g["n_blocks"].as_i64(), Some(*n));
+        assert_eq!(
+            g["n_blocks"].as_u64(),
+            Some(blocks.len() as u64),
+            "complete"
+        );
     }
     assert!(data["note"]
         .as_str()

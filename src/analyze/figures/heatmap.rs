@@ -1,6 +1,7 @@
 //! Heatmap of mean AUROC by outlier method × imputation method for one classifier (the
 //! configured `analysis.heatmap_classifier`, else the classifier with most configurations),
-//! cells annotated.
+//! cells annotated with their count of configurations; a cell with fewer configurations than
+//! the best-covered cell is marked with a dagger, since its mean covers fewer featurizations.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -89,6 +90,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
                 .collect()
         })
         .collect();
+    let most = cells.values().map(Vec::len).max().unwrap_or(0);
     let (so, si) = (
         factor_style(env.config, "outlier_method"),
         factor_style(env.config, "imputation_method"),
@@ -124,6 +126,9 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
                 cols.iter()
                     .zip(vs)
                     .map(|(c, v)| match cells.get(&(r.clone(), c.clone())) {
+                        Some(n) if v.is_finite() && n.len() < most => {
+                            format!("{v:.3} (n={})†", n.len())
+                        }
                         Some(n) if v.is_finite() => format!("{v:.3} (n={})", n.len()),
                         _ => "–".into(),
                     })
@@ -131,7 +136,9 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
             })
             .collect(),
         y_desc: "Outlier method".into(),
-        x_desc: "Imputation method (cell: mean AUROC over n configurations)".into(),
+        x_desc:
+            "Imputation method (cell: mean AUROC over n configurations; † fewer than the others)"
+                .into(),
     };
     let data = json!({
         "classifier": clf,
