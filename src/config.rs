@@ -212,6 +212,8 @@ pub struct AnalysisConfig {
     /// Run name (`source_name`) of the configuration that paired comparisons are made
     /// against; `None` takes the best configuration that uses no oracle method.
     pub reference_config: Option<String>,
+    /// Retention curves stop where fewer subjects than this are retained.
+    pub retention_min_subjects: usize,
 }
 
 impl Default for AnalysisConfig {
@@ -224,6 +226,7 @@ impl Default for AnalysisConfig {
             png_dpi: 300,
             oracle_categories: vec!["Ground Truth".into()],
             reference_config: None,
+            retention_min_subjects: 30,
         }
     }
 }

@@ -68,12 +68,9 @@ pub fn numbers_tex(
             _ => macros.push((format!("best{name}"), NONE_STOOD_OUT.into())),
         }
     }
-    let best = ranked.iter().find(|c| {
-        !FACTORS
-            .iter()
-            .zip(&c.levels)
-            .any(|((f, _), l)| super::figures::is_oracle(settings, f, l))
-    });
+    let best = ranked
+        .iter()
+        .find(|c| !super::figures::uses_oracle(settings, &c.levels));
     if let Some(best) = best {
         let mut parts = Vec::new();
         for (f, (factor, _)) in FACTORS.iter().enumerate() {

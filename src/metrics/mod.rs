@@ -26,6 +26,7 @@ mod distribution;
 mod error;
 mod histogram;
 mod input;
+mod lowess;
 mod net_benefit;
 mod retention;
 mod summation;
@@ -44,6 +45,7 @@ pub use distribution::{distribution_stats, ClassSummary, DistributionStats};
 pub use error::MetricError;
 pub use histogram::{probability_histograms, HistogramBin};
 pub use input::{validate, ClassCounts};
+pub use lowess::lowess;
 pub use net_benefit::{decision_curve, net_benefit, net_benefits, DcaPoint, DCA_THRESHOLDS};
 pub use retention::{
     retention_curve, RetentionMetrics, RetentionPoint, MIN_RETAINED,

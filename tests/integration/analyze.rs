@@ -360,8 +360,9 @@ fn check_mean_rank(p: &Project) {
         .contains("no significance test"));
 }
 
+/// The best `k` configurations that use no oracle method (the demo's `pupil-gt`).
 fn top_ids(db: &Path, k: usize) -> Vec<i64> {
-    query(db, &format!("SELECT config_id FROM essential_metrics WHERE auroc IS NOT NULL ORDER BY auroc DESC, config_id LIMIT {k}"))
+    query(db, &format!("SELECT config_id FROM essential_metrics WHERE auroc IS NOT NULL AND outlier_method <> 'pupil-gt' AND imputation_method <> 'pupil-gt' ORDER BY auroc DESC, config_id LIMIT {k}"))
         .into_iter()
         .map(|r| match r[0] { duckdb::types::Value::Int(i) => i64::from(i), ref o => panic!("{o:?}") })
         .collect()
@@ -436,7 +437,11 @@ fn check_retention(p: &Project) {
             c["metric"].as_str().unwrap(),
         );
         assert!(top.contains(&id));
-        let rows = query(&db, &format!("SELECT retention_rate, metric_value FROM retention_metrics WHERE config_id = {id} AND metric_name = '{metric}' AND metric_value IS NOT NULL ORDER BY retention_rate"));
+        let rows = query(&db, &format!("SELECT retention_rate, metric_value FROM retention_metrics WHERE config_id = {id} AND metric_name = '{metric}' AND metric_value IS NOT NULL AND n_retained >= 30 ORDER BY retention_rate"));
+        assert!(
+            !rows.is_empty() && rows.len() < 20,
+            "retention {id} {metric}: stops at 30 subjects"
+        );
         let (xs, ys) = (
             c["retention_rate"].as_array().unwrap(),
             c["metric_value"].as_array().unwrap(),
@@ -626,49 +631,85 @@ fn check_spec_curve(p: &Project) {
 
 fn check_curves(p: &Project) {
     let db = p.db();
-    for (name, table, x, y) in [
-        (
-            "calibration_curves",
-            "calibration_curves",
-            "predicted_mean",
-            "observed_proportion",
-        ),
-        (
-            "decision_curves",
-            "dca_curves",
-            "threshold",
-            "net_benefit_model",
-        ),
-    ] {
-        let side = p.sidecar(name);
-        let curves = side["data"]["curves"].as_array().unwrap();
-        assert_eq!(curves.len(), 5, "{name}: top_k curves");
-        let top = query(&db, "SELECT config_id FROM essential_metrics WHERE auroc IS NOT NULL ORDER BY auroc DESC, config_id LIMIT 5");
-        for (c, want_id) in curves.iter().zip(top) {
-            let id = c["config_id"].as_i64().unwrap();
+    let top = top_ids(&db, 5);
+    let side = p.sidecar("decision_curves");
+    let curves = side["data"]["curves"].as_array().unwrap();
+    let ids: Vec<i64> = curves
+        .iter()
+        .map(|c| c["config_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        ids, top,
+        "decision curves: the top_k configurations without an oracle"
+    );
+    for c in curves {
+        let id = c["config_id"].as_i64().unwrap();
+        let rows = query(
+            &db,
+            &format!("SELECT threshold, net_benefit_model FROM dca_curves WHERE config_id = {id} AND net_benefit_model IS NOT NULL ORDER BY threshold"),
+        );
+        let (xs, ys) = (
+            c["threshold"].as_array().unwrap(),
+            c["net_benefit_model"].as_array().unwrap(),
+        );
+        assert_eq!(xs.len(), rows.len(), "dca {id}");
+        for (k, r) in rows.iter().enumerate() {
+            let (duckdb::types::Value::Double(x), duckdb::types::Value::Double(y)) = (&r[0], &r[1])
+            else {
+                panic!("{r:?}")
+            };
             assert_eq!(
-                duckdb::types::Value::Int(id as i32),
-                want_id[0],
-                "{name} order"
+                (f(&xs[k]), f(&ys[k])),
+                (Some(*x), Some(*y)),
+                "dca {id} [{k}]"
             );
-            let rows = query(
-                &db,
-                &format!("SELECT {x}, {y} FROM {table} WHERE config_id = {id} AND {x} IS NOT NULL AND {y} IS NOT NULL ORDER BY {}", if table == "dca_curves" { "threshold" } else { "bin_index" }),
-            );
-            let xs = c[x].as_array().unwrap();
-            let ys = c[y].as_array().unwrap();
-            assert_eq!(xs.len(), rows.len(), "{name} {id}");
-            for (k, r) in rows.iter().enumerate() {
-                let as_f = |v: &duckdb::types::Value| match v {
-                    duckdb::types::Value::Double(d) => *d,
-                    other => panic!("{other:?}"),
-                };
-                assert_eq!(f(&xs[k]), Some(as_f(&r[0])), "{name} {id} x[{k}]");
-                assert_eq!(f(&ys[k]), Some(as_f(&r[1])), "{name} {id} y[{k}]");
-            }
         }
     }
-    let side = p.sidecar("decision_curves");
+    let panels = p.sidecar("calibration_curves")["data"]["panels"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let ids: Vec<i64> = panels
+        .iter()
+        .map(|c| c["config_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, top, "calibration panels");
+    for c in &panels {
+        let id = c["config_id"].as_i64().unwrap();
+        let rows = query(
+            &db,
+            &format!("SELECT y_prob, y_true::DOUBLE FROM predictions WHERE config_id = {id} ORDER BY y_prob, y_true"),
+        );
+        let as_f = |v: &duckdb::types::Value| match v {
+            duckdb::types::Value::Double(d) => *d,
+            other => panic!("{other:?}"),
+        };
+        let (xs, ys, fit) = (
+            c["predicted"].as_array().unwrap(),
+            c["observed"].as_array().unwrap(),
+            c["fitted"].as_array().unwrap(),
+        );
+        assert_eq!(xs.len(), rows.len(), "calibration {id}");
+        assert_eq!(fit.len(), rows.len(), "calibration {id}");
+        for (k, r) in rows.iter().enumerate() {
+            assert_eq!(
+                f(&xs[k]),
+                Some(as_f(&r[0])),
+                "calibration {id} predicted[{k}]"
+            );
+            assert_eq!(
+                f(&ys[k]),
+                Some(as_f(&r[1])),
+                "calibration {id} observed[{k}]"
+            );
+            assert!(f(&fit[k]).is_some(), "calibration {id} fitted[{k}]");
+        }
+        let events = scalar(
+            &db,
+            &format!("SELECT n_events FROM essential_metrics WHERE config_id = {id}"),
+        );
+        assert_eq!(f(&c["events"]), events, "calibration {id} events");
+    }
     let first = side["data"]["curves"][0]["config_id"].as_i64().unwrap();
     let all = query(
         &db,

@@ -1,5 +1,5 @@
-//! Calibration curves and decision curves (with treat-all and treat-none) of the top-k
-//! configurations by AUROC, read from `calibration_curves` and `dca_curves`.
+//! Decision curves (with treat-all and treat-none) of the top-k configurations by AUROC, read
+//! from `dca_curves`, and the line chart and legend the curve figures share.
 
 use std::path::PathBuf;
 
@@ -9,15 +9,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::{json, Value};
 
-use super::{factor_style, Env};
+use super::{factor_style, uses_oracle, Env};
 use crate::analyze::frames::{floats, ints};
 use crate::analyze::render::{font, px, Figure};
 use crate::analyze::sidecar::num;
 use crate::analyze::stats::{ranked, Config};
 use crate::analyze::style;
 
-/// The calibration figure's name.
-pub const CALIBRATION: &str = "calibration_curves";
 /// The decision-curve figure's name.
 pub const DCA: &str = "decision_curves";
 
@@ -52,15 +50,20 @@ pub struct Lines {
     pub x_range: (f64, f64),
     /// y-axis range.
     pub y_range: (f64, f64),
+    /// Small labels along the top of the plot at these x positions.
+    pub annotations: Vec<(f64, String)>,
 }
 
-/// The top-k configurations by AUROC and their legend labels.
+/// The top-k configurations by AUROC that use no oracle method, and their legend labels.
 pub fn top(env: &Env) -> Result<Vec<(Config, String)>> {
-    let configs = ranked(&env.ckpt.essential)?;
-    if configs.is_empty() {
-        bail!("no configuration has an AUROC");
-    }
     let m = env.config;
+    let configs: Vec<Config> = ranked(&env.ckpt.essential)?
+        .into_iter()
+        .filter(|c| !uses_oracle(m, &c.levels))
+        .collect();
+    if configs.is_empty() {
+        bail!("no configuration without an oracle method has an AUROC");
+    }
     Ok(configs
         .into_iter()
         .take(env.config.analysis.top_k.max(1))
@@ -105,37 +108,6 @@ fn curves_json(
             })
         })
         .collect()
-}
-
-/// Draws the calibration curves of the top-k configurations and their sidecar.
-pub fn calibration(env: &Env) -> Result<Vec<PathBuf>> {
-    let top = top(env)?;
-    let df = &env.ckpt.calibration;
-    let points: Vec<Vec<(f64, f64)>> = top
-        .iter()
-        .map(|(c, _)| series(df, c.id, "predicted_mean", "observed_proportion"))
-        .collect::<Result<_>>()?;
-    let data =
-        json!({ "curves": curves_json(&top, &points, "predicted_mean", "observed_proportion") });
-    let fig = Lines {
-        name: CALIBRATION,
-        title: "Calibration of the top configurations".into(),
-        x_desc: "Mean predicted probability (per bin)",
-        y_desc: "Observed proportion with outcome",
-        curves: top
-            .into_iter()
-            .zip(points)
-            .map(|((_, label), points)| Curve { label, points })
-            .collect(),
-        references: vec![Curve {
-            label: "Ideal".into(),
-            points: vec![(0.0, 0.0), (1.0, 1.0)],
-        }],
-        markers: true,
-        x_range: (0.0, 1.0),
-        y_range: (0.0, 1.0),
-    };
-    env.emit(&fig, data)
 }
 
 /// Draws the decision curves of the top-k configurations with treat-all and treat-none, and
@@ -190,6 +162,7 @@ pub fn dca(env: &Env) -> Result<Vec<PathBuf>> {
         markers: false,
         x_range: (0.0, x_max),
         y_range: (y_min, best * 1.1 + 0.01),
+        annotations: Vec::new(),
     };
     env.emit(&fig, data)
 }
@@ -271,6 +244,18 @@ impl Lines {
         for (c, colour) in self.curves.iter().zip(style::PALETTE.iter().cycle()) {
             let style = colour.stroke_width(px(1.4, s));
             chart.draw_series(LineSeries::new(c.points.clone(), style).point_size(px(1.6, s)))?;
+        }
+        let top = self.y_range.1;
+        let ink = BLACK.mix(0.7);
+        let label = font(7.0, s)
+            .color(&ink)
+            .pos(Pos::new(HPos::Center, VPos::Top));
+        for (x, text) in &self.annotations {
+            chart.draw_series(std::iter::once(Text::new(
+                text.clone(),
+                (*x, top),
+                label.clone(),
+            )))?;
         }
         Ok(())
     }

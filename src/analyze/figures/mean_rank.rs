@@ -15,10 +15,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::json;
 
-use super::{factor_style, is_oracle, label_width, row_label, Env};
+use super::{factor_style, label_width, row_label, uses_oracle, Env};
 use crate::analyze::render::{font, px, Figure};
 use crate::analyze::sidecar::num;
-use crate::analyze::stats::{ranked, Config, FACTORS};
+use crate::analyze::stats::{ranked, Config};
 use crate::analyze::style;
 
 /// The figure name.
@@ -163,12 +163,9 @@ pub fn complete_subdesign(configs: &[Config]) -> (Vec<Block<'_>>, Vec<Pipeline<'
 /// Draws the mean-rank diagram and its sidecar.
 pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     let configs = ranked(&env.ckpt.essential)?;
-    let (contenders, oracles): (Vec<Config>, Vec<Config>) = configs.into_iter().partition(|c| {
-        !FACTORS
-            .iter()
-            .zip(&c.levels)
-            .any(|((f, _), l)| is_oracle(env.config, f, l))
-    });
+    let (contenders, oracles): (Vec<Config>, Vec<Config>) = configs
+        .into_iter()
+        .partition(|c| !uses_oracle(env.config, &c.levels));
     if contenders.is_empty() {
         bail!("no configuration without an oracle method has an AUROC");
     }

@@ -1,8 +1,10 @@
 //! Retention (selective classification) curves of the top configurations: each metric of
 //! `retention_metrics` on the subjects kept when the most uncertain are referred, one panel
-//! per metric.
+//! per metric. Points with fewer than `analysis.retention_min_subjects` retained subjects are
+//! not drawn, since a metric of a handful of subjects is noise; the number retained is written
+//! along the top of each panel.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
@@ -27,6 +29,24 @@ const KNOWN: [(&str, &str); 4] = [
     ("net_benefit", "Net benefit at 15%"),
 ];
 
+/// A retention rate, ordered by its value (rates are finite fractions).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OrderedRate(f64);
+
+impl Eq for OrderedRate {}
+
+impl PartialOrd for OrderedRate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrderedRate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
 struct Retention {
     panels: Vec<Lines>,
     labels: Vec<String>,
@@ -37,6 +57,9 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     let df = &env.ckpt.retention;
     let (ids, names) = (ints(df, "config_id")?, strings(df, "metric_name")?);
     let (rates, values) = (floats(df, "retention_rate")?, floats(df, "metric_value")?);
+    let retained = ints(df, "n_retained")?;
+    let min = env.config.analysis.retention_min_subjects;
+    let enough = |i: usize| retained[i].is_some_and(|n| usize::try_from(n).unwrap_or(0) >= min);
     let present: BTreeSet<&str> = names.iter().map(String::as_str).collect();
     let mut metrics: Vec<(String, String)> = KNOWN
         .iter()
@@ -55,14 +78,23 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     let top = top(env)?;
     let mut panels = Vec::new();
     let mut sidecar = Vec::new();
+    let mut counts: BTreeMap<OrderedRate, i32> = BTreeMap::new();
     for (metric, title) in &metrics {
         let mut curves = Vec::new();
         for (config, label) in &top {
-            let points: Vec<(f64, f64)> = (0..ids.len())
-                .filter(|&i| ids[i] == Some(config.id) && names[i] == *metric)
-                .filter_map(|i| Some((rates[i]?, values[i]?)))
+            let rows: Vec<usize> = (0..ids.len())
+                .filter(|&i| ids[i] == Some(config.id) && names[i] == *metric && enough(i))
+                .collect();
+            let points: Vec<(f64, f64)> = rows
+                .iter()
+                .filter_map(|&i| Some((rates[i]?, values[i]?)))
                 .filter(|(x, y)| x.is_finite() && y.is_finite())
                 .collect();
+            for &i in &rows {
+                if let (Some(rate), Some(n)) = (rates[i], retained[i]) {
+                    counts.insert(OrderedRate(rate), n);
+                }
+            }
             sidecar.push(json!({
                 "metric": metric, "config_id": config.id, "label": label,
                 "retention_rate": points.iter().map(|p| num(p.0)).collect::<Vec<_>>(),
@@ -84,17 +116,32 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
         panels.push(Lines {
             name: NAME,
             title: title.clone(),
-            x_desc: "Fraction of subjects retained (least uncertain first)",
+            x_desc: "Fraction retained, least uncertain first (top: subjects retained)",
             y_desc: "Metric on retained subjects",
             curves,
             references: Vec::new(),
             markers: true,
             x_range: (0.0, 1.0),
             y_range: (lo - pad, hi + pad),
+            annotations: Vec::new(),
         });
     }
-    let data =
-        json!({ "metrics": metrics.iter().map(|m| &m.0).collect::<Vec<_>>(), "curves": sidecar });
+    let annotations: Vec<(f64, String)> = counts
+        .iter()
+        .step_by(2)
+        .map(|(rate, n)| (rate.0, n.to_string()))
+        .collect();
+    let first = counts.keys().next().map_or(0.0, |r| r.0);
+    for panel in &mut panels {
+        panel.annotations = annotations.clone();
+        panel.x_range = (first - 0.03, 1.03);
+    }
+    let data = json!({
+        "metrics": metrics.iter().map(|m| &m.0).collect::<Vec<_>>(),
+        "min_subjects": min,
+        "n_retained": counts.iter().map(|(r, n)| json!({"retention_rate": num(r.0), "n_retained": n})).collect::<Vec<_>>(),
+        "curves": sidecar,
+    });
     let labels = top.into_iter().map(|(_, label)| label).collect();
     env.emit(&Retention { panels, labels }, data)
 }
