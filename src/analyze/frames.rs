@@ -25,6 +25,8 @@ pub struct Checkpoint {
     pub distributions: DataFrame,
     /// `retention_metrics`, ordered by `config_id`, `metric_name`, `retention_rate`.
     pub retention: DataFrame,
+    /// `predictions`, ordered by `config_id`, `prediction_id`.
+    pub predictions: DataFrame,
     /// The recorded logical digest (`metadata.logical_digest`).
     pub digest: String,
 }
@@ -60,6 +62,7 @@ pub fn load(db: &Path) -> Result<Checkpoint> {
             "retention_metrics",
             "config_id, metric_name, retention_rate",
         )?,
+        predictions: table(&conn, "predictions", "config_id, prediction_id")?,
         digest: metadata(&conn, DIGEST_KEY)?,
     })
 }

@@ -75,9 +75,14 @@ pub fn numbers_tex(prov: &Provenance, settings: &Settings, ranked: &[Config]) ->
         prov.tool_version, prov.logical_digest
     );
     for (name, value) in macros {
-        out.push_str(&format!("\\providecommand{{\\{name}}}{{{value}}}\n"));
+        out.push_str(&provide(&name, &value));
     }
     out
+}
+
+/// One macro line: `\providecommand{\name}{value}` and a newline.
+pub fn provide(name: &str, value: &str) -> String {
+    format!("\\providecommand{{\\{name}}}{{{value}}}\n")
 }
 
 /// `outlier_method` → `OutlierMethod`, for macro names (letters only).

@@ -18,6 +18,7 @@ pub mod scope;
 pub mod secret;
 pub mod select;
 pub mod step;
+pub mod test_set;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -283,6 +284,7 @@ fn extract_checkpoint(
         let table_rows = rows::build(&extracted, &selection.excluded, &failed, &codes)
             .map_err(Error::pipeline)?;
         let metadata = rows::metadata(
+            &config.test_bootstrap,
             &experiment,
             &extracted,
             &selection.excluded,
@@ -373,7 +375,8 @@ fn read_runs(
             ))
         })?;
     let progress = Progress::new("extract", candidates.len() as u64, out.progress);
-    let run_cache = RunCache::new(&config.outputs.cache_dir);
+    let resampling = test_set::resampling(&config.test_bootstrap);
+    let run_cache = RunCache::new(&config.outputs.cache_dir, resampling);
     let known = private::load_pseudonyms(&config.outputs.private_dir).map_err(Error::pipeline)?;
     let slow = match fault::for_step("extract") {
         Some(fault::Fault::SlowRun(d)) => Some(d),
@@ -384,6 +387,7 @@ fn read_runs(
         secret,
         context: inputs::context(&secret.fingerprint()),
         cache: &run_cache,
+        resampling,
         known: &known,
         private_dir: &config.outputs.private_dir,
         env,
@@ -525,6 +529,8 @@ struct Job<'a> {
     /// The stat cache's context for input digests under this secret.
     context: String,
     cache: &'a RunCache,
+    /// The test-set bootstrap of the metrics.
+    resampling: crate::metrics::Resampling,
     known: &'a BTreeMap<String, String>,
     private_dir: &'a std::path::Path,
     env: &'a ExtractEnv<'a>,
@@ -634,7 +640,7 @@ impl Job<'_> {
                 Some(key_value),
             );
         }
-        let metrics = compute::run_metrics(&data);
+        let metrics = compute::run_metrics(&data, self.resampling);
         let pseudonyms: Vec<String> = data
             .subject_codes
             .iter()
