@@ -168,6 +168,9 @@ fn check_against_golden(backend: &str, x: &Extraction) {
         .into_iter()
         .map(|r| as_text(&r[0]))
         .collect();
+    let delong_golden = golden::load("delong.json");
+    let delong = delong_golden["runs"].as_array().unwrap();
+    let mut delong_checked = 0;
     let mut included = 0;
     for run in golden::manifest_runs(backend) {
         let status = query(
@@ -247,6 +250,26 @@ fn check_against_golden(backend: &str, x: &Extraction) {
                 ABS,
                 rel,
             );
+        }
+        // The AUROC of p̄ and its DeLong interval against R's pROC.
+        if let Some(d) = delong.iter().find(|d| {
+            d["backend"].as_str() == Some(backend) && d["run_id"].as_str() == Some(&run.run_id)
+        }) {
+            for (col, key) in [
+                ("auroc_pbar", "auc"),
+                ("auroc_pbar_test_ci_lower", "ci_lower"),
+                ("auroc_pbar_test_ci_upper", "ci_upper"),
+            ] {
+                let i = essential_cols.iter().position(|c| c == col).unwrap();
+                close(
+                    &format!("{} {col} (pROC)", run.key),
+                    as_f64(&row[i]),
+                    float(&d[key]),
+                    ABS,
+                    0.0,
+                );
+            }
+            delong_checked += 1;
         }
         let preds = query(&db, &format!("SELECT subject_code, y_true, y_prob, y_prob_std FROM predictions WHERE config_id = {config_id} ORDER BY prediction_id"));
         let gp = g["predictions"].as_array().unwrap();
@@ -407,6 +430,10 @@ fn check_against_golden(backend: &str, x: &Extraction) {
         "only {included} included runs in the {backend} manifest"
     );
     assert_eq!(x.summary["included"].as_u64().unwrap(), included as u64);
+    assert!(
+        delong_checked >= 5,
+        "only {delong_checked} runs checked against pROC"
+    );
 }
 
 #[test]
