@@ -208,15 +208,16 @@ pub fn compare(ckpt: &Checkpoint, settings: &Settings) -> Result<Paired> {
     })
 }
 
-/// Each configuration's test subjects: (anonymous code, label, p̄), in prediction order.
-fn subjects(
-    predictions: &polars::prelude::DataFrame,
-) -> Result<HashMap<i32, Vec<(String, i64, f64)>>> {
+/// A configuration's test subjects: (anonymous code, label, p̄), in prediction order.
+type Subjects = Vec<(String, i64, f64)>;
+
+/// Each configuration's test subjects.
+fn subjects(predictions: &polars::prelude::DataFrame) -> Result<HashMap<i32, Subjects>> {
     let ids = ints(predictions, "config_id")?;
     let codes = strings(predictions, "subject_code")?;
     let labels = ints(predictions, "y_true")?;
     let probs = floats(predictions, "y_prob")?;
-    let mut out: HashMap<i32, Vec<(String, i64, f64)>> = HashMap::new();
+    let mut out: HashMap<i32, Subjects> = HashMap::new();
     for (i, code) in codes.into_iter().enumerate() {
         let (Some(id), Some(label), Some(prob)) = (ids[i], labels[i], probs[i]) else {
             bail!("`predictions` has a NULL `config_id`, `y_true` or `y_prob`");

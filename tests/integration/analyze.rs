@@ -124,6 +124,7 @@ fn analyze_demo_checkpoint() {
     check_traces(&p);
     check_anova(&p);
     check_latex(&p, &digest);
+    check_paired(&p, &digest);
     let report_before = std::fs::metadata(p.path("outputs/analysis_report.json"))
         .unwrap()
         .modified()
@@ -691,7 +692,7 @@ fn check_latex(p: &Project, digest: &str) {
         .filter(|n| n.ends_with(".tex"))
         .collect();
     tex.sort();
-    assert_eq!(tex.len(), 8, "{tex:?}");
+    assert_eq!(tex.len(), 9, "{tex:?}");
     for name in &tex {
         let body = std::fs::read_to_string(outputs.join(name)).unwrap();
         assert!(
@@ -733,6 +734,116 @@ fn check_latex(p: &Project, digest: &str) {
         "pdflatex failed:\n{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+/// `paired_comparisons.json` against DeLong recomputed from the checkpoint's predictions, its
+/// reference against the rule (best `auroc_pbar` without a ground-truth method), and the
+/// tables and macros that quote the same numbers.
+fn check_paired(p: &Project, digest: &str) {
+    let doc: Json = serde_json::from_str(
+        &std::fs::read_to_string(p.path("outputs/paired_comparisons.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(doc["logical_digest"], digest);
+    let db = p.db();
+    let best = text(
+        &db,
+        "SELECT source_name FROM essential_metrics WHERE outlier_method <> 'pupil-gt' \
+         AND imputation_method <> 'pupil-gt' ORDER BY auroc_pbar DESC, config_id LIMIT 1",
+    );
+    let reference = &doc["reference"];
+    assert_eq!(reference["source_name"].as_str().unwrap(), best[0]);
+    let ref_id = reference["config_id"].as_i64().unwrap();
+    close(
+        "reference auroc_pbar",
+        f(&reference["auroc_pbar"]),
+        scalar(
+            &db,
+            &format!("SELECT auroc_pbar FROM essential_metrics WHERE config_id = {ref_id}"),
+        ),
+        0.0,
+    );
+    let comparisons = doc["comparisons"].as_array().unwrap();
+    let n = scalar(&db, "SELECT count(*) FROM essential_metrics").unwrap() as usize;
+    assert_eq!(comparisons.len(), n - 1);
+    let predictions = |id: i64| -> (Vec<i64>, Vec<f64>) {
+        query(
+            &db,
+            &format!("SELECT y_true::BIGINT, y_prob FROM predictions WHERE config_id = {id} ORDER BY subject_code"),
+        )
+        .into_iter()
+        .map(|r| match (&r[0], &r[1]) {
+            (duckdb::types::Value::BigInt(y), duckdb::types::Value::Double(p)) => (*y, *p),
+            other => panic!("unexpected {other:?}"),
+        })
+        .unzip()
+    };
+    let (y, p_ref) = predictions(ref_id);
+    let mut p_values = Vec::new();
+    for c in comparisons {
+        assert_eq!(c["n_paired"].as_u64(), Some(y.len() as u64), "{c}");
+        let (y_c, p_c) = predictions(c["config_id"].as_i64().unwrap());
+        assert_eq!(y_c, y, "the demo's configurations share their subjects");
+        let t = mlrepro::metrics::delong_paired(&y, &p_c, &p_ref).unwrap();
+        close("z", f(&c["z"]), Some(t.z), 1e-12);
+        close("p", f(&c["p_value"]), Some(t.p_value), 1e-12);
+        p_values.push(t.p_value);
+    }
+    let holm = mlrepro::analyze::paired::holm(&p_values);
+    for (c, adjusted) in comparisons.iter().zip(holm) {
+        close("p_holm", f(&c["p_holm"]), Some(adjusted), 1e-12);
+    }
+    let numbers = std::fs::read_to_string(p.path("outputs/numbers.tex")).unwrap();
+    let auroc = format!("{:.3}", f(&reference["auroc_pbar"]).unwrap());
+    assert!(
+        numbers.contains(&format!(
+            "\\providecommand{{\\pairedReferenceAUROC}}{{{auroc}}}"
+        )),
+        "{numbers}"
+    );
+    assert!(numbers.contains(&format!(
+        "\\providecommand{{\\pairedSignificant}}{{{}}}",
+        doc["n_significant"]
+    )));
+    // The top pipelines table ranks by the same estimator and quotes the same interval.
+    let top = std::fs::read_to_string(p.path("outputs/top_pipelines.tex")).unwrap();
+    let max = scalar(&db, "SELECT max(auroc_pbar) FROM essential_metrics").unwrap();
+    assert!(top.contains("\n1 & "), "{top}");
+    assert!(top.contains(&format!("{max:.3}")), "{top}");
+    let stratos = std::fs::read_to_string(p.path("outputs/stratos.tex")).unwrap();
+    let reference_row = text(
+        &db,
+        &format!("SELECT printf('%.3f--%.3f', auroc_pbar_test_ci_lower, auroc_pbar_test_ci_upper) FROM essential_metrics WHERE config_id = {ref_id}"),
+    );
+    assert!(
+        stratos.contains(&reference_row[0]) && top.contains(&reference_row[0]),
+        "the reference's DeLong interval {} is in both tables",
+        reference_row[0]
+    );
+}
+
+#[test]
+fn an_unknown_reference_config_is_a_configuration_error() {
+    let p = Project::extracted();
+    let config = std::fs::read_to_string(p.path("config.yaml")).unwrap();
+    write_file(
+        p.dir.path(),
+        "config.yaml",
+        &config.replace(
+            "analysis:\n",
+            "analysis:\n  reference_config: 'no such run'\n",
+        ),
+    );
+    let out = p.analyze();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("analysis.reference_config"), "{stderr}");
+    assert!(!stderr.contains("no such run"), "{stderr}");
 }
 
 fn rewrite_checksum(db: &Path) {

@@ -249,11 +249,7 @@ pub fn factor_style<'a>(config: &'a Config, factor: &str) -> &'a crate::config::
 /// `analysis.oracle_categories`.
 pub fn is_oracle(config: &Config, factor: &str, level: &str) -> bool {
     let category = factor_style(config, factor).category(level);
-    config
-        .analysis
-        .oracle_categories
-        .iter()
-        .any(|c| *c == category)
+    config.analysis.oracle_categories.contains(&category)
 }
 
 /// The width in points that the longest of `labels` needs at `pt` points, with room for
