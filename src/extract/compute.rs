@@ -230,7 +230,8 @@ impl Notes {
             .push(reason.into());
     }
 
-    fn into_vec(self) -> Vec<Note> {
+    /// The notes, one per metric, reasons joined.
+    pub(super) fn into_vec(self) -> Vec<Note> {
         self.0
             .into_iter()
             .map(|(metric, reasons)| Note {

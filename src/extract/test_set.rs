@@ -163,3 +163,88 @@ fn interval(
     }
     ci
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// Eight subjects, two of them events: many resamples hold no event.
+    fn run() -> RunData {
+        let labels = vec![0, 1, 0, 0, 1, 0, 0, 0];
+        let prob_mean = vec![0.2, 0.7, 0.4, 0.1, 0.35, 0.3, 0.05, 0.5];
+        RunData {
+            subject_codes: (0..8).map(|i| format!("PLR{i}")).collect(),
+            labels,
+            prob_mean: prob_mean.clone(),
+            prob_std: vec![0.01; 8],
+            prob_matrix: prob_mean,
+            n_bootstrap: 1,
+            iteration_scalars: BTreeMap::new(),
+        }
+    }
+
+    const RESAMPLING: Resampling = Resampling {
+        resamples: 500,
+        seed: 3,
+    };
+
+    fn value(columns: &[NamedValue], name: &str) -> Option<f64> {
+        columns.iter().find(|c| c.column == name).unwrap().value
+    }
+
+    #[test]
+    fn columns_come_in_schema_order_with_intervals_around_the_values() {
+        let mut notes = Notes::default();
+        let columns = columns(&run(), RESAMPLING, &mut notes);
+        let schema = crate::db::schema::table("essential_metrics").unwrap();
+        let names: Vec<&str> = schema.columns.iter().map(|c| c.name.as_str()).collect();
+        let ours: Vec<&str> = columns.iter().map(|c| c.column.as_str()).collect();
+        assert_eq!(names[names.len() - ours.len()..], ours[..]);
+        let auroc = value(&columns, "auroc_pbar").unwrap();
+        assert_eq!(
+            auroc,
+            metrics::auroc(&run().labels, &run().prob_mean).unwrap()
+        );
+        assert!(value(&columns, "auroc_pbar_test_ci_lower").unwrap() <= auroc);
+        let brier = value(&columns, "brier_pbar").unwrap();
+        let (lo, hi) = (
+            value(&columns, "brier_pbar_test_ci_lower").unwrap(),
+            value(&columns, "brier_pbar_test_ci_upper").unwrap(),
+        );
+        assert!(lo < brier && brier < hi, "{lo} {brier} {hi}");
+    }
+
+    #[test]
+    fn resamples_without_an_event_are_left_out_and_noted_by_key() {
+        let mut notes = Notes::default();
+        columns(&run(), RESAMPLING, &mut notes);
+        let notes = notes.into_vec();
+        let scaled = notes
+            .iter()
+            .find(|n| n.metric == "scaled_brier_test_ci")
+            .expect("a note on the scaled Brier's test-set interval");
+        // (6/8)^8 ≈ 10 % of the resamples hold no event; a Python transcription of the
+        // generator draws 55 such resamples of these 500.
+        assert_eq!(
+            scaled.reason,
+            "55 of 500 test-set resamples left out: single class in test labels"
+        );
+        // The Brier score is defined on one class: nothing left out, no note.
+        assert!(notes.iter().all(|n| n.metric != "brier_pbar_test_ci"));
+        for n in &notes {
+            assert!(!n.reason.contains("PLR"), "{}", n.reason);
+        }
+    }
+
+    #[test]
+    fn the_same_settings_give_the_same_columns() {
+        let compute = |seed| {
+            let mut notes = Notes::default();
+            columns(&run(), Resampling { seed, ..RESAMPLING }, &mut notes)
+        };
+        assert_eq!(compute(3), compute(3));
+        assert_ne!(compute(3), compute(4));
+    }
+}
