@@ -210,7 +210,7 @@ fn build_tables() -> Vec<Table> {
     vec![
         Table {
             name: "metadata",
-            doc: "Key/value facts about the checkpoint: `schema_version`, `tool_version`, `logical_digest`, counts.",
+            doc: "Key/value facts about the checkpoint: `schema_version`, `tool_version`, `logical_digest`, counts, and the test-set bootstrap's `test_bootstrap_seed` and `test_bootstrap_resamples`.",
             columns: vec![col("key", Varchar, "Key."), col("value", Varchar, "Value, as text.")],
             primary_key: &["key"],
         },
