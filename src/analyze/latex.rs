@@ -1,13 +1,14 @@
 //! LaTeX tables (booktabs): per-factor comparisons, the top pipelines, the STRATOS table of
-//! the top configurations and the ANOVA. Method names are escaped; every table names the tool
+//! the top configurations and the ANOVA. The top pipelines and STRATOS tables show metrics of
+//! the mean prediction p̄ with their test-set intervals ([`super::pbar`]). Method names are escaped; every table names the tool
 //! version and the checkpoint's logical digest.
 
 use polars::prelude::DataFrame;
 
 use super::anova::Term;
-use super::frames::{floats, ints};
+use super::pbar::{self, Ranked};
 use super::sidecar::Provenance;
-use super::stats::{Basis, Comparison, Config, FACTORS};
+use super::stats::{Basis, Comparison, FACTORS};
 use super::style;
 use crate::config::Config as Settings;
 
@@ -65,11 +66,6 @@ pub fn significant(x: f64, figures: i32) -> String {
     fmt(Some(x), decimals)
 }
 
-/// `est [lo, hi]` with three decimals.
-pub fn with_ci(est: f64, lo: Option<f64>, hi: Option<f64>) -> String {
-    format!("{} [{}, {}]", fmt(Some(est), 3), fmt(lo, 3), fmt(hi, 3))
-}
-
 /// A p-value with three decimals, `<0.001` below that.
 pub fn p_value(p: Option<f64>) -> String {
     match p {
@@ -79,7 +75,7 @@ pub fn p_value(p: Option<f64>) -> String {
 }
 
 /// A complete `table` float; cells must already be escaped.
-fn table(
+pub(super) fn table(
     prov: &Provenance,
     caption: &str,
     label: &str,
@@ -133,7 +129,11 @@ pub fn factor_table(
                 rank,
                 name,
                 r.n.to_string(),
-                with_ci(r.estimate, r.ci_lower, r.ci_upper),
+                format!(
+                    "{} [{}]",
+                    fmt(Some(r.estimate), 3),
+                    range(r.ci_lower, r.ci_upper)
+                ),
                 fmt(Some(r.mean), 3),
                 fmt(r.sd, 3),
             ]
@@ -155,89 +155,129 @@ pub fn factor_table(
     )
 }
 
-fn pipeline_cells(settings: &Settings, c: &Config) -> Vec<String> {
+/// The short labels (unescaped) of a configuration's `levels` of [`FACTORS`].
+pub fn level_labels(settings: &Settings, levels: &[String; 4]) -> Vec<String> {
     FACTORS
         .iter()
-        .zip(&c.levels)
-        .map(|((f, _), l)| escape(&style::label(super::figures::factor_style(settings, f), l)))
+        .zip(levels)
+        .map(|((f, _), l)| style::label(super::figures::factor_style(settings, f), l))
         .collect()
 }
 
-/// The top ten configurations by AUROC, with the bootstrap 95 % CI.
-pub fn top_table(prov: &Provenance, settings: &Settings, ranked: &[Config]) -> String {
-    let body: Vec<Vec<String>> = ranked
+/// A pipeline as one short line (unescaped): `outlier + imputation, classifier, featurization`.
+pub fn pipeline_label(settings: &Settings, levels: &[String; 4]) -> String {
+    let l = level_labels(settings, levels);
+    format!("{} + {}, {}, {}", l[0], l[1], l[2], l[3])
+}
+
+/// `lo--hi` with three decimals, or `--` when either bound is missing.
+pub fn range(lo: Option<f64>, hi: Option<f64>) -> String {
+    match (lo, hi) {
+        (Some(l), Some(h)) if l.is_finite() && h.is_finite() => {
+            format!("{}--{}", fmt(Some(l), 3), fmt(Some(h), 3))
+        }
+        _ => "--".into(),
+    }
+}
+
+/// What the captions say about the sample: `n = 63 test subjects (17 events), B = 20 models`,
+/// each part only when every listed configuration shares it.
+fn sample(rows: &[&Ranked]) -> String {
+    let n = pbar::common(rows.iter().map(|r| r.n_test));
+    let events = pbar::common(rows.iter().map(|r| r.n_events));
+    let b = pbar::common(rows.iter().map(|r| r.n_bootstrap));
+    let subjects = match (n, events) {
+        (Some(n), Some(e)) => format!("$n = {n}$ test subjects ({e} events)"),
+        (Some(n), None) => format!("$n = {n}$ test subjects"),
+        _ => "the test subjects".into(),
+    };
+    match b {
+        Some(b) => format!("{subjects}, $B = {b}$ models"),
+        None => format!("{subjects}, the B models"),
+    }
+}
+
+/// The top ten configurations by the AUROC of the mean prediction p̄, with DeLong's test-set
+/// interval and, in a column of its own, the model-variability interval.
+pub fn top_table(prov: &Provenance, settings: &Settings, ranked: &[Ranked]) -> String {
+    let top: Vec<&Ranked> = ranked.iter().take(10).collect();
+    let body: Vec<Vec<String>> = top
         .iter()
-        .take(10)
         .enumerate()
         .map(|(i, c)| {
-            let mut row = vec![(i + 1).to_string()];
-            row.extend(pipeline_cells(settings, c));
-            row.push(with_ci(c.auroc, c.ci_lower, c.ci_upper));
-            row
+            vec![
+                (i + 1).to_string(),
+                escape(&pipeline_label(settings, &c.levels)),
+                fmt(c.auroc.value, 3),
+                range(c.auroc.lower, c.auroc.upper),
+                range(c.auroc_models.0, c.auroc_models.1),
+            ]
         })
         .collect();
     table(
         prov,
-        "Top pipelines by AUROC (mean over bootstrap models, 95\\% bootstrap CI).",
+        &format!(
+            "Top pipelines (outlier + imputation, classifier, featurization) by the AUROC of the mean prediction $\\bar p$ of the {}. Test-set CI: DeLong's 95\\% interval of that AUROC (another test set of this size). Model var.: model variability, the 2.5--97.5 percentiles of the B models' AUROC on this one test set (retraining only; it leaves out test-set sampling).",
+            sample(&top)
+        ),
         "tab:top-pipelines",
-        "rllllc",
-        &[
-            "Rank",
-            "Outlier",
-            "Imputation",
-            "Classifier",
-            "Featurization",
-            "AUROC [95\\% CI]",
-        ],
+        "@{}rlccc@{}",
+        &["Rank", "Pipeline", "AUROC", "Test-set CI", "Model var."],
         &body,
     )
 }
 
-/// The STRATOS table of the top-k configurations: discrimination, overall accuracy,
+/// The STRATOS measures of the top-k configurations, every one a metric of the mean
+/// prediction p̄ with its 95 % test-set interval below it: discrimination, overall accuracy,
 /// calibration and clinical utility.
 pub fn stratos_table(
     prov: &Provenance,
     settings: &Settings,
-    ranked: &[Config],
+    ranked: &[Ranked],
     essential: &DataFrame,
 ) -> anyhow::Result<String> {
-    let ids = ints(essential, "config_id")?;
-    let cols = [
-        "brier",
-        "scaled_brier",
-        "calibration_slope",
-        "calibration_intercept",
-        "o_e_ratio",
-        "net_benefit_15pct",
+    const MEASURES: [(&str, &str); 7] = [
+        ("auroc_pbar", "AUROC"),
+        ("brier_pbar", "Brier"),
+        ("scaled_brier", "sBrier"),
+        ("calibration_slope", "Slope"),
+        ("calibration_in_the_large", "CITL"),
+        ("o_e_ratio", "O:E"),
+        ("net_benefit_15pct", "NB$_{15}$"),
     ];
-    let values: Vec<Vec<Option<f64>>> = cols
+    let values: Vec<Vec<pbar::Interval>> = MEASURES
         .iter()
-        .map(|c| floats(essential, c))
+        .map(|(c, _)| pbar::intervals(essential, c))
         .collect::<anyhow::Result<_>>()?;
+    let top: Vec<&Ranked> = ranked.iter().take(settings.analysis.top_k.max(1)).collect();
+    let columns = MEASURES.len();
     let mut body = Vec::new();
-    for (i, c) in ranked
-        .iter()
-        .take(settings.analysis.top_k.max(1))
-        .enumerate()
-    {
-        let Some(row) = ids.iter().position(|id| *id == Some(c.id)) else {
-            continue;
-        };
-        let cells = pipeline_cells(settings, c);
-        let mut r = vec![
-            (i + 1).to_string(),
-            format!("{} + {}, {}", cells[0], cells[1], cells[2]),
-            with_ci(c.auroc, c.ci_lower, c.ci_upper),
-        ];
-        r.extend(values.iter().map(|v| fmt(v[row], 3)));
-        body.push(r);
+    for (i, c) in top.iter().enumerate() {
+        let row = pbar::row_of(essential, c.id)?;
+        body.push(vec![format!(
+            "\\multicolumn{{{columns}}}{{@{{}}l}}{{{}. {}}}",
+            i + 1,
+            escape(&pipeline_label(settings, &c.levels))
+        )]);
+        body.push(values.iter().map(|v| fmt(v[row].value, 3)).collect());
+        body.push(
+            values
+                .iter()
+                .map(|v| format!("{{\\scriptsize {}}}", range(v[row].lower, v[row].upper)))
+                .collect(),
+        );
     }
+    // 8 pt between columns instead of 12 pt, none outside: seven columns fit an A4 page.
+    let spec = format!("@{{}}c{}@{{}}", "@{\\hspace{8pt}}c".repeat(columns - 1));
     Ok(table(
         prov,
-        "STRATOS measures of the top configurations: AUROC [95\\% CI], Brier score, scaled Brier (IPA), calibration slope and intercept, observed:expected ratio and net benefit at a 15\\% threshold.",
+        &format!(
+            "STRATOS measures of the top configurations by the AUROC of the mean prediction $\\bar p$ (rank, pipeline: outlier + imputation, classifier, featurization), every one computed on $\\bar p$ of the {}, with its 95\\% test-set interval below it: DeLong's for the AUROC, a subject-level bootstrap for the others. sBrier: scaled Brier score (1 $-$ Brier/($\\pi(1-\\pi)$)); Slope: calibration slope; CITL: calibration-in-the-large (0 is ideal); O:E: observed/expected events; NB$_{{15}}$: net benefit at a 15\\% threshold. The model-variability interval of the AUROC is in the top-pipelines table.",
+            sample(&top)
+        ),
         "tab:stratos",
-        "rlcrrrrrr",
-        &["Rank", "Pipeline", "AUROC [95\\% CI]", "Brier", "Scaled Brier", "Slope", "Intercept", "O:E", "NB (15\\%)"],
+        &spec,
+        &MEASURES.map(|(_, h)| h),
         &body,
     ))
 }
@@ -303,7 +343,8 @@ mod tests {
     fn missing_values_print_as_dashes() {
         assert_eq!(fmt(None, 3), "--");
         assert_eq!(fmt(Some(f64::NAN), 3), "--");
-        assert_eq!(with_ci(0.9, Some(0.85), None), "0.900 [0.850, --]");
+        assert_eq!(range(Some(0.85), None), "--");
+        assert_eq!(range(Some(-0.1), Some(0.25)), "$-$0.100--0.250");
         assert_eq!(p_value(Some(0.0001)), "$<$0.001");
         assert_eq!(fmt(Some(-0.3791), 3), "$-$0.379");
         assert_eq!(significant(0.0123456, 3), "0.0123");

@@ -12,6 +12,8 @@ pub mod figures;
 pub mod frames;
 pub mod latex;
 pub mod numbers;
+pub mod paired;
+pub mod pbar;
 pub mod render;
 pub mod report;
 pub mod sidecar;

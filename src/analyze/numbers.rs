@@ -95,7 +95,7 @@ pub fn numbers_tex(
         prov.tool_version, prov.logical_digest
     );
     for (name, value) in macros {
-        out.push_str(&format!("\\providecommand{{\\{name}}}{{{value}}}\n"));
+        out.push_str(&provide(&name, &value));
     }
     out
 }
@@ -106,6 +106,11 @@ fn lower_first(name: &str) -> String {
     c.next()
         .map(|f| f.to_ascii_lowercase().to_string() + c.as_str())
         .unwrap_or_default()
+}
+
+/// One macro line: `\providecommand{\name}{value}` and a newline.
+pub fn provide(name: &str, value: &str) -> String {
+    format!("\\providecommand{{\\{name}}}{{{value}}}\n")
 }
 
 /// `outlier_method` → `OutlierMethod`, for macro names (letters only).

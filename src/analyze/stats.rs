@@ -137,9 +137,13 @@ impl Comparison {
 /// Each factor's name with its level per observation.
 pub type Levels = Vec<(String, Vec<String>)>;
 
-/// The configurations of `df` with a finite AUROC: their AUROC and their level of each factor.
+/// The column every comparison of methods reads: the AUROC of the mean prediction p̄.
+pub const RESPONSE: &str = "auroc_pbar";
+
+/// The configurations of `df` with a finite AUROC of p̄: that AUROC and their level of each
+/// factor.
 pub fn observations(df: &DataFrame) -> Result<(Vec<f64>, Levels)> {
-    let auroc = floats(df, "auroc")?;
+    let auroc = floats(df, RESPONSE)?;
     let keep: Vec<usize> = (0..auroc.len())
         .filter(|&i| auroc[i].is_some_and(f64::is_finite))
         .collect();
@@ -192,48 +196,37 @@ pub fn by_factor(df: &DataFrame, settings: &Settings, factor: &str) -> Result<Co
     Ok(Comparison { basis, rows })
 }
 
-/// One configuration's identity and AUROC with its bootstrap CI.
+/// One configuration's identity and AUROC of the mean prediction p̄ with DeLong's test-set
+/// interval: the one AUROC every figure, table and macro shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// `config_id`.
     pub id: i32,
     /// Level of each of [`FACTORS`], in that order.
     pub levels: [String; 4],
-    /// AUROC.
+    /// `auroc_pbar`.
     pub auroc: f64,
-    /// `auroc_ci_lower`.
+    /// `auroc_pbar_test_ci_lower`.
     pub ci_lower: Option<f64>,
-    /// `auroc_ci_upper`.
+    /// `auroc_pbar_test_ci_upper`.
     pub ci_upper: Option<f64>,
 }
 
-/// Configurations with an AUROC, best first (ties by `config_id`).
+/// Configurations with an AUROC of p̄, best first (ties by `config_id`), as
+/// [`super::pbar::ranked`] orders them.
 pub fn ranked(df: &DataFrame) -> Result<Vec<Config>> {
-    let ids = super::frames::ints(df, "config_id")?;
-    let cols: Vec<Vec<String>> = FACTORS
-        .iter()
-        .map(|(f, _)| strings(df, f))
-        .collect::<Result<_>>()?;
-    let (auroc, lo, hi) = (
-        floats(df, "auroc")?,
-        floats(df, "auroc_ci_lower")?,
-        floats(df, "auroc_ci_upper")?,
-    );
-    let mut out = Vec::new();
-    for i in 0..df.height() {
-        if let (Some(id), Some(a)) = (ids[i], auroc[i].filter(|a| a.is_finite())) {
-            let levels = std::array::from_fn(|f| cols[f][i].clone());
-            out.push(Config {
-                id,
-                levels,
-                auroc: a,
-                ci_lower: lo[i],
-                ci_upper: hi[i],
-            });
-        }
-    }
-    out.sort_by(|a, b| b.auroc.total_cmp(&a.auroc).then(a.id.cmp(&b.id)));
-    Ok(out)
+    Ok(super::pbar::ranked(df)?
+        .into_iter()
+        .filter_map(|r| {
+            Some(Config {
+                id: r.id,
+                auroc: r.auroc.value?,
+                ci_lower: r.auroc.lower,
+                ci_upper: r.auroc.upper,
+                levels: r.levels,
+            })
+        })
+        .collect())
 }
 
 #[cfg(test)]

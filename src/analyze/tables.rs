@@ -10,7 +10,7 @@ use super::frames::Checkpoint;
 use super::report::{Entry, Outcome};
 use super::sidecar::Provenance;
 use super::stats::{by_factor, ranked, FACTORS};
-use super::{anova, latex, numbers};
+use super::{anova, latex, numbers, paired, pbar};
 use crate::config::Config;
 use crate::fsx;
 
@@ -21,6 +21,8 @@ pub fn files() -> Vec<String> {
         [
             "top_pipelines.tex",
             "stratos.tex",
+            "paired_comparisons.tex",
+            "paired_comparisons.json",
             "anova.tex",
             "anova.json",
             "numbers.tex",
@@ -70,14 +72,23 @@ fn text(name: &str, ckpt: &Checkpoint, config: &Config, prov: &Provenance) -> Re
     }
     let ranked = ranked(&ckpt.essential)?;
     Ok(match name {
-        "top_pipelines.tex" => latex::top_table(prov, config, &ranked),
-        "stratos.tex" => latex::stratos_table(prov, config, &ranked, &ckpt.essential)?,
+        "top_pipelines.tex" => latex::top_table(prov, config, &pbar::ranked(&ckpt.essential)?),
+        "stratos.tex" => latex::stratos_table(
+            prov,
+            config,
+            &pbar::ranked(&ckpt.essential)?,
+            &ckpt.essential,
+        )?,
+        "paired_comparisons.tex" => paired::tex(prov, &paired::compare(ckpt, config)?),
+        "paired_comparisons.json" => {
+            serde_json::to_string_pretty(&paired::json(prov, &paired::compare(ckpt, config)?))?
+        }
         "anova.tex" => latex::anova_table(prov, &anova::from_frame(&ckpt.essential)?),
         "anova.json" => {
             let doc = json!({
                 "tool_version": prov.tool_version,
                 "logical_digest": prov.logical_digest,
-                "formula": "auroc ~ main effects of every factor with at least two levels",
+                "formula": "auroc_pbar ~ main effects of every factor with at least two levels",
                 "typ": 2,
                 "terms": anova::from_frame(&ckpt.essential)?,
             });
@@ -90,7 +101,11 @@ fn text(name: &str, ckpt: &Checkpoint, config: &Config, prov: &Provenance) -> Re
                 .collect::<Result<Vec<_>>>()?;
             // A design too small for the ANOVA (its own table says so) has no significant factor.
             let terms = anova::from_frame(&ckpt.essential).unwrap_or_default();
-            numbers::numbers_tex(prov, config, &ranked, &comparisons, &terms)
+            let mut text = numbers::numbers_tex(prov, config, &ranked, &comparisons, &terms);
+            for (name, value) in paired::macros(&paired::compare(ckpt, config)?) {
+                text.push_str(&numbers::provide(&name, &value));
+            }
+            text
         }
         _ => bail!("no table named `{name}`"),
     })

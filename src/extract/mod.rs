@@ -18,6 +18,7 @@ pub mod scope;
 pub mod secret;
 pub mod select;
 pub mod step;
+pub mod test_set;
 mod workers;
 
 pub use workers::{decode_inputs, Decoded};
@@ -271,6 +272,7 @@ fn extract_checkpoint(
         let table_rows = rows::build(&extracted, &selection.excluded, &failed, &codes)
             .map_err(Error::pipeline)?;
         let metadata = rows::metadata(
+            &config.test_bootstrap,
             &experiment,
             &extracted,
             &selection.excluded,

@@ -13,7 +13,7 @@ use super::parse::{self, RunData};
 use super::run_cache::{CachedRun, RunCache};
 use super::secret::Secret;
 use super::select::{Candidate, Excluded};
-use super::{inputs, private, ExtractEnv, Extracted};
+use super::{inputs, private, test_set, ExtractEnv, Extracted};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::runner::{fault, Probe, StatCache};
@@ -75,7 +75,8 @@ pub(super) fn read_runs(
             ))
         })?;
     let progress = Progress::new("extract", candidates.len() as u64, out.progress);
-    let run_cache = RunCache::new(&config.outputs.cache_dir);
+    let resampling = test_set::resampling(&config.test_bootstrap);
+    let run_cache = RunCache::new(&config.outputs.cache_dir, resampling);
     let known = private::load_pseudonyms(&config.outputs.private_dir).map_err(Error::pipeline)?;
     let slow = match fault::for_step("extract") {
         Some(fault::Fault::SlowRun(d)) => Some(d),
@@ -86,6 +87,7 @@ pub(super) fn read_runs(
         secret,
         context: inputs::context(&secret.fingerprint()),
         cache: &run_cache,
+        resampling,
         known: &known,
         private_dir: &config.outputs.private_dir,
         env,
@@ -169,6 +171,8 @@ struct Job<'a> {
     /// The stat cache's context for input digests under this secret.
     context: String,
     cache: &'a RunCache,
+    /// The test-set bootstrap of the metrics.
+    resampling: crate::metrics::Resampling,
     known: &'a BTreeMap<String, String>,
     private_dir: &'a std::path::Path,
     env: &'a ExtractEnv<'a>,
@@ -278,7 +282,7 @@ impl Job<'_> {
                 Some(key_value),
             );
         }
-        let metrics = compute::run_metrics(&data);
+        let metrics = compute::run_metrics(&data, self.resampling);
         let pseudonyms: Vec<String> = data
             .subject_codes
             .iter()

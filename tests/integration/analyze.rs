@@ -125,6 +125,7 @@ fn analyze_demo_checkpoint() {
     check_traces(&p);
     check_anova(&p);
     check_latex(&p, &digest);
+    check_paired(&p, &digest);
     let report_before = std::fs::metadata(p.path("outputs/analysis_report.json"))
         .unwrap()
         .modified()
@@ -188,18 +189,18 @@ fn report_json(p: &Project) -> Json {
 fn check_methods(db: &Path, what: &str, factor: &str, methods: &[Json]) {
     let levels = text(
         db,
-        &format!("SELECT DISTINCT {factor} FROM essential_metrics WHERE auroc IS NOT NULL"),
+        &format!("SELECT DISTINCT {factor} FROM essential_metrics WHERE auroc_pbar IS NOT NULL"),
     );
     assert_eq!(methods.len(), levels.len(), "{what}");
-    let most = scalar(db, &format!("SELECT max(n) FROM (SELECT count(*) AS n FROM essential_metrics WHERE auroc IS NOT NULL GROUP BY {factor})")).unwrap();
+    let most = scalar(db, &format!("SELECT max(n) FROM (SELECT count(*) AS n FROM essential_metrics WHERE auroc_pbar IS NOT NULL GROUP BY {factor})")).unwrap();
     let mut previous = (false, f64::INFINITY);
     for m in methods {
         let level = m["method"].as_str().unwrap();
         let filter =
-            format!("FROM essential_metrics WHERE {factor} = '{level}' AND auroc IS NOT NULL");
+            format!("FROM essential_metrics WHERE {factor} = '{level}' AND auroc_pbar IS NOT NULL");
         let n = scalar(db, &format!("SELECT count(*) {filter}")).unwrap();
-        let mean = scalar(db, &format!("SELECT avg(auroc) {filter}"));
-        let sd = scalar(db, &format!("SELECT stddev_samp(auroc) {filter}"));
+        let mean = scalar(db, &format!("SELECT avg(auroc_pbar) {filter}"));
+        let sd = scalar(db, &format!("SELECT stddev_samp(auroc_pbar) {filter}"));
         assert_eq!(m["n"].as_f64(), Some(n), "{what} {level}");
         close(
             &format!("{what} {level} mean"),
@@ -319,10 +320,10 @@ fn check_mean_rank(p: &Project) {
         &format!(
             "SELECT outlier_method, imputation_method, avg(r)::DOUBLE, count(*) FROM ( \
                SELECT outlier_method, imputation_method, \
-                 (rank() OVER w + count(*) OVER (PARTITION BY classifier, featurization, auroc) - 1 + rank() OVER w) / 2.0 AS r \
-               FROM essential_metrics WHERE auroc IS NOT NULL \
+                 (rank() OVER w + count(*) OVER (PARTITION BY classifier, featurization, auroc_pbar) - 1 + rank() OVER w) / 2.0 AS r \
+               FROM essential_metrics WHERE auroc_pbar IS NOT NULL \
                  AND (classifier, featurization) IN ({}) AND (outlier_method, imputation_method) IN ({}) \
-               WINDOW w AS (PARTITION BY classifier, featurization ORDER BY auroc DESC)) \
+               WINDOW w AS (PARTITION BY classifier, featurization ORDER BY auroc_pbar DESC)) \
              GROUP BY ALL ORDER BY 3, 1, 2",
             blocks.join(", "),
             pipelines.join(", ")
@@ -362,7 +363,7 @@ fn check_mean_rank(p: &Project) {
 
 /// The best `k` configurations that use no oracle method (the demo's `pupil-gt`).
 fn top_ids(db: &Path, k: usize) -> Vec<i64> {
-    query(db, &format!("SELECT config_id FROM essential_metrics WHERE auroc IS NOT NULL AND outlier_method <> 'pupil-gt' AND imputation_method <> 'pupil-gt' ORDER BY auroc DESC, config_id LIMIT {k}"))
+    query(db, &format!("SELECT config_id FROM essential_metrics WHERE auroc_pbar IS NOT NULL AND outlier_method <> 'pupil-gt' AND imputation_method <> 'pupil-gt' ORDER BY auroc_pbar DESC, config_id LIMIT {k}"))
         .into_iter()
         .map(|r| match r[0] { duckdb::types::Value::Int(i) => i64::from(i), ref o => panic!("{o:?}") })
         .collect()
@@ -563,6 +564,36 @@ fn check_forests(p: &Project, digest: &str) {
             side["data"]["methods"].as_array().unwrap(),
         );
         assert_eq!(f(&side["data"]["reference_auroc"]), Some(0.9));
+        for row in r_golden()
+            .iter()
+            .filter(|r| r[0] == "emm" && r[1] == factor)
+        {
+            let m = side["data"]["methods"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["method"] == row[2].as_str())
+                .unwrap_or_else(|| panic!("{name}: no method {}", row[2]));
+            let r = |i: usize| row[i].parse::<f64>().ok();
+            close(
+                &format!("{name} {} EMM", row[2]),
+                f(&m["estimate"]),
+                r(3),
+                1e-9,
+            );
+            close(
+                &format!("{name} {} lower", row[2]),
+                f(&m["ci_lower"]),
+                r(6),
+                1e-9,
+            );
+            close(
+                &format!("{name} {} upper", row[2]),
+                f(&m["ci_upper"]),
+                r(7),
+                1e-9,
+            );
+        }
     }
 }
 
@@ -572,7 +603,7 @@ fn check_heatmap(p: &Project) {
     let clf = side["data"]["classifier"].as_str().unwrap().to_string();
     let most = text(
         &db,
-        "SELECT classifier FROM essential_metrics WHERE auroc IS NOT NULL GROUP BY classifier ORDER BY count(*) DESC, classifier LIMIT 1",
+        "SELECT classifier FROM essential_metrics WHERE auroc_pbar IS NOT NULL GROUP BY classifier ORDER BY count(*) DESC, classifier LIMIT 1",
     );
     assert_eq!(clf, most[0]);
     let rows = side["data"]["rows"].as_array().unwrap();
@@ -582,7 +613,7 @@ fn check_heatmap(p: &Project) {
             let want = scalar(
                 &db,
                 &format!(
-                    "SELECT avg(auroc) FROM essential_metrics WHERE classifier = '{clf}' AND outlier_method = '{}' AND imputation_method = '{}' AND auroc IS NOT NULL",
+                    "SELECT avg(auroc_pbar) FROM essential_metrics WHERE classifier = '{clf}' AND outlier_method = '{}' AND imputation_method = '{}' AND auroc_pbar IS NOT NULL",
                     r.as_str().unwrap(),
                     c.as_str().unwrap()
                 ),
@@ -603,11 +634,15 @@ fn check_spec_curve(p: &Project) {
     let configs = side["data"]["configs"].as_array().unwrap();
     assert_eq!(
         Some(configs.len() as f64),
-        scalar(&db, "SELECT count(auroc) FROM essential_metrics")
+        scalar(&db, "SELECT count(auroc_pbar) FROM essential_metrics")
     );
     for c in configs {
         let id = c["config_id"].as_i64().unwrap();
-        for col in ["auroc", "auroc_ci_lower", "auroc_ci_upper"] {
+        for col in [
+            "auroc_pbar",
+            "auroc_pbar_test_ci_lower",
+            "auroc_pbar_test_ci_upper",
+        ] {
             let want = scalar(
                 &db,
                 &format!("SELECT {col} FROM essential_metrics WHERE config_id = {id}"),
@@ -730,34 +765,46 @@ fn check_curves(p: &Project) {
     }
 }
 
+/// The R golden values of the demo checkpoint (`scripts/fixtures/emmeans.sh`): one row per
+/// level (`emm`) or factor (`f_test`).
+fn r_golden() -> Vec<Vec<String>> {
+    std::fs::read_to_string(repo_root().join("tests/fixtures/golden/emm/demo_expected.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .map(|c| c.trim_matches('"').to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// The ANOVA of the AUROC of p̄ agrees with R's drop1 F tests (the type II tests of a
+/// main-effects model) on the demo checkpoint.
 fn check_anova(p: &Project) {
-    let golden: Json = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join("tests/fixtures/golden/demo_anova.json"))
-            .unwrap(),
-    )
-    .unwrap();
     let ours: Json =
         serde_json::from_str(&std::fs::read_to_string(p.path("outputs/anova.json")).unwrap())
             .unwrap();
     let terms = ours["terms"].as_array().unwrap();
-    let want = golden["terms"].as_array().unwrap();
-    assert_eq!(terms.len(), want.len());
-    for w in want {
-        let name = w["term"].as_str().unwrap();
-        let ours_name = name.trim_start_matches("C(").trim_end_matches(')');
+    let golden: Vec<Vec<String>> = r_golden()
+        .into_iter()
+        .filter(|r| r[0] == "f_test")
+        .collect();
+    assert_eq!(
+        terms.len(),
+        golden.len() + 1,
+        "every factor and the residual"
+    );
+    for row in golden {
         let t = terms
             .iter()
-            .find(|t| t["term"] == ours_name)
-            .unwrap_or_else(|| panic!("no term {ours_name}"));
-        close(
-            &format!("{name} SS"),
-            f(&t["sum_sq"]),
-            f(&w["sum_sq"]),
-            1e-9,
-        );
-        close(&format!("{name} df"), f(&t["df"]), f(&w["df"]), 1e-9);
-        close(&format!("{name} F"), f(&t["f"]), f(&w["F"]), 1e-9);
-        close(&format!("{name} p"), f(&t["p"]), f(&w["PR(>F)"]), 1e-9);
+            .find(|t| t["term"] == row[1].as_str())
+            .unwrap_or_else(|| panic!("no term {}", row[1]));
+        let r = |i: usize| row[i].parse::<f64>().ok();
+        close(&format!("{} F", row[1]), f(&t["f"]), r(3), 1e-9);
+        close(&format!("{} df", row[1]), f(&t["df"]), r(4), 1e-9);
+        close(&format!("{} p", row[1]), f(&t["p"]), r(6), 1e-9);
     }
 }
 
@@ -769,7 +816,7 @@ fn check_latex(p: &Project, digest: &str) {
         .filter(|n| n.ends_with(".tex"))
         .collect();
     tex.sort();
-    assert_eq!(tex.len(), 8, "{tex:?}");
+    assert_eq!(tex.len(), 9, "{tex:?}");
     for name in &tex {
         let body = std::fs::read_to_string(outputs.join(name)).unwrap();
         assert!(
@@ -778,7 +825,7 @@ fn check_latex(p: &Project, digest: &str) {
         );
     }
     let numbers = std::fs::read_to_string(outputs.join("numbers.tex")).unwrap();
-    let n = scalar(&p.db(), "SELECT count(auroc) FROM essential_metrics").unwrap();
+    let n = scalar(&p.db(), "SELECT count(auroc_pbar) FROM essential_metrics").unwrap();
     assert!(
         numbers.contains(&format!("\\providecommand{{\\nConfigs}}{{{n}}}")),
         "{numbers}"
@@ -811,6 +858,116 @@ fn check_latex(p: &Project, digest: &str) {
         "pdflatex failed:\n{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+/// `paired_comparisons.json` against DeLong recomputed from the checkpoint's predictions, its
+/// reference against the rule (best `auroc_pbar` without a ground-truth method), and the
+/// tables and macros that quote the same numbers.
+fn check_paired(p: &Project, digest: &str) {
+    let doc: Json = serde_json::from_str(
+        &std::fs::read_to_string(p.path("outputs/paired_comparisons.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(doc["logical_digest"], digest);
+    let db = p.db();
+    let best = text(
+        &db,
+        "SELECT source_name FROM essential_metrics WHERE outlier_method <> 'pupil-gt' \
+         AND imputation_method <> 'pupil-gt' ORDER BY auroc_pbar DESC, config_id LIMIT 1",
+    );
+    let reference = &doc["reference"];
+    assert_eq!(reference["source_name"].as_str().unwrap(), best[0]);
+    let ref_id = reference["config_id"].as_i64().unwrap();
+    close(
+        "reference auroc_pbar",
+        f(&reference["auroc_pbar"]),
+        scalar(
+            &db,
+            &format!("SELECT auroc_pbar FROM essential_metrics WHERE config_id = {ref_id}"),
+        ),
+        0.0,
+    );
+    let comparisons = doc["comparisons"].as_array().unwrap();
+    let n = scalar(&db, "SELECT count(*) FROM essential_metrics").unwrap() as usize;
+    assert_eq!(comparisons.len(), n - 1);
+    let predictions = |id: i64| -> (Vec<i64>, Vec<f64>) {
+        query(
+            &db,
+            &format!("SELECT y_true::BIGINT, y_prob FROM predictions WHERE config_id = {id} ORDER BY subject_code"),
+        )
+        .into_iter()
+        .map(|r| match (&r[0], &r[1]) {
+            (duckdb::types::Value::BigInt(y), duckdb::types::Value::Double(p)) => (*y, *p),
+            other => panic!("unexpected {other:?}"),
+        })
+        .unzip()
+    };
+    let (y, p_ref) = predictions(ref_id);
+    let mut p_values = Vec::new();
+    for c in comparisons {
+        assert_eq!(c["n_paired"].as_u64(), Some(y.len() as u64), "{c}");
+        let (y_c, p_c) = predictions(c["config_id"].as_i64().unwrap());
+        assert_eq!(y_c, y, "the demo's configurations share their subjects");
+        let t = mlrepro::metrics::delong_paired(&y, &p_c, &p_ref).unwrap();
+        close("z", f(&c["z"]), Some(t.z), 1e-12);
+        close("p", f(&c["p_value"]), Some(t.p_value), 1e-12);
+        p_values.push(t.p_value);
+    }
+    let holm = mlrepro::analyze::paired::holm(&p_values);
+    for (c, adjusted) in comparisons.iter().zip(holm) {
+        close("p_holm", f(&c["p_holm"]), Some(adjusted), 1e-12);
+    }
+    let numbers = std::fs::read_to_string(p.path("outputs/numbers.tex")).unwrap();
+    let auroc = format!("{:.3}", f(&reference["auroc_pbar"]).unwrap());
+    assert!(
+        numbers.contains(&format!(
+            "\\providecommand{{\\pairedReferenceAUROC}}{{{auroc}}}"
+        )),
+        "{numbers}"
+    );
+    assert!(numbers.contains(&format!(
+        "\\providecommand{{\\pairedSignificant}}{{{}}}",
+        doc["n_significant"]
+    )));
+    // The top pipelines table ranks by the same estimator and quotes the same interval.
+    let top = std::fs::read_to_string(p.path("outputs/top_pipelines.tex")).unwrap();
+    let max = scalar(&db, "SELECT max(auroc_pbar) FROM essential_metrics").unwrap();
+    assert!(top.contains("\n1 & "), "{top}");
+    assert!(top.contains(&format!("{max:.3}")), "{top}");
+    let stratos = std::fs::read_to_string(p.path("outputs/stratos.tex")).unwrap();
+    let reference_row = text(
+        &db,
+        &format!("SELECT printf('%.3f--%.3f', auroc_pbar_test_ci_lower, auroc_pbar_test_ci_upper) FROM essential_metrics WHERE config_id = {ref_id}"),
+    );
+    assert!(
+        stratos.contains(&reference_row[0]) && top.contains(&reference_row[0]),
+        "the reference's DeLong interval {} is in both tables",
+        reference_row[0]
+    );
+}
+
+#[test]
+fn an_unknown_reference_config_is_a_configuration_error() {
+    let p = Project::extracted();
+    let config = std::fs::read_to_string(p.path("config.yaml")).unwrap();
+    write_file(
+        p.dir.path(),
+        "config.yaml",
+        &config.replace(
+            "analysis:\n",
+            "analysis:\n  reference_config: 'no such run'\n",
+        ),
+    );
+    let out = p.analyze();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("analysis.reference_config"), "{stderr}");
+    assert!(!stderr.contains("no such run"), "{stderr}");
 }
 
 fn rewrite_checksum(db: &Path) {

@@ -6,6 +6,7 @@ mod analyze;
 mod checkpoint;
 mod cli;
 mod crash;
+mod delong;
 mod extract;
 mod golden;
 mod hardening_misuse;

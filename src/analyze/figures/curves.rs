@@ -102,7 +102,7 @@ fn curves_json(
         .zip(points)
         .map(|((c, label), pts)| {
             json!({
-                "config_id": c.id, "label": label, "auroc": num(c.auroc),
+                "config_id": c.id, "label": label, "auroc_pbar": num(c.auroc),
                 x: pts.iter().map(|p| num(p.0)).collect::<Vec<_>>(),
                 y: pts.iter().map(|p| num(p.1)).collect::<Vec<_>>(),
             })
