@@ -443,22 +443,27 @@ fn check_retention(p: &Project) {
             !rows.is_empty() && rows.len() < 20,
             "retention {id} {metric}: stops at 30 subjects"
         );
-        let (xs, ys) = (
-            c["retention_rate"].as_array().unwrap(),
-            c["metric_value"].as_array().unwrap(),
+        same_points(
+            &format!("retention {id} {metric}"),
+            &c["retention_rate"],
+            &c["metric_value"],
+            &rows,
         );
-        assert_eq!(xs.len(), rows.len(), "retention {id} {metric}");
-        for (k, r) in rows.iter().enumerate() {
-            let (duckdb::types::Value::Double(x), duckdb::types::Value::Double(y)) = (&r[0], &r[1])
-            else {
-                panic!("{r:?}")
-            };
-            assert_eq!(
-                (f(&xs[k]), f(&ys[k])),
-                (Some(*x), Some(*y)),
-                "retention {id} {metric} [{k}]"
-            );
-        }
+    }
+}
+
+/// A sidecar's plotted points (`xs`, `ys`) are exactly the checkpoint's `rows` of two DOUBLE
+/// columns, in order.
+fn same_points(what: &str, xs: &Json, ys: &Json, rows: &[Vec<duckdb::types::Value>]) {
+    let (xs, ys) = (xs.as_array().unwrap(), ys.as_array().unwrap());
+    assert_eq!(xs.len(), rows.len(), "{what}");
+    assert_eq!(ys.len(), rows.len(), "{what}");
+    for (k, r) in rows.iter().enumerate() {
+        let (duckdb::types::Value::Double(x), duckdb::types::Value::Double(y)) = (&r[0], &r[1])
+        else {
+            panic!("{what}: {r:?}")
+        };
+        assert_eq!((f(&xs[k]), f(&ys[k])), (Some(*x), Some(*y)), "{what} [{k}]");
     }
 }
 
@@ -683,22 +688,12 @@ fn check_curves(p: &Project) {
             &db,
             &format!("SELECT threshold, net_benefit_model FROM dca_curves WHERE config_id = {id} AND net_benefit_model IS NOT NULL ORDER BY threshold"),
         );
-        let (xs, ys) = (
-            c["threshold"].as_array().unwrap(),
-            c["net_benefit_model"].as_array().unwrap(),
+        same_points(
+            &format!("dca {id}"),
+            &c["threshold"],
+            &c["net_benefit_model"],
+            &rows,
         );
-        assert_eq!(xs.len(), rows.len(), "dca {id}");
-        for (k, r) in rows.iter().enumerate() {
-            let (duckdb::types::Value::Double(x), duckdb::types::Value::Double(y)) = (&r[0], &r[1])
-            else {
-                panic!("{r:?}")
-            };
-            assert_eq!(
-                (f(&xs[k]), f(&ys[k])),
-                (Some(*x), Some(*y)),
-                "dca {id} [{k}]"
-            );
-        }
     }
     let panels = p.sidecar("calibration_curves")["data"]["panels"]
         .as_array()
@@ -715,29 +710,16 @@ fn check_curves(p: &Project) {
             &db,
             &format!("SELECT y_prob, y_true::DOUBLE FROM predictions WHERE config_id = {id} ORDER BY y_prob, y_true"),
         );
-        let as_f = |v: &duckdb::types::Value| match v {
-            duckdb::types::Value::Double(d) => *d,
-            other => panic!("{other:?}"),
-        };
-        let (xs, ys, fit) = (
-            c["predicted"].as_array().unwrap(),
-            c["observed"].as_array().unwrap(),
-            c["fitted"].as_array().unwrap(),
+        same_points(
+            &format!("calibration {id}"),
+            &c["predicted"],
+            &c["observed"],
+            &rows,
         );
-        assert_eq!(xs.len(), rows.len(), "calibration {id}");
+        let fit = c["fitted"].as_array().unwrap();
         assert_eq!(fit.len(), rows.len(), "calibration {id}");
-        for (k, r) in rows.iter().enumerate() {
-            assert_eq!(
-                f(&xs[k]),
-                Some(as_f(&r[0])),
-                "calibration {id} predicted[{k}]"
-            );
-            assert_eq!(
-                f(&ys[k]),
-                Some(as_f(&r[1])),
-                "calibration {id} observed[{k}]"
-            );
-            assert!(f(&fit[k]).is_some(), "calibration {id} fitted[{k}]");
+        for (k, v) in fit.iter().enumerate() {
+            assert!(f(v).is_some(), "calibration {id} fitted[{k}]");
         }
         let events = scalar(
             &db,

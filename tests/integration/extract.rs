@@ -158,6 +158,16 @@ const LOGISTIC: [&str; 3] = [
     "calibration_in_the_large",
 ];
 
+/// The relative tolerance of column `col`: 1e-6 for the iteratively fitted logistic metrics,
+/// none for the rest.
+fn relative_tolerance(col: &str) -> f64 {
+    if LOGISTIC.iter().any(|m| col.starts_with(m)) {
+        1e-6
+    } else {
+        0.0
+    }
+}
+
 fn check_against_golden(backend: &str, x: &Extraction) {
     let db = x.db();
     let anon: BTreeMap<String, String> = serde_json::from_value(
@@ -247,11 +257,7 @@ fn check_against_golden(backend: &str, x: &Extraction) {
             {
                 continue;
             }
-            let rel = if LOGISTIC.iter().any(|m| col.starts_with(m)) {
-                1e-6
-            } else {
-                0.0
-            };
+            let rel = relative_tolerance(col);
             close(
                 &format!("{} {col}", run.key),
                 as_f64(&row[i]),
@@ -292,11 +298,7 @@ fn check_against_golden(backend: &str, x: &Extraction) {
                 else {
                     continue;
                 };
-                let rel = if LOGISTIC.iter().any(|m| col.starts_with(m)) {
-                    1e-6
-                } else {
-                    0.0
-                };
+                let rel = relative_tolerance(col);
                 close(
                     &format!("{} {col} (test bootstrap)", run.key),
                     as_f64(&row[i]),

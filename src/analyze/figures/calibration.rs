@@ -1,7 +1,7 @@
 //! Smoothed calibration curves of the top-k configurations, one panel each: the LOWESS of the
-//! outcome on the mean prediction p̄ (as `rms::val.prob`), a pointwise 95 % band from a
-//! subject-level bootstrap of that smooth, the ideal diagonal, and a rug of the predictions
-//! (controls below, cases above), so a reader sees how much of the curve the data support.
+//! outcome on the mean prediction p̄ (as `rms::val.prob`), the ideal diagonal, and a rug of the
+//! predictions (controls below, cases above), so a reader sees how much of the curve the data
+//! support.
 
 use std::path::PathBuf;
 
@@ -23,9 +23,6 @@ pub const NAME: &str = "calibration_curves";
 
 /// The LOWESS span: the fraction of subjects in each local fit (R's and rms's default).
 pub const SPAN: f64 = 2.0 / 3.0;
-
-/// Points of the grid the band is evaluated on.
-const GRID: usize = 41;
 
 /// Panels per row.
 const COLUMNS: usize = 3;
@@ -53,32 +50,6 @@ impl Smooth {
             observed,
             fitted,
         }
-    }
-
-    /// The smooth at `x` by linear interpolation, `None` outside the predictions' range.
-    pub fn at(&self, x: f64) -> Option<f64> {
-        let p = &self.predicted;
-        let (first, last) = (*p.first()?, *p.last()?);
-        if x < first || x > last {
-            return None;
-        }
-        let j = p.partition_point(|v| *v < x);
-        if j == 0 || p[j] == x {
-            return Some(self.fitted[j]);
-        }
-        let t = (x - p[j - 1]) / (p[j] - p[j - 1]);
-        Some(self.fitted[j - 1] + t * (self.fitted[j] - self.fitted[j - 1]))
-    }
-
-    /// The evaluation grid: evenly spaced over the predictions' range.
-    pub fn grid(&self) -> Vec<f64> {
-        let (lo, hi) = (
-            self.predicted.first().copied().unwrap_or(0.0),
-            self.predicted.last().copied().unwrap_or(1.0),
-        );
-        (0..GRID)
-            .map(|i| lo + (hi - lo) * i as f64 / (GRID - 1) as f64)
-            .collect()
     }
 }
 
@@ -212,24 +183,5 @@ impl Panel {
         let note = format!("n = {}, events = {}", self.n, self.events);
         chart.draw_series(std::iter::once(Text::new(note, (0.04, 0.9), font(7.0, s))))?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_smooth_interpolates_between_predictions_and_not_beyond() {
-        let s = Smooth {
-            predicted: vec![0.1, 0.3],
-            observed: vec![0.0, 1.0],
-            fitted: vec![0.2, 0.4],
-        };
-        assert_eq!(s.at(0.1), Some(0.2));
-        assert!((s.at(0.2).unwrap() - 0.3).abs() < 1e-12);
-        assert_eq!(s.at(0.05), None);
-        assert_eq!(s.at(0.35), None);
-        assert_eq!(s.grid().len(), GRID);
     }
 }

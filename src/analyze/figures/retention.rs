@@ -4,7 +4,7 @@
 //! not drawn, since a metric of a handful of subjects is noise; the number retained is written
 //! along the top of each panel.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
@@ -28,24 +28,6 @@ const KNOWN: [(&str, &str); 4] = [
     ("scaled_brier", "Scaled Brier score"),
     ("net_benefit", "Net benefit at 15%"),
 ];
-
-/// A retention rate, ordered by its value (rates are finite fractions).
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct OrderedRate(f64);
-
-impl Eq for OrderedRate {}
-
-impl PartialOrd for OrderedRate {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for OrderedRate {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0)
-    }
-}
 
 struct Retention {
     panels: Vec<Lines>,
@@ -78,7 +60,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     let top = top(env)?;
     let mut panels = Vec::new();
     let mut sidecar = Vec::new();
-    let mut counts: BTreeMap<OrderedRate, i32> = BTreeMap::new();
+    let mut counts: Vec<(f64, i32)> = Vec::new();
     for (metric, title) in &metrics {
         let mut curves = Vec::new();
         for (config, label) in &top {
@@ -92,7 +74,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
                 .collect();
             for &i in &rows {
                 if let (Some(rate), Some(n)) = (rates[i], retained[i]) {
-                    counts.insert(OrderedRate(rate), n);
+                    counts.push((rate, n));
                 }
             }
             sidecar.push(json!({
@@ -126,12 +108,14 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
             annotations: Vec::new(),
         });
     }
+    counts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    counts.dedup_by(|a, b| a.0 == b.0);
     let annotations: Vec<(f64, String)> = counts
         .iter()
         .step_by(2)
-        .map(|(rate, n)| (rate.0, n.to_string()))
+        .map(|(rate, n)| (*rate, n.to_string()))
         .collect();
-    let first = counts.keys().next().map_or(0.0, |r| r.0);
+    let first = counts.first().map_or(0.0, |c| c.0);
     for panel in &mut panels {
         panel.annotations = annotations.clone();
         panel.x_range = (first - 0.03, 1.03);
@@ -139,7 +123,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     let data = json!({
         "metrics": metrics.iter().map(|m| &m.0).collect::<Vec<_>>(),
         "min_subjects": min,
-        "n_retained": counts.iter().map(|(r, n)| json!({"retention_rate": num(r.0), "n_retained": n})).collect::<Vec<_>>(),
+        "n_retained": counts.iter().map(|(r, n)| json!({"retention_rate": num(*r), "n_retained": n})).collect::<Vec<_>>(),
         "curves": sidecar,
     });
     let labels = top.into_iter().map(|(_, label)| label).collect();
