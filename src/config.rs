@@ -32,6 +32,8 @@ pub struct Config {
     pub demo: DemoConfig,
     /// Where outputs go.
     pub outputs: OutputsConfig,
+    /// The subject-level bootstrap of the test-set intervals, computed at extraction.
+    pub test_bootstrap: TestBootstrapConfig,
     /// What Block 2 draws and tabulates.
     pub analysis: AnalysisConfig,
     /// Display names, abbreviations and categories of methods, per factor.
@@ -192,6 +194,26 @@ impl Default for OutputsConfig {
     }
 }
 
+/// The `test_bootstrap` section: the seeded subject-level (test-set) bootstrap that gives the
+/// metrics of the mean prediction their `<metric>_test_ci_*` intervals.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TestBootstrapConfig {
+    /// Seed of the resampling generator: the same seed gives the same intervals.
+    pub seed: u64,
+    /// Number of resamples of the test subjects.
+    pub resamples: usize,
+}
+
+impl Default for TestBootstrapConfig {
+    fn default() -> Self {
+        Self {
+            seed: 20_240_601,
+            resamples: 2000,
+        }
+    }
+}
+
 /// The `analysis` section.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -216,6 +238,8 @@ pub struct AnalysisConfig {
     /// Run name (`source_name`) of the configuration that paired comparisons are made
     /// against; `None` takes the best configuration that uses no oracle method.
     pub reference_config: Option<String>,
+    /// Retention curves stop where fewer subjects than this are retained.
+    pub retention_min_subjects: usize,
 }
 
 impl Default for AnalysisConfig {
@@ -230,6 +254,7 @@ impl Default for AnalysisConfig {
             single_column_width_mm: 89.0,
             oracle_categories: vec!["Ground Truth".into()],
             reference_config: None,
+            retention_min_subjects: 30,
         }
     }
 }
@@ -517,6 +542,12 @@ impl Config {
             return Err(bad(
                 "anonymization.label_prefixes",
                 "two labels share a prefix".into(),
+            ));
+        }
+        if !(100..=100_000).contains(&self.test_bootstrap.resamples) {
+            return Err(bad(
+                "test_bootstrap.resamples",
+                format!("{} is outside 100..=100000", self.test_bootstrap.resamples),
             ));
         }
         if self.analysis.top_k == 0 {

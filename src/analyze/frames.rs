@@ -11,6 +11,7 @@ use polars::prelude::*;
 
 use crate::db::digest::DIGEST_KEY;
 use crate::db::schema::{self, SqlType, SCHEMA_VERSION};
+use crate::metrics::Resampling;
 use crate::runner::stat_cache::StatCache;
 
 /// The checkpoint's data as the analysis reads it.
@@ -25,8 +26,13 @@ pub struct Checkpoint {
     pub distributions: DataFrame,
     /// `retention_metrics`, ordered by `config_id`, `metric_name`, `retention_rate`.
     pub retention: DataFrame,
+    /// `predictions`, ordered by `config_id`, `prediction_id`.
+    pub predictions: DataFrame,
     /// The recorded logical digest (`metadata.logical_digest`).
     pub digest: String,
+    /// The test-set bootstrap that extraction used (`metadata.test_bootstrap_seed` and
+    /// `metadata.test_bootstrap_resamples`), for the bands of the figures.
+    pub resampling: Resampling,
 }
 
 /// Opens the checkpoint at `db` read-only.
@@ -60,8 +66,20 @@ pub fn load(db: &Path) -> Result<Checkpoint> {
             "retention_metrics",
             "config_id, metric_name, retention_rate",
         )?,
+        predictions: table(&conn, "predictions", "config_id, prediction_id")?,
         digest: metadata(&conn, DIGEST_KEY)?,
+        resampling: Resampling {
+            seed: number(&conn, "test_bootstrap_seed")?,
+            resamples: number(&conn, "test_bootstrap_resamples")?,
+        },
     })
+}
+
+/// A `metadata` value that must be a whole number.
+fn number<T: std::str::FromStr>(conn: &Connection, key: &str) -> Result<T> {
+    metadata(conn, key)?
+        .parse()
+        .map_err(|_| anyhow!("`metadata.{key}` of the checkpoint is not a whole number"))
 }
 
 fn metadata(conn: &Connection, key: &str) -> Result<String> {

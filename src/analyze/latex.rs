@@ -1,16 +1,18 @@
 //! LaTeX tables (booktabs, siunitx for decimal alignment): per-factor comparisons, the top
-//! pipelines, the STRATOS table of the top configurations and the ANOVA. Each fits the text
-//! width of an A4 article; its caption defines its abbreviations and gives the test-set and
-//! bootstrap sizes. Method names are escaped; every table names the tool version, the
-//! checkpoint's logical digest and the packages it needs.
+//! pipelines, the STRATOS table of the top configurations and the ANOVA. The top pipelines and
+//! STRATOS tables show metrics of the mean prediction p̄ with their test-set intervals
+//! ([`super::pbar`]). Each fits the text width of an A4 article; its caption defines its
+//! abbreviations and gives the test-set and bootstrap sizes. Method names are escaped; every
+//! table names the tool version, the checkpoint's logical digest and the packages it needs.
 
 use polars::prelude::DataFrame;
 
 use super::anova::Term;
 use super::captions::{abbreviations, Sizes};
-use super::frames::{floats, ints};
+use super::figures::uses_oracle;
+use super::pbar::{self, Ranked};
 use super::sidecar::Provenance;
-use super::stats::{Config, Summary, FACTORS};
+use super::stats::{Basis, Comparison, FACTORS};
 use super::style;
 use crate::config::Config as Settings;
 
@@ -66,11 +68,6 @@ pub fn significant(x: f64, figures: i32) -> String {
     }
     let decimals = (figures - 1 - x.abs().log10().floor() as i32).max(0) as usize;
     fmt(Some(x), decimals)
-}
-
-/// `est [lo, hi]` with three decimals.
-pub fn with_ci(est: f64, lo: Option<f64>, hi: Option<f64>) -> String {
-    format!("{} [{}, {}]", fmt(Some(est), 3), fmt(lo, 3), fmt(hi, 3))
 }
 
 /// A p-value with three decimals, `<0.001` below that.
@@ -149,7 +146,7 @@ pub fn stack(lines: &[&str]) -> String {
 }
 
 /// The caption of a table: `text`, then the sizes and the abbreviations, when given.
-fn caption(text: &str, sizes: &Sizes, abbreviations: &str) -> String {
+pub(super) fn caption(text: &str, sizes: &Sizes, abbreviations: &str) -> String {
     [
         text.to_string(),
         sizes.sentence(),
@@ -166,8 +163,9 @@ fn caption(text: &str, sizes: &Sizes, abbreviations: &str) -> String {
 /// together (3.5 pt either side, not 6 pt); others in `\\small`.
 const MANY_COLUMNS: usize = 5;
 
-/// A complete `table` float with `cols`; cells must already be escaped.
-fn table(
+/// A complete `table` float with `cols`; cells must already be escaped. A row of one
+/// `\multicolumn` cell is set as it is.
+pub(super) fn table(
     prov: &Provenance,
     caption: &str,
     label: &str,
@@ -198,6 +196,11 @@ fn table(
         (format!("\\begin{{tabular}}{{{spec}}}"), "\\end{tabular}")
     };
     let line = |cells: Vec<String>| -> String {
+        if let [only] = cells.as_slice() {
+            if only.starts_with("\\multicolumn") {
+                return format!("{only} \\\\\n");
+            }
+        }
         let cells: Vec<String> = cells
             .into_iter()
             .zip(cols)
@@ -235,199 +238,244 @@ fn table(
 }
 
 /// The abbreviation AUROC and its meaning.
-const AUROC: (&str, &str) = (
+pub const AUROC: (&str, &str) = (
     "AUROC",
     "area under the receiver operating characteristic curve",
 );
 /// The abbreviation CI and its meaning.
-const CI: (&str, &str) = ("CI", "confidence interval");
+pub const CI: (&str, &str) = ("CI", "confidence interval");
 
-/// The (factor, method) pairs of the first `factors` factors of `configs`.
-fn methods_of(configs: &[&Config], factors: usize) -> Vec<(&'static str, String)> {
-    configs
-        .iter()
-        .flat_map(|c| FACTORS.iter().zip(&c.levels).take(factors))
+/// What every AUROC of the tables is: the estimator, named once for the captions.
+pub const AUROC_OF_PBAR: &str =
+    "AUROC of the mean prediction $\\bar p$ of the B models of a configuration";
+
+/// The (factor, method) pairs of the first `factors` factors of every configuration's `levels`.
+pub fn methods_of<'a>(
+    levels: impl IntoIterator<Item = &'a [String; 4]>,
+    factors: usize,
+) -> Vec<(&'static str, String)> {
+    levels
+        .into_iter()
+        .flat_map(|l| FACTORS.iter().zip(l).take(factors))
         .map(|((f, _), l)| (*f, l.clone()))
         .collect()
 }
 
 /// The abbreviations sentence for `terms` and the methods of `used`.
-fn defined(settings: &Settings, terms: &[(&str, &str)], used: &[(&str, String)]) -> String {
+pub fn defined(settings: &Settings, terms: &[(&str, &str)], used: &[(&str, String)]) -> String {
     let used: Vec<(&str, &str)> = used.iter().map(|(f, l)| (*f, l.as_str())).collect();
     abbreviations(settings, terms, &used)
 }
 
-/// The comparison table of one factor: N, mean, SD, min and max AUROC per method.
+/// The comparison table of one factor: per method its rank, configurations, estimate with
+/// 95 % CI (on the comparison's basis), and the mean and SD over its configurations. Oracle
+/// methods follow the ranked ones, unranked.
 pub fn factor_table(
     prov: &Provenance,
     settings: &Settings,
     sizes: &Sizes,
     factor: &str,
     title: &str,
-    rows: &[Summary],
+    cmp: &Comparison,
 ) -> String {
     let st = super::figures::factor_style(settings, factor);
-    let body: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
+    let contenders = cmp
+        .contenders()
+        .enumerate()
+        .map(|(i, r)| ((i + 1).to_string(), r));
+    let oracles = cmp.oracles().map(|r| ("--".to_string(), r));
+    let body: Vec<Vec<String>> = contenders
+        .chain(oracles)
+        .map(|(rank, r)| {
+            let mut name = escape(&st.display(&r.level));
+            if r.oracle {
+                name.push_str(" (oracle)");
+            }
+            if r.fewer {
+                name.push_str("$^\\dagger$");
+            }
             vec![
-                escape(&st.display(&r.level)),
+                rank,
+                name,
                 r.n.to_string(),
+                fmt(Some(r.estimate), 3),
+                range(r.ci_lower, r.ci_upper),
                 fmt(Some(r.mean), 3),
                 fmt(r.sd, 3),
-                fmt(Some(r.min), 3),
-                fmt(Some(r.max), 3),
             ]
         })
         .collect();
+    let basis = match cmp.basis {
+        Basis::MarginalMeans => "Estimate: estimated marginal mean of the main-effects linear model of the AUROC on all four factors (equal weights over the other factors' levels), with its 95\\% CI",
+        Basis::ConfigurationMeans => "Estimate: mean over the method's configurations with the 95\\% $t$-CI of the mean (the main-effects model is not estimable on this design)",
+    };
     let terms = [
         AUROC,
+        CI,
         ("N", "number of configurations"),
         ("SD", "standard deviation"),
     ];
     table(
         prov,
         &caption(
-            &format!("{title}: AUROC across configurations, by method (best mean first)."),
+            &format!(
+                "{title}: {AUROC_OF_PBAR}, by method. {basis}. Mean, SD: over the method's configurations. \\dag{{}}: fewer configurations than the best-covered method. Oracle methods are a reference and are not ranked."
+            ),
             sizes,
             &abbreviations(settings, &terms, &[]),
         ),
         &format!("tab:{}", factor.replace('_', "-")),
         &[
+            Col::Right,
             Col::Wrap,
             Col::Num("3.0"),
             Col::Num("1.3"),
-            Col::Num("1.3"),
+            Col::Centre,
             Col::Num("1.3"),
             Col::Num("1.3"),
         ],
-        &["Method", "N", "Mean AUROC", "SD", "Min", "Max"],
+        &["Rank", "Method", "N", "Estimate", "95\\% CI", "Mean", "SD"],
         &body,
     )
 }
 
-fn pipeline_cells(settings: &Settings, c: &Config) -> Vec<String> {
+/// The oracle categories (`analysis.oracle_categories`), escaped, for a caption.
+fn oracles(settings: &Settings) -> String {
+    escape(&settings.analysis.oracle_categories.join(", "))
+}
+
+/// The short labels (unescaped) of a configuration's `levels` of [`FACTORS`].
+pub fn level_labels(settings: &Settings, levels: &[String; 4]) -> Vec<String> {
     FACTORS
         .iter()
-        .zip(&c.levels)
-        .map(|((f, _), l)| escape(&style::label(super::figures::factor_style(settings, f), l)))
+        .zip(levels)
+        .map(|((f, _), l)| style::label(super::figures::factor_style(settings, f), l))
         .collect()
 }
 
-/// The top ten configurations by AUROC, with the bootstrap 95 % CI.
+/// A pipeline as one short line (unescaped): `outlier + imputation, classifier, featurization`.
+pub fn pipeline_label(settings: &Settings, levels: &[String; 4]) -> String {
+    let l = level_labels(settings, levels);
+    format!("{} + {}, {}, {}", l[0], l[1], l[2], l[3])
+}
+
+/// `lo--hi` with three decimals, or `--` when either bound is missing.
+pub fn range(lo: Option<f64>, hi: Option<f64>) -> String {
+    match (lo, hi) {
+        (Some(l), Some(h)) if l.is_finite() && h.is_finite() => {
+            format!("{}--{}", fmt(Some(l), 3), fmt(Some(h), 3))
+        }
+        _ => "--".into(),
+    }
+}
+
+/// The top ten configurations by the AUROC of the mean prediction p̄, with DeLong's test-set
+/// interval and, in a column of its own, the model-variability interval.
 pub fn top_table(
     prov: &Provenance,
     settings: &Settings,
     sizes: &Sizes,
-    ranked: &[Config],
+    ranked: &[Ranked],
 ) -> String {
-    let shown: Vec<&Config> = ranked.iter().take(10).collect();
-    let body: Vec<Vec<String>> = shown
+    let top: Vec<&Ranked> = ranked.iter().take(10).collect();
+    let mut rank = 0;
+    let body: Vec<Vec<String>> = top
         .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let mut row = vec![(i + 1).to_string()];
-            row.extend(pipeline_cells(settings, c));
-            row.push(with_ci(c.auroc, c.ci_lower, c.ci_upper));
-            row
+        .map(|c| {
+            let place = if uses_oracle(settings, &c.levels) {
+                "ref.".to_string()
+            } else {
+                rank += 1;
+                rank.to_string()
+            };
+            vec![
+                place,
+                escape(&pipeline_label(settings, &c.levels)),
+                fmt(c.auroc.value, 3),
+                range(c.auroc.lower, c.auroc.upper),
+                range(c.auroc_models.0, c.auroc_models.1),
+            ]
         })
         .collect();
     table(
         prov,
         &caption(
-            "Top pipelines by AUROC (mean over bootstrap models, 95\\% bootstrap CI).",
+            &format!("Top pipelines (outlier + imputation, classifier, featurization) by the {AUROC_OF_PBAR}. Test-set CI: DeLong's 95\\% interval of that AUROC (another test set of this size). Model var.: model variability, the 2.5--97.5 percentiles of the B models' AUROC on this one test set (retraining only; it leaves out test-set sampling). ref.: the pipeline uses an oracle method ({}), a reference that is not ranked.", oracles(settings)),
             sizes,
-            &defined(settings, &[AUROC, CI], &methods_of(&shown, 4)),
+            &defined(settings, &[AUROC, CI], &methods_of(top.iter().map(|c| &c.levels), 4)),
         ),
         "tab:top-pipelines",
-        &[
-            Col::Right,
-            Col::Wrap,
-            Col::Wrap,
-            Col::Wrap,
-            Col::Wrap,
-            Col::Centre,
-        ],
-        &[
-            "Rank",
-            "Outlier",
-            "Imputation",
-            "Classifier",
-            "Featurization",
-            "AUROC [95\\% CI]",
-        ],
+        &[Col::Right, Col::Wrap, Col::Num("1.3"), Col::Centre, Col::Centre],
+        &["Rank", "Pipeline", "AUROC", "Test-set CI", "Model var."],
         &body,
     )
 }
 
-/// The STRATOS table of the top-k configurations: discrimination, overall accuracy,
+/// The STRATOS measures of the top-k configurations, every one a metric of the mean
+/// prediction p̄ with its 95 % test-set interval below it: discrimination, overall accuracy,
 /// calibration and clinical utility.
 pub fn stratos_table(
     prov: &Provenance,
     settings: &Settings,
     sizes: &Sizes,
-    ranked: &[Config],
+    ranked: &[Ranked],
     essential: &DataFrame,
 ) -> anyhow::Result<String> {
-    let ids = ints(essential, "config_id")?;
-    let cols = [
-        "brier",
-        "scaled_brier",
-        "calibration_slope",
-        "calibration_intercept",
-        "o_e_ratio",
-        "net_benefit_15pct",
+    const MEASURES: [(&str, &str, &str); 7] = [
+        ("auroc_pbar", "AUROC", "1.3"),
+        ("brier_pbar", "Brier", "1.3"),
+        ("scaled_brier", "sBrier", "-1.3"),
+        ("calibration_slope", "Slope", "-1.3"),
+        ("calibration_in_the_large", "CITL", "-1.3"),
+        ("o_e_ratio", "O:E", "1.3"),
+        ("net_benefit_15pct", "NB$_{15}$", "-1.3"),
     ];
-    let values: Vec<Vec<Option<f64>>> = cols
+    let values: Vec<Vec<pbar::Interval>> = MEASURES
         .iter()
-        .map(|c| floats(essential, c))
+        .map(|(c, _, _)| pbar::intervals(essential, c))
         .collect::<anyhow::Result<_>>()?;
+    let top: Vec<&Ranked> = ranked
+        .iter()
+        .filter(|c| !uses_oracle(settings, &c.levels))
+        .take(settings.analysis.top_k.max(1))
+        .collect();
+    let columns = MEASURES.len();
     let mut body = Vec::new();
-    let shown: Vec<&Config> = ranked.iter().take(settings.analysis.top_k.max(1)).collect();
-    for (i, c) in shown.iter().enumerate() {
-        let Some(row) = ids.iter().position(|id| *id == Some(c.id)) else {
-            continue;
-        };
-        let cells = pipeline_cells(settings, c);
-        let mut r = vec![
-            (i + 1).to_string(),
-            format!("{} + {}, {}", cells[0], cells[1], cells[2]),
-            fmt(Some(c.auroc), 3),
-            format!("{}--{}", fmt(c.ci_lower, 3), fmt(c.ci_upper, 3)),
-        ];
-        r.extend(values.iter().map(|v| fmt(v[row], 3)));
-        body.push(r);
+    for (i, c) in top.iter().enumerate() {
+        let row = pbar::row_of(essential, c.id)?;
+        body.push(vec![format!(
+            "\\multicolumn{{{columns}}}{{@{{}}l}}{{{}. {}}}",
+            i + 1,
+            escape(&pipeline_label(settings, &c.levels))
+        )]);
+        body.push(values.iter().map(|v| fmt(v[row].value, 3)).collect());
+        body.push(
+            values
+                .iter()
+                .map(|v| format!("{{\\scriptsize {}}}", range(v[row].lower, v[row].upper)))
+                .collect(),
+        );
     }
     let terms = [
         AUROC,
         CI,
-        ("Cal.", "calibration"),
-        ("IPA", "index of prediction accuracy"),
-        ("NB", "net benefit"),
+        ("sBrier", "scaled Brier score, 1 $-$ Brier/($\\pi(1-\\pi)$)"),
+        ("Slope", "calibration slope"),
+        ("CITL", "calibration-in-the-large (0 is ideal)"),
         ("O:E", "observed:expected ratio"),
+        ("NB$_{15}$", "net benefit at a 15\\% risk threshold"),
     ];
-    let num = Col::Num("1.3");
+    let cols: Vec<Col> = MEASURES.iter().map(|(_, _, f)| Col::Num(f)).collect();
     Ok(table(
         prov,
         &caption(
-            "STRATOS measures of the top configurations (outlier + imputation method, classifier): AUROC with its 95\\% bootstrap CI, Brier score, scaled Brier score (IPA), calibration slope and intercept, O:E and NB at a 15\\% risk threshold.",
+            "STRATOS measures of the top configurations that use no oracle method, by the AUROC of the mean prediction $\\bar p$ (rank, pipeline: outlier + imputation, classifier, featurization), every one computed on $\\bar p$ of the B models, with its 95\\% test-set interval below it: DeLong's for the AUROC, a subject-level bootstrap for the others. The model-variability interval of the AUROC is in the top-pipelines table.",
             sizes,
-            &defined(settings, &terms, &methods_of(&shown, 3)),
+            &defined(settings, &terms, &methods_of(top.iter().map(|c| &c.levels), 4)),
         ),
         "tab:stratos",
-        &[Col::Right, Col::Wrap, num, Col::Centre, num, num, num, Col::Num("-1.3"), num, num],
-        &[
-            "\\#",
-            "Pipeline",
-            "AUROC",
-            "95\\% CI",
-            "Brier",
-            &stack(&["Scaled", "Brier"]),
-            &stack(&["Cal.", "slope"]),
-            &stack(&["Cal.", "intercept"]),
-            "O:E",
-            &stack(&["NB", "(15\\%)"]),
-        ],
+        &cols,
+        &MEASURES.map(|(_, h, _)| h),
         &body,
     ))
 }
@@ -470,7 +518,7 @@ pub fn anova_table(
     table(
         prov,
         &caption(
-            "Type II ANOVA of AUROC on the main effects of the pipeline factors.",
+            &format!("Type II ANOVA of the {AUROC_OF_PBAR}, on the main effects of the pipeline factors (one observation per configuration)."),
             sizes,
             &abbreviations(settings, &defined, &[]),
         ),
@@ -527,10 +575,29 @@ mod tests {
     }
 
     #[test]
+    fn a_row_spanning_the_columns_is_set_as_it_is() {
+        let prov = Provenance {
+            tool_version: "0".into(),
+            logical_digest: "d".into(),
+        };
+        let span = "\\multicolumn{2}{@{}l}{1. LOF}".to_string();
+        let text = table(
+            &prov,
+            "c",
+            "l",
+            &[Col::Num("1.3"), Col::Wrap],
+            &["A", "B"],
+            &[vec![span.clone()], vec!["0.5".into(), "x".into()]],
+        );
+        assert!(text.contains(&format!("\n{span} \\\\\n")), "{text}");
+    }
+
+    #[test]
     fn missing_values_print_as_dashes() {
         assert_eq!(fmt(None, 3), "--");
         assert_eq!(fmt(Some(f64::NAN), 3), "--");
-        assert_eq!(with_ci(0.9, Some(0.85), None), "0.900 [0.850, --]");
+        assert_eq!(range(Some(0.85), None), "--");
+        assert_eq!(range(Some(-0.1), Some(0.25)), "$-$0.100--0.250");
         assert_eq!(p_value(Some(0.0001)), "$<$0.001");
         assert_eq!(fmt(Some(-0.3791), 3), "$-$0.379");
         assert_eq!(significant(0.0123456, 3), "0.0123");

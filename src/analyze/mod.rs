@@ -7,11 +7,15 @@
 //! figure and one for the tables.
 
 pub mod anova;
+pub mod bands;
 pub mod captions;
+pub mod emm;
 pub mod figures;
 pub mod frames;
 pub mod latex;
 pub mod numbers;
+pub mod paired;
+pub mod pbar;
 pub mod render;
 pub mod report;
 pub mod sidecar;

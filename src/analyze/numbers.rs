@@ -1,13 +1,14 @@
 //! `numbers.tex`: the manuscript's in-text numbers as `\providecommand` macros, so a
 //! document can load it beside its own definitions without a clash.
 //!
-//! `\best<Factor>` is the level with the best mean AUROC over its configurations;
-//! `\bestPipeline<Factor>` is that factor's level in the single best configuration. The
-//! study's size (subjects, events, prevalence, bootstrap models, possible and present
-//! configurations) and the ANOVA's terms (`\anovaF<Factor>`, `\anovaDf<Factor>`,
-//! `\anovaP<Factor>`, `\anovaDfResidual`) follow.
+//! `\best<Factor>` names the non-oracle level with the best estimated marginal mean only when
+//! the factor's type II ANOVA test is significant at 0.05, and otherwise says that no method
+//! stood out; `\bestPipeline<Factor>` is that factor's level in the best configuration that
+//! uses no oracle method. The study's size (subjects, events, prevalence, bootstrap models,
+//! possible and present configurations) and the ANOVA's terms (`\anovaF<Factor>`,
+//! `\anovaDf<Factor>`, `\anovaP<Factor>`, `\anovaDfResidual`) follow.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use anyhow::Result;
 use polars::prelude::DataFrame;
@@ -15,10 +16,9 @@ use polars::prelude::DataFrame;
 use super::anova::Term;
 use super::captions::Sizes;
 use super::frames::strings;
-use super::latex::{escape, fmt, p_value};
+use super::latex::{escape, fmt, p_value, pipeline_label};
 use super::sidecar::Provenance;
-use super::stats::{Config, FACTORS};
-use super::style;
+use super::stats::{Comparison, Config, FACTORS};
 use crate::config::Config as Settings;
 
 /// The study's design and sizes: what `numbers.tex` says about the data behind the numbers.
@@ -86,11 +86,19 @@ impl Study {
     }
 }
 
-/// The text of `numbers.tex` for configurations `ranked` best first, of `study`.
+/// The level of significance of a factor's test for `\best<Factor>` to name a method.
+const SIGNIFICANCE: f64 = 0.05;
+
+/// `\best<Factor>` when the factor's test is not significant.
+const NONE_STOOD_OUT: &str = "no method stood out";
+
+/// The text of `numbers.tex` for configurations `ranked` best first, the method comparison
+/// of each factor and the study (its sizes and ANOVA).
 pub fn numbers_tex(
     prov: &Provenance,
     settings: &Settings,
     ranked: &[Config],
+    comparisons: &[(&str, Comparison)],
     study: &Study,
 ) -> String {
     let mut macros: Vec<(String, String)> = vec![
@@ -111,37 +119,43 @@ pub fn numbers_tex(
         macros.push(("maxAUROC".into(), fmt(Some(max), 3)));
         macros.push(("meanAUROC".into(), fmt(Some(mean), 3)));
     }
-    for (f, (factor, _)) in FACTORS.iter().enumerate() {
-        let mut groups: BTreeMap<&String, Vec<f64>> = BTreeMap::new();
-        for c in ranked {
-            groups.entry(&c.levels[f]).or_default().push(c.auroc);
-        }
-        macros.push((format!("n{}", camel(factor)), groups.len().to_string()));
-        let best_mean = groups
+    for (factor, cmp) in comparisons {
+        let name = camel(factor);
+        macros.push((format!("n{name}"), cmp.rows.len().to_string()));
+        let p = study
+            .anova
             .iter()
-            .map(|(level, v)| (*level, v.iter().sum::<f64>() / v.len() as f64))
-            .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)));
-        if let Some((level, mean)) = best_mean {
-            let st = super::figures::factor_style(settings, factor);
-            macros.push((format!("best{}", camel(factor)), escape(&st.display(level))));
-            macros.push((
-                format!("best{}MeanAUROC", camel(factor)),
-                fmt(Some(mean), 3),
-            ));
+            .flatten()
+            .find(|t| t.term == *factor)
+            .and_then(|t| t.p);
+        if let Some(p) = p {
+            macros.push((format!("{}EffectP", lower_first(&name)), p_value(Some(p))));
+        }
+        let best = cmp.contenders().next();
+        match (best, p) {
+            (Some(best), Some(p)) if p < SIGNIFICANCE => {
+                let st = super::figures::factor_style(settings, factor);
+                macros.push((format!("best{name}"), escape(&st.display(&best.level))));
+                macros.push((format!("best{name}MeanAUROC"), fmt(Some(best.estimate), 3)));
+                macros.push((format!("best{name}AUROCLower"), fmt(best.ci_lower, 3)));
+                macros.push((format!("best{name}AUROCUpper"), fmt(best.ci_upper, 3)));
+            }
+            _ => macros.push((format!("best{name}"), NONE_STOOD_OUT.into())),
         }
     }
-    if let Some(best) = ranked.first() {
-        let mut parts = Vec::new();
+    let best = ranked
+        .iter()
+        .find(|c| !super::figures::uses_oracle(settings, &c.levels));
+    if let Some(best) = best {
         for (f, (factor, _)) in FACTORS.iter().enumerate() {
             let name =
                 escape(&super::figures::factor_style(settings, factor).display(&best.levels[f]));
             macros.push((format!("bestPipeline{}", camel(factor)), name));
-            parts.push(escape(&style::label(
-                super::figures::factor_style(settings, factor),
-                &best.levels[f],
-            )));
         }
-        macros.push(("bestPipeline".into(), parts.join(" + ")));
+        macros.push((
+            "bestPipeline".into(),
+            escape(&pipeline_label(settings, &best.levels)),
+        ));
         macros.push(("bestAUROC".into(), fmt(Some(best.auroc), 3)));
         macros.push(("bestAUROCLower".into(), fmt(best.ci_lower, 3)));
         macros.push(("bestAUROCUpper".into(), fmt(best.ci_upper, 3)));
@@ -155,9 +169,22 @@ pub fn numbers_tex(
         prov.tool_version, prov.logical_digest
     );
     for (name, value) in macros {
-        out.push_str(&format!("\\providecommand{{\\{name}}}{{{value}}}\n"));
+        out.push_str(&provide(&name, &value));
     }
     out
+}
+
+/// `OutlierMethod` → `outlierMethod`.
+fn lower_first(name: &str) -> String {
+    let mut c = name.chars();
+    c.next()
+        .map(|f| f.to_ascii_lowercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// One macro line: `\providecommand{\name}{value}` and a newline.
+pub fn provide(name: &str, value: &str) -> String {
+    format!("\\providecommand{{\\{name}}}{{{value}}}\n")
 }
 
 /// `outlier_method` → `OutlierMethod`, for macro names (letters only).

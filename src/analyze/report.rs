@@ -18,8 +18,8 @@ use super::step::TABLES_STEP;
 use super::tables;
 use crate::config::Config;
 use crate::fsx;
-use crate::runner::engine::PipelineReport;
 use crate::runner::ledger::StepStatus;
+use crate::runner::report::PipelineReport;
 use crate::runner::stat_cache::StatCache;
 
 /// The report's file name in the outputs directory.

@@ -1,11 +1,17 @@
-//! Descriptive statistics over configurations: per-method summaries with the t-based 95 % CI
-//! of the mean ([`Summary`]), grouped by one factor of the design.
+//! Statistics over configurations: the ranking of configurations ([`ranked`]) and the
+//! comparison of the methods of one factor ([`by_factor`]) by their estimated marginal means,
+//! with oracle methods set apart and thinly covered methods marked.
+
+use std::collections::BTreeMap;
 
 use anyhow::Result;
 use polars::prelude::DataFrame;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
+use super::emm::Model;
+use super::figures::is_oracle;
 use super::frames::{floats, strings};
+use crate::config::Config as Settings;
 
 /// The four factors of the design: checkpoint column and display title.
 pub const FACTORS: [(&str, &str); 4] = [
@@ -15,6 +21,42 @@ pub const FACTORS: [(&str, &str); 4] = [
     ("featurization", "Featurization"),
 ];
 
+/// What a method comparison's estimates are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// Estimated marginal means of the main-effects linear model ([`super::emm`]).
+    MarginalMeans,
+    /// Means of each method's configurations, when the main-effects model is not estimable.
+    ConfigurationMeans,
+}
+
+impl Basis {
+    /// A short description for captions and axis titles.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Basis::MarginalMeans => "estimated marginal mean of the main-effects model, 95% CI",
+            Basis::ConfigurationMeans => "mean over configurations, 95% t-CI of the mean",
+        }
+    }
+
+    /// The axis title of the estimates, short enough for a third of a page (the bars are
+    /// 95 % CIs, as the forest plots' axis says).
+    pub fn axis(self) -> &'static str {
+        match self {
+            Basis::MarginalMeans => "Marginal mean AUROC",
+            Basis::ConfigurationMeans => "Mean AUROC of configs",
+        }
+    }
+
+    /// The sidecar's name of the basis.
+    pub fn key(self) -> &'static str {
+        match self {
+            Basis::MarginalMeans => "estimated_marginal_means",
+            Basis::ConfigurationMeans => "configuration_means",
+        }
+    }
+}
+
 /// AUROC of the configurations of one method.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
@@ -22,7 +64,13 @@ pub struct Summary {
     pub level: String,
     /// Configurations with a non-NULL AUROC.
     pub n: usize,
-    /// Mean AUROC.
+    /// The comparison's estimate (see [`Basis`]).
+    pub estimate: f64,
+    /// Lower bound of the estimate's 95 % CI.
+    pub ci_lower: Option<f64>,
+    /// Upper bound of the same CI.
+    pub ci_upper: Option<f64>,
+    /// Mean AUROC of its configurations.
     pub mean: f64,
     /// Sample standard deviation (ddof 1); `None` for a single configuration.
     pub sd: Option<f64>,
@@ -30,13 +78,14 @@ pub struct Summary {
     pub min: f64,
     /// Largest AUROC.
     pub max: f64,
-    /// Lower bound of the 95 % CI of the mean (t distribution, n − 1 df).
-    pub ci_lower: Option<f64>,
-    /// Upper bound of the same CI.
-    pub ci_upper: Option<f64>,
+    /// Whether the method is an oracle (`analysis.oracle_categories`): a reference, not a
+    /// contender.
+    pub oracle: bool,
+    /// Whether it has fewer configurations than the factor's best-covered method.
+    pub fewer: bool,
 }
 
-/// Summarizes non-empty `values`.
+/// Summarizes non-empty `values` by their mean and its t-based 95 % CI.
 pub fn summarize(level: &str, values: &[f64]) -> Summary {
     let n = values.len();
     let mean = values.iter().sum::<f64>() / n as f64;
@@ -46,12 +95,15 @@ pub fn summarize(level: &str, values: &[f64]) -> Summary {
     Summary {
         level: level.to_string(),
         n,
+        estimate: mean,
+        ci_lower: half.map(|h| mean - h),
+        ci_upper: half.map(|h| mean + h),
         mean,
         sd,
         min: values.iter().copied().fold(f64::INFINITY, f64::min),
         max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        ci_lower: half.map(|h| mean - h),
-        ci_upper: half.map(|h| mean + h),
+        oracle: false,
+        fewer: false,
     }
 }
 
@@ -62,68 +114,120 @@ fn t_quantile(df: usize) -> f64 {
         .inverse_cdf(0.975)
 }
 
-/// One summary per level of `factor` over configurations with an AUROC, best mean first
-/// (ties by name).
-pub fn by_factor(df: &DataFrame, factor: &str) -> Result<Vec<Summary>> {
-    let levels = strings(df, factor)?;
-    let auroc = floats(df, "auroc")?;
-    let mut groups: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
-    for (level, a) in levels.into_iter().zip(auroc) {
-        if let Some(a) = a.filter(|a| a.is_finite()) {
-            groups.entry(level).or_default().push(a);
-        }
-    }
-    let mut out: Vec<Summary> = groups.iter().map(|(l, v)| summarize(l, v)).collect();
-    out.sort_by(|a, b| {
-        b.mean
-            .total_cmp(&a.mean)
-            .then_with(|| a.level.cmp(&b.level))
-    });
-    Ok(out)
+/// The methods of one factor compared on one basis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// What the estimates are.
+    pub basis: Basis,
+    /// One summary per method: contenders best first, then oracles best first (ties by name).
+    pub rows: Vec<Summary>,
 }
 
-/// One configuration's identity and AUROC with its bootstrap CI.
+impl Comparison {
+    /// The methods that compete (no oracle), best first.
+    pub fn contenders(&self) -> impl Iterator<Item = &Summary> {
+        self.rows.iter().filter(|r| !r.oracle)
+    }
+
+    /// The oracle methods, best first.
+    pub fn oracles(&self) -> impl Iterator<Item = &Summary> {
+        self.rows.iter().filter(|r| r.oracle)
+    }
+}
+
+/// Each factor's name with its level per observation.
+pub type Levels = Vec<(String, Vec<String>)>;
+
+/// The column every comparison of methods reads: the AUROC of the mean prediction p̄.
+pub const RESPONSE: &str = "auroc_pbar";
+
+/// The configurations of `df` with a finite AUROC of p̄: that AUROC and their level of each
+/// factor.
+pub fn observations(df: &DataFrame) -> Result<(Vec<f64>, Levels)> {
+    let auroc = floats(df, RESPONSE)?;
+    let keep: Vec<usize> = (0..auroc.len())
+        .filter(|&i| auroc[i].is_some_and(f64::is_finite))
+        .collect();
+    let y = keep.iter().map(|&i| auroc[i].unwrap_or_default()).collect();
+    let mut factors = Vec::new();
+    for (name, _) in FACTORS {
+        let all = strings(df, name)?;
+        factors.push((
+            name.to_string(),
+            keep.iter().map(|&i| all[i].clone()).collect(),
+        ));
+    }
+    Ok((y, factors))
+}
+
+/// Compares the levels of `factor` over the configurations with an AUROC: by estimated
+/// marginal means when the main-effects model is estimable, else by configuration means.
+pub fn by_factor(df: &DataFrame, settings: &Settings, factor: &str) -> Result<Comparison> {
+    let (y, factors) = observations(df)?;
+    let Some((_, levels)) = factors.iter().find(|(f, _)| f == factor) else {
+        anyhow::bail!("`{factor}` is not a factor of the design");
+    };
+    let mut groups: BTreeMap<&String, Vec<f64>> = BTreeMap::new();
+    for (level, a) in levels.iter().zip(&y) {
+        groups.entry(level).or_default().push(*a);
+    }
+    let most = groups.values().map(Vec::len).max().unwrap_or(0);
+    let mut rows: Vec<Summary> = groups.iter().map(|(l, v)| summarize(l, v)).collect();
+    let basis = match Model::fit(&y, &factors) {
+        Ok(model) => {
+            for (row, e) in rows.iter_mut().zip(model.emms(factor)) {
+                row.estimate = e.emm;
+                row.ci_lower = Some(e.ci_lower);
+                row.ci_upper = Some(e.ci_upper);
+            }
+            Basis::MarginalMeans
+        }
+        Err(_) => Basis::ConfigurationMeans,
+    };
+    for row in &mut rows {
+        row.oracle = is_oracle(settings, factor, &row.level);
+        row.fewer = row.n < most;
+    }
+    rows.sort_by(|a, b| {
+        a.oracle
+            .cmp(&b.oracle)
+            .then(b.estimate.total_cmp(&a.estimate))
+            .then_with(|| a.level.cmp(&b.level))
+    });
+    Ok(Comparison { basis, rows })
+}
+
+/// One configuration's identity and AUROC of the mean prediction p̄ with DeLong's test-set
+/// interval: the one AUROC every figure, table and macro shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// `config_id`.
     pub id: i32,
     /// Level of each of [`FACTORS`], in that order.
     pub levels: [String; 4],
-    /// AUROC.
+    /// `auroc_pbar`.
     pub auroc: f64,
-    /// `auroc_ci_lower`.
+    /// `auroc_pbar_test_ci_lower`.
     pub ci_lower: Option<f64>,
-    /// `auroc_ci_upper`.
+    /// `auroc_pbar_test_ci_upper`.
     pub ci_upper: Option<f64>,
 }
 
-/// Configurations with an AUROC, best first (ties by `config_id`).
+/// Configurations with an AUROC of p̄, best first (ties by `config_id`), as
+/// [`super::pbar::ranked`] orders them.
 pub fn ranked(df: &DataFrame) -> Result<Vec<Config>> {
-    let ids = super::frames::ints(df, "config_id")?;
-    let cols: Vec<Vec<String>> = FACTORS
-        .iter()
-        .map(|(f, _)| strings(df, f))
-        .collect::<Result<_>>()?;
-    let (auroc, lo, hi) = (
-        floats(df, "auroc")?,
-        floats(df, "auroc_ci_lower")?,
-        floats(df, "auroc_ci_upper")?,
-    );
-    let mut out = Vec::new();
-    for i in 0..df.height() {
-        if let (Some(id), Some(a)) = (ids[i], auroc[i].filter(|a| a.is_finite())) {
-            let levels = std::array::from_fn(|f| cols[f][i].clone());
-            out.push(Config {
-                id,
-                levels,
-                auroc: a,
-                ci_lower: lo[i],
-                ci_upper: hi[i],
-            });
-        }
-    }
-    out.sort_by(|a, b| b.auroc.total_cmp(&a.auroc).then(a.id.cmp(&b.id)));
-    Ok(out)
+    Ok(super::pbar::ranked(df)?
+        .into_iter()
+        .filter_map(|r| {
+            Some(Config {
+                id: r.id,
+                auroc: r.auroc.value?,
+                ci_lower: r.auroc.lower,
+                ci_upper: r.auroc.upper,
+                levels: r.levels,
+            })
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -133,7 +237,7 @@ mod tests {
     #[test]
     fn ci_of_the_mean_uses_t() {
         let s = summarize("x", &[0.7, 0.8, 0.9]);
-        assert!((s.mean - 0.8).abs() < 1e-12);
+        assert!((s.estimate - 0.8).abs() < 1e-12);
         assert!((s.sd.unwrap() - 0.1).abs() < 1e-12);
         // t(0.975, 2) = 4.302652729911275 (scipy).
         let half = 4.302652729911275 * 0.1 / 3f64.sqrt();

@@ -11,7 +11,7 @@ use anyhow::{anyhow, bail, Result};
 use super::figures::{self, Drawn, Env};
 use super::frames::{self, Checkpoint};
 use super::sidecar::Provenance;
-use super::tables;
+use super::{paired, pbar, tables};
 use crate::config::Settings;
 use crate::runner::fingerprint::StepKey;
 use crate::runner::stat_cache::StatCache;
@@ -170,6 +170,9 @@ impl Step for TablesStep {
     fn run(&self, ctx: &StepContext) -> Result<StepOutput> {
         let config = &ctx.settings.config;
         let ckpt = self.checkpoint.get(&ctx.settings)?;
+        // An `analysis.reference_config` that names no configuration is a configuration
+        // error (exit 2), not one failed table.
+        paired::reference(&pbar::ranked(&ckpt.essential)?, config)?;
         let prov = Provenance::new(&ckpt.digest);
         let entries = tables::generate(&ckpt, config, &prov);
         let failures: Vec<String> = entries.iter().filter_map(|e| e.failure()).collect();

@@ -11,7 +11,7 @@ use super::frames::Checkpoint;
 use super::report::{Entry, Outcome};
 use super::sidecar::Provenance;
 use super::stats::{by_factor, ranked, FACTORS};
-use super::{anova, latex, numbers};
+use super::{anova, latex, numbers, paired, pbar};
 use crate::config::Config;
 use crate::fsx;
 
@@ -22,6 +22,8 @@ pub fn files() -> Vec<String> {
         [
             "top_pipelines.tex",
             "stratos.tex",
+            "paired_comparisons.tex",
+            "paired_comparisons.json",
             "anova.tex",
             "anova.json",
             "numbers.tex",
@@ -68,13 +70,27 @@ fn text(name: &str, ckpt: &Checkpoint, config: &Config, prov: &Provenance) -> Re
             &sizes,
             factor,
             title,
-            &by_factor(&ckpt.essential, factor)?,
+            &by_factor(&ckpt.essential, config, factor)?,
         ));
     }
     let ranked = ranked(&ckpt.essential)?;
     Ok(match name {
-        "top_pipelines.tex" => latex::top_table(prov, config, &sizes, &ranked),
-        "stratos.tex" => latex::stratos_table(prov, config, &sizes, &ranked, &ckpt.essential)?,
+        "top_pipelines.tex" => {
+            latex::top_table(prov, config, &sizes, &pbar::ranked(&ckpt.essential)?)
+        }
+        "stratos.tex" => latex::stratos_table(
+            prov,
+            config,
+            &sizes,
+            &pbar::ranked(&ckpt.essential)?,
+            &ckpt.essential,
+        )?,
+        "paired_comparisons.tex" => {
+            paired::tex(prov, config, &sizes, &paired::compare(ckpt, config)?)
+        }
+        "paired_comparisons.json" => {
+            serde_json::to_string_pretty(&paired::json(prov, &paired::compare(ckpt, config)?))?
+        }
         "anova.tex" => {
             latex::anova_table(prov, config, &sizes, &anova::from_frame(&ckpt.essential)?)
         }
@@ -82,18 +98,24 @@ fn text(name: &str, ckpt: &Checkpoint, config: &Config, prov: &Provenance) -> Re
             let doc = json!({
                 "tool_version": prov.tool_version,
                 "logical_digest": prov.logical_digest,
-                "formula": "auroc ~ main effects of every factor with at least two levels",
+                "formula": "auroc_pbar ~ main effects of every factor with at least two levels",
                 "typ": 2,
                 "terms": anova::from_frame(&ckpt.essential)?,
             });
             serde_json::to_string_pretty(&doc)?
         }
-        "numbers.tex" => numbers::numbers_tex(
-            prov,
-            config,
-            &ranked,
-            &numbers::Study::from_frame(&ckpt.essential)?,
-        ),
+        "numbers.tex" => {
+            let comparisons = FACTORS
+                .iter()
+                .map(|(f, _)| Ok((*f, by_factor(&ckpt.essential, config, f)?)))
+                .collect::<Result<Vec<_>>>()?;
+            let study = numbers::Study::from_frame(&ckpt.essential)?;
+            let mut text = numbers::numbers_tex(prov, config, &ranked, &comparisons, &study);
+            for (name, value) in paired::macros(&paired::compare(ckpt, config)?) {
+                text.push_str(&numbers::provide(&name, &value));
+            }
+            text
+        }
         _ => bail!("no table named `{name}`"),
     })
 }

@@ -10,8 +10,8 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::fsx;
-use crate::runner::engine::PipelineReport;
 use crate::runner::ledger::StepStatus;
+use crate::runner::report::PipelineReport;
 
 /// The counts of the extract step's details that become gauges: detail key, metric, help.
 const EXTRACTION: [(&str, &str, &str); 6] = [
@@ -172,7 +172,7 @@ fn label(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::engine::StepReport;
+    use crate::runner::report::StepReport;
 
     fn step(name: &str, status: StepStatus, details: Option<serde_json::Value>) -> StepReport {
         StepReport {

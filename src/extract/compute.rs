@@ -3,7 +3,8 @@
 //! `auroc` and `brier` (with CIs) come from the stored per-iteration values and are
 //! cross-checked against a recomputation from the probability matrix; the other headline
 //! metrics are computed on the mean prediction p̄, with percentile CIs over the B columns of
-//! the matrix. A metric that cannot be estimated is `None` with a note saying why.
+//! the matrix. Their test-set intervals come from [`super::test_set`]. A metric that cannot be
+//! estimated is `None` with a note saying why.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
@@ -11,7 +12,8 @@ use std::num::NonZeroUsize;
 use serde::{Deserialize, Serialize};
 
 use super::parse::RunData;
-use crate::metrics::{self, CalibrationBin, DcaPoint, MetricError};
+use super::test_set::{self, NamedValue};
+use crate::metrics::{self, CalibrationBin, DcaPoint, MetricError, Resampling};
 
 /// A point estimate with its 95 % percentile CI.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -102,6 +104,9 @@ pub struct RunMetrics {
     pub n_bootstrap: usize,
     /// The `essential_metrics` estimates, in schema order.
     pub essential: Vec<NamedEstimate>,
+    /// The `essential_metrics` columns of the test-set uncertainty, in schema order, after
+    /// the estimates.
+    pub test_set: Vec<NamedValue>,
     /// The `supplementary_metrics` estimates, in schema order.
     pub supplementary: Vec<NamedEstimate>,
     /// Ten calibration bins.
@@ -119,7 +124,7 @@ pub struct RunMetrics {
 }
 
 /// Names of an estimate's columns: `(value, ci_lower, ci_upper)`.
-type Columns = (&'static str, &'static str, &'static str);
+pub(super) type Columns = (&'static str, &'static str, &'static str);
 
 const AUROC: Columns = ("auroc", "auroc_ci_lower", "auroc_ci_upper");
 const BRIER: Columns = ("brier", "brier_ci_lower", "brier_ci_upper");
@@ -144,7 +149,7 @@ const CITL: Columns = (
     "calibration_in_the_large_ci_upper",
 );
 const OE: Columns = ("o_e_ratio", "o_e_ratio_ci_lower", "o_e_ratio_ci_upper");
-const NET_BENEFITS: [(Columns, f64); 4] = [
+pub(super) const NET_BENEFITS: [(Columns, f64); 4] = [
     (
         (
             "net_benefit_5pct",
@@ -214,17 +219,19 @@ const BINS: NonZeroUsize = NonZeroUsize::new(10).expect("10 is not zero");
 
 /// Notes collected while computing, merged per metric.
 #[derive(Default)]
-struct Notes(BTreeMap<String, Vec<String>>);
+pub(super) struct Notes(BTreeMap<String, Vec<String>>);
 
 impl Notes {
-    fn add(&mut self, metric: &str, reason: impl Into<String>) {
+    /// Adds a reason to the note about `metric`.
+    pub(super) fn add(&mut self, metric: &str, reason: impl Into<String>) {
         self.0
             .entry(metric.to_string())
             .or_default()
             .push(reason.into());
     }
 
-    fn into_vec(self) -> Vec<Note> {
+    /// The notes, one per metric, reasons joined.
+    pub(super) fn into_vec(self) -> Vec<Note> {
         self.0
             .into_iter()
             .map(|(metric, reasons)| Note {
@@ -235,8 +242,8 @@ impl Notes {
     }
 }
 
-/// Computes every metric of a run.
-pub fn run_metrics(data: &RunData) -> RunMetrics {
+/// Computes every metric of a run; the test-set bootstrap draws `resampling`.
+pub fn run_metrics(data: &RunData, resampling: Resampling) -> RunMetrics {
     let y = &data.labels;
     let p = &data.prob_mean;
     let b = data.n_bootstrap;
@@ -282,6 +289,8 @@ pub fn run_metrics(data: &RunData) -> RunMetrics {
         metrics::net_benefits(y, p, thresholds),
         |y, p| metrics::net_benefits(y, p, thresholds),
     ));
+
+    let test_set = test_set::columns(data, resampling, &mut notes);
 
     let supplementary = SUPPLEMENTARY
         .iter()
@@ -338,6 +347,7 @@ pub fn run_metrics(data: &RunData) -> RunMetrics {
         n_events,
         n_bootstrap: b,
         essential,
+        test_set,
         supplementary,
         calibration,
         dca,

@@ -1,7 +1,7 @@
 //! Block 1: MLflow store → anonymized public checkpoint + private lookup.
 //!
 //! Discover the runs, select them ([`select()`]), parse and compute each included run in
-//! parallel on rayon workers ([`parse`], [`compute`]), number subjects with the keyed hash
+//! parallel on rayon workers (`workers`, with [`parse`] and [`compute`]), number subjects with the keyed hash
 //! ([`anonymize`]), then one writer builds the checkpoint ([`crate::db::writer`]) and the
 //! private files ([`private`]). Configuration ids follow (source name, run id), so the output
 //! is the same whatever the number of threads.
@@ -18,30 +18,33 @@ pub mod scope;
 pub mod secret;
 pub mod select;
 pub mod step;
+pub mod test_set;
+mod workers;
+
+pub use workers::{decode_inputs, Decoded};
+use workers::{read_runs, ReadRuns};
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{anyhow, Context};
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::config::Settings;
 use crate::db::writer::{CheckpointPaths, NewCheckpoint, WriteOutcome};
 use crate::error::{Error, Result};
 use crate::mlflow::{Experiment, Run, RunNameRules, Store};
-use crate::runner::{fault, Probe, Signals, StatCache};
-use crate::ui::{Output, Progress};
+use crate::runner::{Signals, StatCache};
+use crate::ui::Output;
 use anonymize::{CodeMap, Subject};
 use compute::RunMetrics;
-use parse::RunData;
 use redact::Redactor;
-use run_cache::{CachedRun, RunCache};
+use run_cache::CachedRun;
 use scope::Scope;
 use secret::Secret;
-use select::{select, Candidate, Excluded};
+use select::{select, Candidate};
 
 /// What extraction did, for the summary and `--json`.
 #[derive(Debug, Serialize)]
@@ -134,20 +137,6 @@ pub struct Listing {
     pub runs: Vec<Run>,
 }
 
-/// How one run came out of the parallel phase.
-enum RunOutcome {
-    /// Decoded and computed now; carries the original codes for the private lookup and the
-    /// pickle's size in bytes.
-    Parsed(Extracted, Vec<String>, u64),
-    /// Decoded now (its pickle's stamp changed) and its inputs found in the per-run cache;
-    /// carries the same as [`RunOutcome::Parsed`].
-    InputsUnchanged(Extracted, Vec<String>, u64),
-    /// Taken from the per-run cache.
-    Cached(Extracted),
-    /// Its pickle could not be used.
-    Failed(String),
-}
-
 /// Opens the configured store and selects the experiment; a missing or wrong store or
 /// experiment is a usage error (exit 2).
 pub fn open_experiment(settings: &Settings) -> Result<(Store, Experiment)> {
@@ -163,7 +152,7 @@ pub fn open_experiment(settings: &Settings) -> Result<(Store, Experiment)> {
 
 impl Extracted {
     /// A selected run with its computed (or cached) result.
-    fn from_cached(candidate: &Candidate, run: CachedRun) -> Self {
+    pub(super) fn from_cached(candidate: &Candidate, run: CachedRun) -> Self {
         let CachedRun {
             pseudonyms,
             labels,
@@ -283,6 +272,7 @@ fn extract_checkpoint(
         let table_rows = rows::build(&extracted, &selection.excluded, &failed, &codes)
             .map_err(Error::pipeline)?;
         let metadata = rows::metadata(
+            &config.test_bootstrap,
             &experiment,
             &extracted,
             &selection.excluded,
@@ -329,135 +319,6 @@ fn extract_checkpoint(
             key_values,
         })
     })
-}
-
-/// The runs read by the workers.
-struct ReadRuns {
-    /// Runs with their metrics, in no particular order.
-    extracted: Vec<Extracted>,
-    /// Runs whose pickle could not be used, with the cause.
-    failed: Vec<Excluded>,
-    /// Pseudonym → original subject code, of this and earlier extractions.
-    pseudonyms: BTreeMap<String, String>,
-    /// Runs decoded and computed now.
-    runs_parsed: usize,
-    /// Runs taken from the per-run cache.
-    runs_from_cache: usize,
-    /// Pickles decoded now.
-    runs_decoded: usize,
-    /// Pickles decoded now whose inputs were in the per-run cache.
-    runs_inputs_unchanged: usize,
-    /// Bytes of the pickles decoded now.
-    bytes_read: u64,
-    /// Run id → its pickle's value in the step key.
-    key_values: BTreeMap<String, String>,
-}
-
-/// Reads every candidate run on `settings.jobs` workers: from the per-run cache where it
-/// can, else by decoding its pickle.
-fn read_runs(
-    settings: &Settings,
-    out: &Output,
-    env: &ExtractEnv<'_>,
-    candidates: Vec<Candidate>,
-    secret: &Secret,
-) -> Result<ReadRuns> {
-    let config = &settings.config;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(settings.jobs)
-        .build()
-        .map_err(|e| {
-            Error::pipeline(anyhow!(
-                "cannot start {} worker threads: {e}",
-                settings.jobs
-            ))
-        })?;
-    let progress = Progress::new("extract", candidates.len() as u64, out.progress);
-    let run_cache = RunCache::new(&config.outputs.cache_dir);
-    let known = private::load_pseudonyms(&config.outputs.private_dir).map_err(Error::pipeline)?;
-    let slow = match fault::for_step("extract") {
-        Some(fault::Fault::SlowRun(d)) => Some(d),
-        _ => None,
-    };
-    let job = Job {
-        pattern: &config.store.metrics_pickle,
-        secret,
-        context: inputs::context(&secret.fingerprint()),
-        cache: &run_cache,
-        known: &known,
-        private_dir: &config.outputs.private_dir,
-        env,
-    };
-    let results: Vec<(Candidate, RunOutcome, Option<String>)> = pool.install(|| {
-        candidates
-            .into_par_iter()
-            .map(|candidate| {
-                if env.signals.cancelled() {
-                    return (candidate, RunOutcome::Failed("cancelled".into()), None);
-                }
-                let what = format!("run {}", candidate.run.run_id);
-                env.signals.started(&what);
-                if let Some(d) = slow {
-                    std::thread::sleep(d);
-                }
-                let (outcome, key_value) = job.run(&candidate);
-                env.signals.finished(&what);
-                progress.inc();
-                env.signals.beat();
-                (candidate, outcome, key_value)
-            })
-            .collect()
-    });
-    progress.finish();
-    if env.signals.cancelled() {
-        return Err(Error::interrupted());
-    }
-    let mut read = ReadRuns {
-        extracted: Vec::new(),
-        failed: Vec::new(),
-        pseudonyms: known,
-        runs_parsed: 0,
-        runs_from_cache: 0,
-        runs_decoded: 0,
-        runs_inputs_unchanged: 0,
-        bytes_read: 0,
-        key_values: BTreeMap::new(),
-    };
-    for (candidate, outcome, key_value) in results {
-        if let Some(value) = key_value {
-            read.key_values.insert(candidate.run.run_id.clone(), value);
-        }
-        match outcome {
-            RunOutcome::Parsed(run, codes, bytes) => {
-                for (p, o) in run.pseudonyms.iter().zip(codes) {
-                    read.pseudonyms.insert(p.clone(), o);
-                }
-                read.runs_parsed += 1;
-                read.runs_decoded += 1;
-                read.bytes_read += bytes;
-                read.extracted.push(run);
-            }
-            RunOutcome::InputsUnchanged(run, codes, bytes) => {
-                for (p, o) in run.pseudonyms.iter().zip(codes) {
-                    read.pseudonyms.insert(p.clone(), o);
-                }
-                read.runs_from_cache += 1;
-                read.runs_decoded += 1;
-                read.runs_inputs_unchanged += 1;
-                read.bytes_read += bytes;
-                read.extracted.push(run);
-            }
-            RunOutcome::Cached(run) => {
-                read.runs_from_cache += 1;
-                read.extracted.push(run);
-            }
-            RunOutcome::Failed(reason) => read.failed.push(Excluded {
-                run: candidate.run,
-                reason,
-            }),
-        }
-    }
-    Ok(read)
 }
 
 /// Writes the private outputs: the pseudonym table of the subjects now in the checkpoint,
@@ -516,164 +377,6 @@ fn write_private(
         private::write_traces(&config.outputs.private_dir, &traces).map_err(Error::pipeline)?;
     }
     Ok(())
-}
-
-/// What every worker needs to extract one run.
-struct Job<'a> {
-    pattern: &'a str,
-    secret: &'a Secret,
-    /// The stat cache's context for input digests under this secret.
-    context: String,
-    cache: &'a RunCache,
-    known: &'a BTreeMap<String, String>,
-    private_dir: &'a std::path::Path,
-    env: &'a ExtractEnv<'a>,
-}
-
-/// A run's pickle decoded, with its value for the step key.
-pub struct Decoded {
-    /// [`inputs::decoded_value`] or [`inputs::refused_value`].
-    pub key_value: String,
-    /// The record, or why the pickle was refused (names the key path, never a value).
-    pub data: std::result::Result<RunData, String>,
-}
-
-/// Decodes the pickle at `path`, read after `probe`, and records its key value in the stat
-/// cache under the secret's context (not when the file could not be opened: that may pass).
-pub fn decode_inputs(stat: &StatCache, probe: &Probe, path: &Path, secret: &Secret) -> Decoded {
-    let context = inputs::context(&secret.fingerprint());
-    let (key_value, data, record) = match parse::read_run_pickle(path) {
-        Ok(data) => (
-            inputs::decoded_value(&inputs::digest(&data, secret)),
-            Ok(data),
-            true,
-        ),
-        Err(e) => (
-            inputs::refused_value(&e.problem, secret),
-            Err(e.problem),
-            !e.io,
-        ),
-    };
-    if record {
-        stat.record_derived(probe, &context, &key_value);
-    }
-    Decoded { key_value, data }
-}
-
-impl Job<'_> {
-    /// Extracts one run: from the per-run cache when its pickle's stamp is unchanged or its
-    /// decoded inputs are (and every subject's original code is in the private table), else
-    /// by decoding and computing. Also returns the pickle's value for the step key.
-    fn run(&self, candidate: &Candidate) -> (RunOutcome, Option<String>) {
-        let run = &candidate.run;
-        let relative = match run.pickle_relative(self.pattern) {
-            Ok(relative) => relative,
-            Err(unsafe_path) => return (RunOutcome::Failed(unsafe_path.to_string()), None),
-        };
-        let Some(dir) = run.artifact_dir.as_ref() else {
-            return (RunOutcome::Failed(format!("metrics pickle `artifacts/{relative}` not found: the run has no artifact directory")), None);
-        };
-        let path = dir.join(&relative);
-        if !path.is_file() {
-            return (
-                RunOutcome::Failed(format!("metrics pickle `artifacts/{relative}` not found")),
-                None,
-            );
-        }
-        let probe = match self.env.stat.probe(&path, &self.context) {
-            Ok(probe) => probe,
-            Err(e) => {
-                return (
-                    RunOutcome::Failed(format!("`artifacts/{relative}`: {e:#}")),
-                    None,
-                )
-            }
-        };
-        // Unchanged stamp: the input digest recorded for it keys the per-run cache.
-        if let Some(value) = &probe.fresh {
-            if let Some(hit) = inputs::digest_of_value(value)
-                .and_then(|digest| self.cache.load(digest))
-                .filter(|c| c.pseudonyms.iter().all(|p| self.known.contains_key(p)))
-            {
-                return (
-                    RunOutcome::Cached(Extracted::from_cached(candidate, hit)),
-                    Some(value.clone()),
-                );
-            }
-        }
-        let Decoded { key_value, data } = decode_inputs(self.env.stat, &probe, &path, self.secret);
-        let data = match data {
-            Ok(d) => d,
-            Err(problem) => {
-                return (
-                    RunOutcome::Failed(format!("`artifacts/{relative}`: {problem}")),
-                    Some(key_value),
-                )
-            }
-        };
-        let digest = inputs::digest_of_value(&key_value).expect("a decoded run has a digest");
-        let bytes = probe.size();
-        if let Some(hit) = self.cache.load(digest) {
-            // Same inputs as a run already computed: only the pseudonym table may need them.
-            let pairs: Vec<(String, String)> = hit
-                .pseudonyms
-                .iter()
-                .cloned()
-                .zip(data.subject_codes.iter().cloned())
-                .filter(|(p, _)| !self.known.contains_key(p))
-                .collect();
-            if !pairs.is_empty() {
-                let _ = private::append_pseudonyms(self.private_dir, &pairs);
-            }
-            return (
-                RunOutcome::InputsUnchanged(
-                    Extracted::from_cached(candidate, hit),
-                    data.subject_codes,
-                    bytes,
-                ),
-                Some(key_value),
-            );
-        }
-        let metrics = compute::run_metrics(&data);
-        let pseudonyms: Vec<String> = data
-            .subject_codes
-            .iter()
-            .map(|c| self.secret.pseudonym(c))
-            .collect();
-        let RunData {
-            subject_codes,
-            labels,
-            prob_mean,
-            prob_std,
-            ..
-        } = data;
-        let cached = CachedRun {
-            pseudonyms,
-            labels,
-            prob_mean,
-            prob_std,
-            metrics,
-        };
-        // The originals go to the private table first, so the cache entry is usable even if
-        // this extraction is killed before it finishes. A failed write costs only speed.
-        let pairs: Vec<(String, String)> = cached
-            .pseudonyms
-            .iter()
-            .cloned()
-            .zip(subject_codes.iter().cloned())
-            .collect();
-        if private::append_pseudonyms(self.private_dir, &pairs).is_ok() {
-            let _ = self.cache.store(digest, &cached);
-        }
-        (
-            RunOutcome::Parsed(
-                Extracted::from_cached(candidate, cached),
-                subject_codes,
-                bytes,
-            ),
-            Some(key_value),
-        )
-    }
 }
 
 /// Prints how long each phase of an extraction took (shown with `-v`).

@@ -5,6 +5,7 @@ use anyhow::Result;
 use super::anonymize::CodeMap;
 use super::select::Excluded;
 use super::Extracted;
+use crate::config::TestBootstrapConfig;
 use crate::db::table_rows::{Cell, TableRows};
 use crate::mlflow::{Experiment, Run};
 
@@ -44,6 +45,11 @@ pub fn build(
             ("n_bootstrap", Cell::count(m.n_bootstrap)?),
         ];
         push_estimates(&mut essential, &m.essential);
+        essential.extend(
+            m.test_set
+                .iter()
+                .map(|v| (v.column.as_str(), Cell::opt_double(v.value))),
+        );
         t.push("essential_metrics", &essential)?;
 
         let mut supplementary = vec![("config_id", cid)];
@@ -216,8 +222,10 @@ fn push_estimates<'a>(
     }
 }
 
-/// Metadata rows: schema facts and counts (no timestamps, no absolute paths).
+/// Metadata rows: schema facts, counts and the test-set bootstrap's settings (no
+/// timestamps, no absolute paths).
 pub fn metadata(
+    test_bootstrap: &TestBootstrapConfig,
     experiment: &Experiment,
     extracted: &[Extracted],
     excluded: &[Excluded],
@@ -235,6 +243,11 @@ pub fn metadata(
         (
             "anonymization",
             "label prefix + number in HMAC-SHA256(secret, original code) order".to_string(),
+        ),
+        ("test_bootstrap_seed", test_bootstrap.seed.to_string()),
+        (
+            "test_bootstrap_resamples",
+            test_bootstrap.resamples.to_string(),
         ),
     ]
 }

@@ -4,18 +4,20 @@
 //! (never an original code). Its key is the run's input digest ([`super::inputs`]): a keyed
 //! digest of the extractor version and the decoded record the metrics read, so new code,
 //! changed inputs or a new secret each re-derive the run, while an edit elsewhere in the
-//! pickle does not. Entries are postcard-encoded (compact binary, fast to load: a rerun after
+//! pickle does not. Entries of another test-set bootstrap (seed, resamples) live in a folder
+//! of their own, so changing those settings recomputes every run. Entries are postcard-encoded (compact binary, fast to load: a rerun after
 //! one new run loads every other run from here) and written atomically.
 
 use std::path::{Path, PathBuf};
 
 use super::compute::RunMetrics;
 use crate::fsx;
+use crate::metrics::Resampling;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 /// Revision of extraction: bump when parsing or metrics change their results.
-pub const EXTRACTOR_VERSION: u32 = 3;
+pub const EXTRACTOR_VERSION: u32 = 4;
 
 /// A run's cached extraction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,10 +41,16 @@ pub struct RunCache {
 }
 
 impl RunCache {
-    /// The cache under `cache_dir`.
-    pub fn new(cache_dir: &Path) -> Self {
+    /// The cache under `cache_dir` of runs computed with the test-set bootstrap
+    /// `resampling`.
+    pub fn new(cache_dir: &Path, resampling: Resampling) -> Self {
         Self {
-            dir: cache_dir.join("runs-v3"),
+            dir: cache_dir
+                .join(format!("runs-v{EXTRACTOR_VERSION}"))
+                .join(format!(
+                    "seed-{}-resamples-{}",
+                    resampling.seed, resampling.resamples
+                )),
         }
     }
 
@@ -71,6 +79,11 @@ mod tests {
     use crate::extract::compute::run_metrics;
     use crate::extract::parse::RunData;
 
+    const RESAMPLING: Resampling = Resampling {
+        resamples: 100,
+        seed: 1,
+    };
+
     fn cached_run() -> CachedRun {
         let labels = vec![0, 1, 0, 1, 1, 0];
         let prob_mean = vec![0.2, 0.7, 0.4, 0.55, 0.9, 0.1];
@@ -93,14 +106,14 @@ mod tests {
             labels,
             prob_mean,
             prob_std: data.prob_std.clone(),
-            metrics: run_metrics(&data),
+            metrics: run_metrics(&data, RESAMPLING),
         }
     }
 
     #[test]
     fn an_entry_loads_as_stored_and_a_corrupt_one_counts_as_absent() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = RunCache::new(dir.path());
+        let cache = RunCache::new(dir.path(), RESAMPLING);
         let key = "ab".repeat(32);
         assert_eq!(cache.load(&key), None);
         let run = cached_run();
@@ -114,5 +127,19 @@ mod tests {
         let bytes = std::fs::read(cache.path(&key)).unwrap();
         std::fs::write(cache.path(&key), &bytes[..bytes.len() / 2]).unwrap();
         assert_eq!(cache.load(&key), None);
+    }
+
+    #[test]
+    fn another_bootstrap_has_entries_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = "cd".repeat(32);
+        RunCache::new(dir.path(), RESAMPLING)
+            .store(&key, &cached_run())
+            .unwrap();
+        let other = Resampling {
+            seed: 2,
+            ..RESAMPLING
+        };
+        assert_eq!(RunCache::new(dir.path(), other).load(&key), None);
     }
 }

@@ -104,6 +104,7 @@ impl Step for ExtractStep {
         key.config("store.metrics_pickle", &c.store.metrics_pickle);
         key.config("run_name", &c.run_name);
         key.config("selection", &c.selection);
+        key.config("test_bootstrap", &c.test_bootstrap);
         key.config(
             "anonymization.label_prefixes",
             &c.anonymization.label_prefixes,

@@ -5,7 +5,7 @@
 //! Both fits are unpenalized maximum likelihood by Newton's method (IRLS), iterated to machine
 //! precision so that they agree with statsmodels' `Logit` / `GLM` far inside 1e-6.
 
-use super::input::validate;
+use super::input::{count_classes, validate};
 use super::summation::numpy_mean;
 use super::MetricError;
 
@@ -60,9 +60,21 @@ pub fn calibration_slope_intercept_from(
     p: &[f64],
     start: Option<CalibrationFit>,
 ) -> Result<CalibrationFit, MetricError> {
-    let counts = validate(y, p)?.require_both()?;
+    validate(y, p)?.require_both()?;
     let x: Vec<f64> = p.iter().map(|&p| clipped_logit(p)).collect();
-    check_slope_estimable(y, &x)?;
+    calibration_slope_intercept_on_logits(y, &x, start)
+}
+
+/// [`calibration_slope_intercept_from`] on the logits `clipped_logit(p)` of valid
+/// probabilities, computed once by the caller: no allocation, for fits repeated on resamples
+/// of one set of predictions.
+pub fn calibration_slope_intercept_on_logits(
+    y: &[i64],
+    x: &[f64],
+    start: Option<CalibrationFit>,
+) -> Result<CalibrationFit, MetricError> {
+    let counts = paired_counts(y, x)?;
+    check_slope_estimable(y, x)?;
 
     let mut beta = match start {
         Some(fit) if fit.intercept.is_finite() && fit.slope.is_finite() => {
@@ -70,7 +82,7 @@ pub fn calibration_slope_intercept_from(
         }
         _ => [logit(counts.prevalence()), 0.0],
     };
-    let mut at = Newton::at(y, &x, beta, false);
+    let mut at = Newton::at(y, x, beta, false);
     // The log-likelihood at `beta`, once computed.
     let mut log_lik = None;
     for iteration in 1..=MAX_ITERATIONS {
@@ -103,16 +115,16 @@ pub fn calibration_slope_intercept_from(
         let (next, next_at) =
             if (0..2).all(|j| step[j].abs() <= CHECKED_STEP * (1.0 + beta[j].abs())) {
                 let next = [beta[0] + step[0], beta[1] + step[1]];
-                (next, Newton::at(y, &x, next, false))
+                (next, Newton::at(y, x, next, false))
             } else {
                 // Far from the optimum a full step can overshoot: halve it while it lowers the
                 // likelihood by more than rounding noise.
-                let current = log_lik.unwrap_or_else(|| Newton::at(y, &x, beta, true).log_lik);
+                let current = log_lik.unwrap_or_else(|| Newton::at(y, x, beta, true).log_lik);
                 let noise = LOG_LIKELIHOOD_NOISE * (1.0 + current.abs());
                 let mut scale = 1.0;
                 loop {
                     let candidate = [beta[0] + scale * step[0], beta[1] + scale * step[1]];
-                    let candidate_at = Newton::at(y, &x, candidate, true);
+                    let candidate_at = Newton::at(y, x, candidate, true);
                     if candidate_at.log_lik >= current - noise || scale < MIN_STEP_SCALE {
                         break (candidate, candidate_at);
                     }
@@ -151,10 +163,22 @@ pub fn calibration_in_the_large_from(
     p: &[f64],
     start: Option<f64>,
 ) -> Result<f64, MetricError> {
-    let counts = validate(y, p)?.require_both()?;
+    validate(y, p)?.require_both()?;
+    let odds: Vec<f64> = p.iter().map(|&p| clipped_odds(p)).collect();
+    calibration_in_the_large_on_odds(y, &odds, start)
+}
+
+/// [`calibration_in_the_large_from`] on the odds `clipped_odds(p)` of valid probabilities,
+/// computed once by the caller: no allocation, for fits repeated on resamples of one set of
+/// predictions.
+pub fn calibration_in_the_large_on_odds(
+    y: &[i64],
+    odds: &[f64],
+    start: Option<f64>,
+) -> Result<f64, MetricError> {
+    let counts = paired_counts(y, odds)?;
     // With the odds o = p / (1 - p) of the clipped predictions, expit(α + logit p) is
     // k·o / (1 + k·o) for k = e^α: one exponential per iteration, none per subject.
-    let odds: Vec<f64> = p.iter().map(|&p| odds(clip(p))).collect();
     let cases = counts.cases as f64;
     // score(α) = Σ y - Σ expit(α + logit p) falls from n₁ to n₁ - n; the root lies where
     // expit(α + logit p) averages to the prevalence, hence between logit(π) - ln max o and
@@ -173,7 +197,7 @@ pub fn calibration_in_the_large_from(
     for _ in 0..MAX_ITERATIONS {
         let k = alpha.exp();
         let (mut expected, mut information) = (0.0, 0.0);
-        for &o in &odds {
+        for &o in odds {
             let ko = k * o;
             let complement = 1.0 / (1.0 + ko);
             let mu = ko * complement;
@@ -292,8 +316,25 @@ fn clip(p: f64) -> f64 {
     p.clamp(LOGIT_CLIP, 1.0 - LOGIT_CLIP)
 }
 
-fn clipped_logit(p: f64) -> f64 {
+/// `logit(clip(p))`: the regressor of the calibration fits.
+pub fn clipped_logit(p: f64) -> f64 {
     logit(clip(p))
+}
+
+/// `clip(p) / (1 - clip(p))`: the odds that calibration-in-the-large scales.
+pub fn clipped_odds(p: f64) -> f64 {
+    odds(clip(p))
+}
+
+/// The class counts of `y`, which pairs with `values`; both classes required.
+fn paired_counts(y: &[i64], values: &[f64]) -> Result<super::ClassCounts, MetricError> {
+    if y.len() != values.len() {
+        return Err(MetricError::LengthMismatch {
+            labels: y.len(),
+            values: values.len(),
+        });
+    }
+    count_classes(y)?.require_both()
 }
 
 /// `ln(p / (1 - p))`, as the reference writes it.

@@ -5,7 +5,8 @@ use super::bootstrap::{nanmean, percentile_ci};
 use super::input::count_classes;
 use super::MetricError;
 
-/// Values of one metric over the columns of a bootstrap matrix.
+/// Values of one metric over the columns of a bootstrap matrix (or over test-set resamples,
+/// [`super::subject_bootstrap`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnMetric {
     /// The metric of every column it is defined for, in column order.
@@ -71,36 +72,66 @@ where
         });
     }
     let mut column_values = vec![0.0; rows];
-    let mut values: [Vec<f64>; K] = std::array::from_fn(|_| Vec::with_capacity(columns));
-    let mut left_out: Vec<(MetricError, usize)> = Vec::new();
+    let mut collected = Collected::new(columns);
     for column in 0..columns {
         for (row, value) in column_values.iter_mut().enumerate() {
             *value = matrix[row * columns + column];
         }
-        match metric(y, &column_values) {
-            Ok(value) => {
-                for (k, v) in value.into_iter().enumerate() {
-                    values[k].push(v);
-                }
-            }
-            Err(reason) if reason.is_degenerate() => {
-                match left_out.iter_mut().find(|(seen, _)| *seen == reason) {
-                    Some((_, count)) => *count += 1,
-                    None => left_out.push((reason, 1)),
-                }
-            }
-            Err(reason) => {
-                return Err(MetricError::InColumn {
-                    column,
-                    reason: Box::new(reason),
-                })
-            }
+        collected
+            .add(metric(y, &column_values))
+            .map_err(|reason| MetricError::InColumn {
+                column,
+                reason: Box::new(reason),
+            })?;
+    }
+    Ok(collected.finish())
+}
+
+/// The values of `K` metrics computed together on many samples (bootstrap columns or
+/// resamples), with the samples left out for a degenerate reason counted.
+pub(crate) struct Collected<const K: usize> {
+    values: [Vec<f64>; K],
+    left_out: Vec<(MetricError, usize)>,
+}
+
+impl<const K: usize> Collected<K> {
+    /// Room for `samples` values of each metric.
+    pub(crate) fn new(samples: usize) -> Self {
+        Self {
+            values: std::array::from_fn(|_| Vec::with_capacity(samples)),
+            left_out: Vec::new(),
         }
     }
-    Ok(values.map(|values| ColumnMetric {
-        values,
-        left_out: left_out.clone(),
-    }))
+
+    /// Adds one sample's result: its values, or a degenerate reason counted; any other error
+    /// (broken input) is returned.
+    pub(crate) fn add(&mut self, result: Result<[f64; K], MetricError>) -> Result<(), MetricError> {
+        match result {
+            Ok(value) => {
+                for (k, v) in value.into_iter().enumerate() {
+                    self.values[k].push(v);
+                }
+                Ok(())
+            }
+            Err(reason) if reason.is_degenerate() => {
+                match self.left_out.iter_mut().find(|(seen, _)| *seen == reason) {
+                    Some((_, count)) => *count += 1,
+                    None => self.left_out.push((reason, 1)),
+                }
+                Ok(())
+            }
+            Err(reason) => Err(reason),
+        }
+    }
+
+    /// One [`ColumnMetric`] per metric, sharing the samples left out.
+    pub(crate) fn finish(self) -> [ColumnMetric; K] {
+        let left_out = self.left_out;
+        self.values.map(|values| ColumnMetric {
+            values,
+            left_out: left_out.clone(),
+        })
+    }
 }
 
 #[cfg(test)]

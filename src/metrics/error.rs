@@ -64,6 +64,8 @@ pub enum MetricError {
     PerfectlySeparated,
     /// All predictions are equal, so a slope cannot be estimated.
     NoVariance,
+    /// A class has fewer than two subjects, so DeLong's variance is undefined.
+    TooFewPerClass,
     /// The logistic fit did not reach its tolerance within its iteration cap.
     NotConverged {
         /// Number of Newton iterations performed.
@@ -80,13 +82,14 @@ pub enum MetricError {
 
 impl MetricError {
     /// Whether the input is valid but the metric is undefined on it (single class, perfect
-    /// separation, no variance, no convergence), as opposed to broken input data.
+    /// separation, no variance, too few subjects of a class, no convergence), as opposed to broken input data.
     pub fn is_degenerate(&self) -> bool {
         matches!(
             self,
             Self::SingleClass
                 | Self::PerfectlySeparated
                 | Self::NoVariance
+                | Self::TooFewPerClass
                 | Self::NotConverged { .. }
         )
     }
@@ -124,6 +127,7 @@ impl fmt::Display for MetricError {
             Self::SingleClass => write!(f, "single class in test labels"),
             Self::PerfectlySeparated => write!(f, "perfectly separated"),
             Self::NoVariance => write!(f, "no variance in predictions"),
+            Self::TooFewPerClass => write!(f, "fewer than 2 subjects of a class"),
             Self::NotConverged { iterations } => {
                 write!(
                     f,

@@ -48,6 +48,11 @@ pub fn net_benefits<const K: usize>(
     }))
 }
 
+/// The thresholds of a decision curve: `k / 100`, `k = 1..=DCA_THRESHOLDS`.
+pub fn dca_thresholds() -> [f64; DCA_THRESHOLDS as usize] {
+    std::array::from_fn(|i| f64::from(i as u32 + 1) / 100.0)
+}
+
 /// The decision curve at thresholds `k / 100`, `k = 1..=50`, with the treat-all and
 /// treat-none references and the sensitivity and specificity of the model. Defined for a
 /// single class too (net benefit and treat-all need only the prevalence); the sensitivity is
@@ -56,8 +61,7 @@ pub fn decision_curve(y: &[i64], p: &[f64]) -> Result<Vec<DcaPoint>, MetricError
     let counts = validate(y, p)?;
     let n = counts.n();
     let prevalence = counts.prevalence();
-    let thresholds: [f64; DCA_THRESHOLDS as usize] =
-        std::array::from_fn(|i| f64::from(i as u32 + 1) / 100.0);
+    let thresholds = dca_thresholds();
     let curve = thresholds
         .iter()
         .zip(treated(y, p, &thresholds))

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use super::engine::interrupted;
+use super::interrupt::interrupted;
 use super::step::Signals;
 
 /// How long a cancelled thread has to stop before it is left running.

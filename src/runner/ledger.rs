@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::graph::Node;
 use crate::fsx;
+use crate::ui::Output;
 
 /// How a step ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +140,8 @@ pub struct Ledger {
     file: Option<File>,
     log: Option<File>,
     started: std::time::Instant,
+    /// Where a failure to write the ledger is reported, once.
+    out: Output,
     warned: bool,
 }
 
@@ -159,8 +162,9 @@ pub fn log_dir(cache_dir: &Path) -> PathBuf {
 }
 
 impl Ledger {
-    /// Starts recording a run of `command`; the id sorts by start time.
-    pub fn start(cache_dir: &Path, command: &str, context: RunContext) -> Ledger {
+    /// Starts recording a run of `command`; the id sorts by start time. A ledger that cannot
+    /// be written is reported once through `out`.
+    pub fn start(cache_dir: &Path, command: &str, context: RunContext, out: Output) -> Ledger {
         let mut random = [0u8; 3];
         let _ = getrandom::fill(&mut random);
         let id = format!(
@@ -181,6 +185,7 @@ impl Ledger {
             log: open(log_dir(cache_dir), format!("{id}.log")),
             id: id.clone(),
             started: std::time::Instant::now(),
+            out,
             warned: false,
         };
         ledger.write(&Event::Started {
@@ -232,7 +237,9 @@ impl Ledger {
         });
         if !ok && !self.warned {
             self.warned = true;
-            eprintln!("warning: cannot write the run ledger; this run will be missing from `mlrepro history`");
+            self.out.warn(
+                "cannot write the run ledger; this run will be missing from `mlrepro history`",
+            );
         }
     }
 }
@@ -361,6 +368,13 @@ pub fn find(cache_dir: &Path, prefix: &str) -> Result<RunRecord> {
 mod tests {
     use super::*;
 
+    const QUIET: Output = Output {
+        quiet: true,
+        verbose: 0,
+        json: false,
+        progress: crate::ui::ProgressMode::Hidden,
+    };
+
     fn entry(step: &str, status: StepStatus) -> StepEntry {
         StepEntry {
             step: step.into(),
@@ -390,11 +404,11 @@ mod tests {
     #[test]
     fn records_runs_and_marks_unfinished_ones_incomplete() {
         let dir = tempfile::tempdir().unwrap();
-        let mut a = Ledger::start(dir.path(), "extract", RunContext::default());
+        let mut a = Ledger::start(dir.path(), "extract", RunContext::default(), QUIET);
         a.step(entry("extract", StepStatus::Ran));
         a.finish(true);
         std::thread::sleep(std::time::Duration::from_millis(5));
-        let mut b = Ledger::start(dir.path(), "reproduce", RunContext::default());
+        let mut b = Ledger::start(dir.path(), "reproduce", RunContext::default(), QUIET);
         b.step(entry("extract", StepStatus::Cached));
         drop(b);
         let runs = runs(dir.path()).unwrap();

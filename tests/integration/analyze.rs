@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::extract::query;
 use crate::support::{compile_on_a4, latex_available, mlrepro, repo_root, run_ok, write_file};
@@ -31,7 +30,9 @@ impl Project {
                  outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: cache\n  \
                  figures_dir: figures\n  outputs_dir: outputs\n\
                  analysis:\n  reference_auroc: 0.9\n  png_dpi: 100\n\
-                 methods:\n  outlier:\n    names:\n      pupil-gt: {{display: 'Ground truth & raw_50%', abbreviation: GT}}\n",
+                 methods:\n  outlier:\n    names:\n      pupil-gt: {{display: 'Ground truth & raw_50%', abbreviation: GT}}\n    \
+                 categories: [{{equals: pupil-gt, category: Ground Truth}}]\n  \
+                 imputation:\n    categories: [{{equals: pupil-gt, category: Ground Truth}}]\n",
                 root.join("data/demo/mlruns").display(),
                 root.join("data/demo/anonymization_secret").display(),
                 root.join("data/demo/subjects.duckdb").display()
@@ -137,6 +138,7 @@ fn analyze_demo_checkpoint() {
         "every figure, the traces too: {printed:?}"
     );
     check_latex(&p, &digest);
+    check_paired(&p, &digest);
     let report_before = std::fs::metadata(p.path("outputs/analysis_report.json"))
         .unwrap()
         .modified()
@@ -194,20 +196,24 @@ fn report_json(p: &Project) -> Json {
 
 /// The per-method rows of a sidecar against the checkpoint: N, mean, SD and the t-based CI
 /// of the mean of AUROC over each level of `factor`, best first.
+/// A method comparison's rows: every method once, with its configurations' count, mean and SD
+/// from the checkpoint; the estimate inside its CI; contenders best first, then oracles (the
+/// demo's ground-truth methods); thinly covered methods flagged.
 fn check_methods(db: &Path, what: &str, factor: &str, methods: &[Json]) {
     let levels = text(
         db,
-        &format!("SELECT DISTINCT {factor} FROM essential_metrics WHERE auroc IS NOT NULL"),
+        &format!("SELECT DISTINCT {factor} FROM essential_metrics WHERE auroc_pbar IS NOT NULL"),
     );
     assert_eq!(methods.len(), levels.len(), "{what}");
-    let mut previous = f64::INFINITY;
+    let most = scalar(db, &format!("SELECT max(n) FROM (SELECT count(*) AS n FROM essential_metrics WHERE auroc_pbar IS NOT NULL GROUP BY {factor})")).unwrap();
+    let mut previous = (false, f64::INFINITY);
     for m in methods {
         let level = m["method"].as_str().unwrap();
         let filter =
-            format!("FROM essential_metrics WHERE {factor} = '{level}' AND auroc IS NOT NULL");
+            format!("FROM essential_metrics WHERE {factor} = '{level}' AND auroc_pbar IS NOT NULL");
         let n = scalar(db, &format!("SELECT count(*) {filter}")).unwrap();
-        let mean = scalar(db, &format!("SELECT avg(auroc) {filter}"));
-        let sd = scalar(db, &format!("SELECT stddev_samp(auroc) {filter}"));
+        let mean = scalar(db, &format!("SELECT avg(auroc_pbar) {filter}"));
+        let sd = scalar(db, &format!("SELECT stddev_samp(auroc_pbar) {filter}"));
         assert_eq!(m["n"].as_f64(), Some(n), "{what} {level}");
         close(
             &format!("{what} {level} mean"),
@@ -216,27 +222,20 @@ fn check_methods(db: &Path, what: &str, factor: &str, methods: &[Json]) {
             1e-12,
         );
         close(&format!("{what} {level} sd"), f(&m["sd"]), sd, 1e-12);
-        if n >= 2.0 {
-            let t = StudentsT::new(0.0, 1.0, n - 1.0)
-                .unwrap()
-                .inverse_cdf(0.975);
-            let half = t * sd.unwrap() / n.sqrt();
-            close(
-                &format!("{what} {level} ci"),
-                f(&m["ci_lower"]),
-                Some(mean.unwrap() - half),
-                1e-12,
-            );
-            close(
-                &format!("{what} {level} ci"),
-                f(&m["ci_upper"]),
-                Some(mean.unwrap() + half),
-                1e-12,
-            );
-        }
-        let m_mean = f(&m["mean_auroc"]).unwrap();
-        assert!(m_mean <= previous, "{what} is sorted best first");
-        previous = m_mean;
+        let (lo, est, hi) = (
+            f(&m["ci_lower"]).unwrap(),
+            f(&m["estimate"]).unwrap(),
+            f(&m["ci_upper"]).unwrap(),
+        );
+        assert!(lo < est && est < hi, "{what} {level}: {lo} {est} {hi}");
+        assert_eq!(m["oracle"], level == "pupil-gt", "{what} {level} oracle");
+        assert_eq!(m["fewer_configurations"], n < most, "{what} {level} fewer");
+        let key = (m["oracle"].as_bool().unwrap(), est);
+        assert!(
+            (key.0 && !previous.0) || (key.0 == previous.0 && est <= previous.1),
+            "{what}: contenders best first, then oracles"
+        );
+        previous = key;
     }
 }
 
@@ -299,16 +298,50 @@ fn check_factorial(p: &Project) {
 fn check_mean_rank(p: &Project) {
     let db = p.db();
     let data = &p.sidecar("mean_rank")["data"];
+    let got = data["pipelines"].as_array().unwrap();
+    let blocks: Vec<String> = data["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            format!(
+                "('{}', '{}')",
+                b["classifier"].as_str().unwrap(),
+                b["featurization"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let pipelines: Vec<String> = got
+        .iter()
+        .map(|g| {
+            format!(
+                "('{}', '{}')",
+                g["outlier_method"].as_str().unwrap(),
+                g["imputation_method"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        !pipelines.iter().any(|p| p.contains("pupil-gt")),
+        "oracle pipelines are not ranked"
+    );
+    // The demo's largest complete sub-design without ground truth: CSDI never meets the
+    // embedding features, so only the three handcrafted-feature blocks hold all six pipelines.
+    assert_eq!((blocks.len(), pipelines.len()), (3, 6));
     let rows = query(
         &db,
-        "SELECT outlier_method, imputation_method, avg(r)::DOUBLE, count(*) FROM ( \
-           SELECT outlier_method, imputation_method, \
-             (rank() OVER w + count(*) OVER (PARTITION BY classifier, featurization, auroc) - 1 + rank() OVER w) / 2.0 AS r \
-           FROM essential_metrics WHERE auroc IS NOT NULL \
-           WINDOW w AS (PARTITION BY classifier, featurization ORDER BY auroc DESC)) \
-         GROUP BY ALL ORDER BY 3, 1, 2",
+        &format!(
+            "SELECT outlier_method, imputation_method, avg(r)::DOUBLE, count(*) FROM ( \
+               SELECT outlier_method, imputation_method, \
+                 (rank() OVER w + count(*) OVER (PARTITION BY classifier, featurization, auroc_pbar) - 1 + rank() OVER w) / 2.0 AS r \
+               FROM essential_metrics WHERE auroc_pbar IS NOT NULL \
+                 AND (classifier, featurization) IN ({}) AND (outlier_method, imputation_method) IN ({}) \
+               WINDOW w AS (PARTITION BY classifier, featurization ORDER BY auroc_pbar DESC)) \
+             GROUP BY ALL ORDER BY 3, 1, 2",
+            blocks.join(", "),
+            pipelines.join(", ")
+        ),
     );
-    let got = data["pipelines"].as_array().unwrap();
     assert_eq!(got.len(), rows.len());
     for (g, w) in got.iter().zip(rows) {
         let (
@@ -329,6 +362,11 @@ fn check_mean_rank(p: &Project) {
             1e-12,
         );
         assert_eq!(g["n_blocks"].as_i64(), Some(*n));
+        assert_eq!(
+            g["n_blocks"].as_u64(),
+            Some(blocks.len() as u64),
+            "complete"
+        );
     }
     assert!(data["note"]
         .as_str()
@@ -336,8 +374,9 @@ fn check_mean_rank(p: &Project) {
         .contains("no significance test"));
 }
 
+/// The best `k` configurations that use no oracle method (the demo's `pupil-gt`).
 fn top_ids(db: &Path, k: usize) -> Vec<i64> {
-    query(db, &format!("SELECT config_id FROM essential_metrics WHERE auroc IS NOT NULL ORDER BY auroc DESC, config_id LIMIT {k}"))
+    query(db, &format!("SELECT config_id FROM essential_metrics WHERE auroc_pbar IS NOT NULL AND outlier_method <> 'pupil-gt' AND imputation_method <> 'pupil-gt' ORDER BY auroc_pbar DESC, config_id LIMIT {k}"))
         .into_iter()
         .map(|r| match r[0] { duckdb::types::Value::Int(i) => i64::from(i), ref o => panic!("{o:?}") })
         .collect()
@@ -412,23 +451,32 @@ fn check_retention(p: &Project) {
             c["metric"].as_str().unwrap(),
         );
         assert!(top.contains(&id));
-        let rows = query(&db, &format!("SELECT retention_rate, metric_value FROM retention_metrics WHERE config_id = {id} AND metric_name = '{metric}' AND metric_value IS NOT NULL ORDER BY retention_rate"));
-        let (xs, ys) = (
-            c["retention_rate"].as_array().unwrap(),
-            c["metric_value"].as_array().unwrap(),
+        let rows = query(&db, &format!("SELECT retention_rate, metric_value FROM retention_metrics WHERE config_id = {id} AND metric_name = '{metric}' AND metric_value IS NOT NULL AND n_retained >= 30 ORDER BY retention_rate"));
+        assert!(
+            !rows.is_empty() && rows.len() < 20,
+            "retention {id} {metric}: stops at 30 subjects"
         );
-        assert_eq!(xs.len(), rows.len(), "retention {id} {metric}");
-        for (k, r) in rows.iter().enumerate() {
-            let (duckdb::types::Value::Double(x), duckdb::types::Value::Double(y)) = (&r[0], &r[1])
-            else {
-                panic!("{r:?}")
-            };
-            assert_eq!(
-                (f(&xs[k]), f(&ys[k])),
-                (Some(*x), Some(*y)),
-                "retention {id} {metric} [{k}]"
-            );
-        }
+        same_points(
+            &format!("retention {id} {metric}"),
+            &c["retention_rate"],
+            &c["metric_value"],
+            &rows,
+        );
+    }
+}
+
+/// A sidecar's plotted points (`xs`, `ys`) are exactly the checkpoint's `rows` of two DOUBLE
+/// columns, in order.
+fn same_points(what: &str, xs: &Json, ys: &Json, rows: &[Vec<duckdb::types::Value>]) {
+    let (xs, ys) = (xs.as_array().unwrap(), ys.as_array().unwrap());
+    assert_eq!(xs.len(), rows.len(), "{what}");
+    assert_eq!(ys.len(), rows.len(), "{what}");
+    for (k, r) in rows.iter().enumerate() {
+        let (duckdb::types::Value::Double(x), duckdb::types::Value::Double(y)) = (&r[0], &r[1])
+        else {
+            panic!("{what}: {r:?}")
+        };
+        assert_eq!((f(&xs[k]), f(&ys[k])), (Some(*x), Some(*y)), "{what} [{k}]");
     }
 }
 
@@ -534,6 +582,36 @@ fn check_forests(p: &Project, digest: &str) {
             side["data"]["methods"].as_array().unwrap(),
         );
         assert_eq!(f(&side["data"]["reference_auroc"]), Some(0.9));
+        for row in r_golden()
+            .iter()
+            .filter(|r| r[0] == "emm" && r[1] == factor)
+        {
+            let m = side["data"]["methods"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["method"] == row[2].as_str())
+                .unwrap_or_else(|| panic!("{name}: no method {}", row[2]));
+            let r = |i: usize| row[i].parse::<f64>().ok();
+            close(
+                &format!("{name} {} EMM", row[2]),
+                f(&m["estimate"]),
+                r(3),
+                1e-9,
+            );
+            close(
+                &format!("{name} {} lower", row[2]),
+                f(&m["ci_lower"]),
+                r(6),
+                1e-9,
+            );
+            close(
+                &format!("{name} {} upper", row[2]),
+                f(&m["ci_upper"]),
+                r(7),
+                1e-9,
+            );
+        }
     }
 }
 
@@ -543,7 +621,7 @@ fn check_heatmap(p: &Project) {
     let clf = side["data"]["classifier"].as_str().unwrap().to_string();
     let most = text(
         &db,
-        "SELECT classifier FROM essential_metrics WHERE auroc IS NOT NULL GROUP BY classifier ORDER BY count(*) DESC, classifier LIMIT 1",
+        "SELECT classifier FROM essential_metrics WHERE auroc_pbar IS NOT NULL GROUP BY classifier ORDER BY count(*) DESC, classifier LIMIT 1",
     );
     assert_eq!(clf, most[0]);
     let rows = side["data"]["rows"].as_array().unwrap();
@@ -553,7 +631,7 @@ fn check_heatmap(p: &Project) {
             let want = scalar(
                 &db,
                 &format!(
-                    "SELECT avg(auroc) FROM essential_metrics WHERE classifier = '{clf}' AND outlier_method = '{}' AND imputation_method = '{}' AND auroc IS NOT NULL",
+                    "SELECT avg(auroc_pbar) FROM essential_metrics WHERE classifier = '{clf}' AND outlier_method = '{}' AND imputation_method = '{}' AND auroc_pbar IS NOT NULL",
                     r.as_str().unwrap(),
                     c.as_str().unwrap()
                 ),
@@ -574,11 +652,15 @@ fn check_spec_curve(p: &Project) {
     let configs = side["data"]["configs"].as_array().unwrap();
     assert_eq!(
         Some(configs.len() as f64),
-        scalar(&db, "SELECT count(auroc) FROM essential_metrics")
+        scalar(&db, "SELECT count(auroc_pbar) FROM essential_metrics")
     );
     for c in configs {
         let id = c["config_id"].as_i64().unwrap();
-        for col in ["auroc", "auroc_ci_lower", "auroc_ci_upper"] {
+        for col in [
+            "auroc_pbar",
+            "auroc_pbar_test_ci_lower",
+            "auroc_pbar_test_ci_upper",
+        ] {
             let want = scalar(
                 &db,
                 &format!("SELECT {col} FROM essential_metrics WHERE config_id = {id}"),
@@ -602,49 +684,62 @@ fn check_spec_curve(p: &Project) {
 
 fn check_curves(p: &Project) {
     let db = p.db();
-    for (name, table, x, y) in [
-        (
-            "calibration_curves",
-            "calibration_curves",
-            "predicted_mean",
-            "observed_proportion",
-        ),
-        (
-            "decision_curves",
-            "dca_curves",
-            "threshold",
-            "net_benefit_model",
-        ),
-    ] {
-        let side = p.sidecar(name);
-        let curves = side["data"]["curves"].as_array().unwrap();
-        assert_eq!(curves.len(), 5, "{name}: top_k curves");
-        let top = query(&db, "SELECT config_id FROM essential_metrics WHERE auroc IS NOT NULL ORDER BY auroc DESC, config_id LIMIT 5");
-        for (c, want_id) in curves.iter().zip(top) {
-            let id = c["config_id"].as_i64().unwrap();
-            assert_eq!(
-                duckdb::types::Value::Int(id as i32),
-                want_id[0],
-                "{name} order"
-            );
-            let rows = query(
-                &db,
-                &format!("SELECT {x}, {y} FROM {table} WHERE config_id = {id} AND {x} IS NOT NULL AND {y} IS NOT NULL ORDER BY {}", if table == "dca_curves" { "threshold" } else { "bin_index" }),
-            );
-            let xs = c[x].as_array().unwrap();
-            let ys = c[y].as_array().unwrap();
-            assert_eq!(xs.len(), rows.len(), "{name} {id}");
-            for (k, r) in rows.iter().enumerate() {
-                let as_f = |v: &duckdb::types::Value| match v {
-                    duckdb::types::Value::Double(d) => *d,
-                    other => panic!("{other:?}"),
-                };
-                assert_eq!(f(&xs[k]), Some(as_f(&r[0])), "{name} {id} x[{k}]");
-                assert_eq!(f(&ys[k]), Some(as_f(&r[1])), "{name} {id} y[{k}]");
-            }
-        }
-    }
+    let top = top_ids(&db, 5);
     let side = p.sidecar("decision_curves");
+    let curves = side["data"]["curves"].as_array().unwrap();
+    let ids: Vec<i64> = curves
+        .iter()
+        .map(|c| c["config_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        ids, top,
+        "decision curves: the top_k configurations without an oracle"
+    );
+    for c in curves {
+        let id = c["config_id"].as_i64().unwrap();
+        let rows = query(
+            &db,
+            &format!("SELECT threshold, net_benefit_model FROM dca_curves WHERE config_id = {id} AND net_benefit_model IS NOT NULL ORDER BY threshold"),
+        );
+        same_points(
+            &format!("dca {id}"),
+            &c["threshold"],
+            &c["net_benefit_model"],
+            &rows,
+        );
+    }
+    let panels = p.sidecar("calibration_curves")["data"]["panels"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let ids: Vec<i64> = panels
+        .iter()
+        .map(|c| c["config_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, top, "calibration panels");
+    for c in &panels {
+        let id = c["config_id"].as_i64().unwrap();
+        let rows = query(
+            &db,
+            &format!("SELECT y_prob, y_true::DOUBLE FROM predictions WHERE config_id = {id} ORDER BY y_prob, y_true"),
+        );
+        same_points(
+            &format!("calibration {id}"),
+            &c["predicted"],
+            &c["observed"],
+            &rows,
+        );
+        let fit = c["fitted"].as_array().unwrap();
+        assert_eq!(fit.len(), rows.len(), "calibration {id}");
+        for (k, v) in fit.iter().enumerate() {
+            assert!(f(v).is_some(), "calibration {id} fitted[{k}]");
+        }
+        let events = scalar(
+            &db,
+            &format!("SELECT n_events FROM essential_metrics WHERE config_id = {id}"),
+        );
+        assert_eq!(f(&c["events"]), events, "calibration {id} events");
+    }
     let first = side["data"]["curves"][0]["config_id"].as_i64().unwrap();
     let all = query(
         &db,
@@ -665,34 +760,46 @@ fn check_curves(p: &Project) {
     }
 }
 
+/// The R golden values of the demo checkpoint (`scripts/fixtures/emmeans.sh`): one row per
+/// level (`emm`) or factor (`f_test`).
+fn r_golden() -> Vec<Vec<String>> {
+    std::fs::read_to_string(repo_root().join("tests/fixtures/golden/emm/demo_expected.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .map(|c| c.trim_matches('"').to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// The ANOVA of the AUROC of p̄ agrees with R's drop1 F tests (the type II tests of a
+/// main-effects model) on the demo checkpoint.
 fn check_anova(p: &Project) {
-    let golden: Json = serde_json::from_str(
-        &std::fs::read_to_string(repo_root().join("tests/fixtures/golden/demo_anova.json"))
-            .unwrap(),
-    )
-    .unwrap();
     let ours: Json =
         serde_json::from_str(&std::fs::read_to_string(p.path("outputs/anova.json")).unwrap())
             .unwrap();
     let terms = ours["terms"].as_array().unwrap();
-    let want = golden["terms"].as_array().unwrap();
-    assert_eq!(terms.len(), want.len());
-    for w in want {
-        let name = w["term"].as_str().unwrap();
-        let ours_name = name.trim_start_matches("C(").trim_end_matches(')');
+    let golden: Vec<Vec<String>> = r_golden()
+        .into_iter()
+        .filter(|r| r[0] == "f_test")
+        .collect();
+    assert_eq!(
+        terms.len(),
+        golden.len() + 1,
+        "every factor and the residual"
+    );
+    for row in golden {
         let t = terms
             .iter()
-            .find(|t| t["term"] == ours_name)
-            .unwrap_or_else(|| panic!("no term {ours_name}"));
-        close(
-            &format!("{name} SS"),
-            f(&t["sum_sq"]),
-            f(&w["sum_sq"]),
-            1e-9,
-        );
-        close(&format!("{name} df"), f(&t["df"]), f(&w["df"]), 1e-9);
-        close(&format!("{name} F"), f(&t["f"]), f(&w["F"]), 1e-9);
-        close(&format!("{name} p"), f(&t["p"]), f(&w["PR(>F)"]), 1e-9);
+            .find(|t| t["term"] == row[1].as_str())
+            .unwrap_or_else(|| panic!("no term {}", row[1]));
+        let r = |i: usize| row[i].parse::<f64>().ok();
+        close(&format!("{} F", row[1]), f(&t["f"]), r(3), 1e-9);
+        close(&format!("{} df", row[1]), f(&t["df"]), r(4), 1e-9);
+        close(&format!("{} p", row[1]), f(&t["p"]), r(6), 1e-9);
     }
 }
 
@@ -704,7 +811,7 @@ fn check_latex(p: &Project, digest: &str) {
         .filter(|n| n.ends_with(".tex"))
         .collect();
     tex.sort();
-    assert_eq!(tex.len(), 8, "{tex:?}");
+    assert_eq!(tex.len(), 9, "{tex:?}");
     for name in &tex {
         let body = std::fs::read_to_string(outputs.join(name)).unwrap();
         assert!(
@@ -713,7 +820,7 @@ fn check_latex(p: &Project, digest: &str) {
         );
     }
     let numbers = std::fs::read_to_string(outputs.join("numbers.tex")).unwrap();
-    let n = scalar(&p.db(), "SELECT count(auroc) FROM essential_metrics").unwrap();
+    let n = scalar(&p.db(), "SELECT count(auroc_pbar) FROM essential_metrics").unwrap();
     assert!(
         numbers.contains(&format!("\\providecommand{{\\nConfigs}}{{{n}}}")),
         "{numbers}"
@@ -823,6 +930,116 @@ fn check_latex(p: &Project, digest: &str) {
                 .join("\n")
         );
     }
+}
+
+/// `paired_comparisons.json` against DeLong recomputed from the checkpoint's predictions, its
+/// reference against the rule (best `auroc_pbar` without a ground-truth method), and the
+/// tables and macros that quote the same numbers.
+fn check_paired(p: &Project, digest: &str) {
+    let doc: Json = serde_json::from_str(
+        &std::fs::read_to_string(p.path("outputs/paired_comparisons.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(doc["logical_digest"], digest);
+    let db = p.db();
+    let best = text(
+        &db,
+        "SELECT source_name FROM essential_metrics WHERE outlier_method <> 'pupil-gt' \
+         AND imputation_method <> 'pupil-gt' ORDER BY auroc_pbar DESC, config_id LIMIT 1",
+    );
+    let reference = &doc["reference"];
+    assert_eq!(reference["source_name"].as_str().unwrap(), best[0]);
+    let ref_id = reference["config_id"].as_i64().unwrap();
+    close(
+        "reference auroc_pbar",
+        f(&reference["auroc_pbar"]),
+        scalar(
+            &db,
+            &format!("SELECT auroc_pbar FROM essential_metrics WHERE config_id = {ref_id}"),
+        ),
+        0.0,
+    );
+    let comparisons = doc["comparisons"].as_array().unwrap();
+    let n = scalar(&db, "SELECT count(*) FROM essential_metrics").unwrap() as usize;
+    assert_eq!(comparisons.len(), n - 1);
+    let predictions = |id: i64| -> (Vec<i64>, Vec<f64>) {
+        query(
+            &db,
+            &format!("SELECT y_true::BIGINT, y_prob FROM predictions WHERE config_id = {id} ORDER BY subject_code"),
+        )
+        .into_iter()
+        .map(|r| match (&r[0], &r[1]) {
+            (duckdb::types::Value::BigInt(y), duckdb::types::Value::Double(p)) => (*y, *p),
+            other => panic!("unexpected {other:?}"),
+        })
+        .unzip()
+    };
+    let (y, p_ref) = predictions(ref_id);
+    let mut p_values = Vec::new();
+    for c in comparisons {
+        assert_eq!(c["n_paired"].as_u64(), Some(y.len() as u64), "{c}");
+        let (y_c, p_c) = predictions(c["config_id"].as_i64().unwrap());
+        assert_eq!(y_c, y, "the demo's configurations share their subjects");
+        let t = mlrepro::metrics::delong_paired(&y, &p_c, &p_ref).unwrap();
+        close("z", f(&c["z"]), Some(t.z), 1e-12);
+        close("p", f(&c["p_value"]), Some(t.p_value), 1e-12);
+        p_values.push(t.p_value);
+    }
+    let holm = mlrepro::analyze::paired::holm(&p_values);
+    for (c, adjusted) in comparisons.iter().zip(holm) {
+        close("p_holm", f(&c["p_holm"]), Some(adjusted), 1e-12);
+    }
+    let numbers = std::fs::read_to_string(p.path("outputs/numbers.tex")).unwrap();
+    let auroc = format!("{:.3}", f(&reference["auroc_pbar"]).unwrap());
+    assert!(
+        numbers.contains(&format!(
+            "\\providecommand{{\\pairedReferenceAUROC}}{{{auroc}}}"
+        )),
+        "{numbers}"
+    );
+    assert!(numbers.contains(&format!(
+        "\\providecommand{{\\pairedSignificant}}{{{}}}",
+        doc["n_significant"]
+    )));
+    // The top pipelines table ranks by the same estimator and quotes the same interval.
+    let top = std::fs::read_to_string(p.path("outputs/top_pipelines.tex")).unwrap();
+    let max = scalar(&db, "SELECT max(auroc_pbar) FROM essential_metrics").unwrap();
+    assert!(top.contains("\n1 & "), "{top}");
+    assert!(top.contains(&format!("{max:.3}")), "{top}");
+    let stratos = std::fs::read_to_string(p.path("outputs/stratos.tex")).unwrap();
+    let reference_row = text(
+        &db,
+        &format!("SELECT printf('%.3f--%.3f', auroc_pbar_test_ci_lower, auroc_pbar_test_ci_upper) FROM essential_metrics WHERE config_id = {ref_id}"),
+    );
+    assert!(
+        stratos.contains(&reference_row[0]) && top.contains(&reference_row[0]),
+        "the reference's DeLong interval {} is in both tables",
+        reference_row[0]
+    );
+}
+
+#[test]
+fn an_unknown_reference_config_is_a_configuration_error() {
+    let p = Project::extracted();
+    let config = std::fs::read_to_string(p.path("config.yaml")).unwrap();
+    write_file(
+        p.dir.path(),
+        "config.yaml",
+        &config.replace(
+            "analysis:\n",
+            "analysis:\n  reference_config: 'no such run'\n",
+        ),
+    );
+    let out = p.analyze();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("analysis.reference_config"), "{stderr}");
+    assert!(!stderr.contains("no such run"), "{stderr}");
 }
 
 fn rewrite_checksum(db: &Path) {

@@ -158,6 +158,16 @@ const LOGISTIC: [&str; 3] = [
     "calibration_in_the_large",
 ];
 
+/// The relative tolerance of column `col`: 1e-6 for the iteratively fitted logistic metrics,
+/// none for the rest.
+fn relative_tolerance(col: &str) -> f64 {
+    if LOGISTIC.iter().any(|m| col.starts_with(m)) {
+        1e-6
+    } else {
+        0.0
+    }
+}
+
 fn check_against_golden(backend: &str, x: &Extraction) {
     let db = x.db();
     let anon: BTreeMap<String, String> = serde_json::from_value(
@@ -168,6 +178,18 @@ fn check_against_golden(backend: &str, x: &Extraction) {
         .into_iter()
         .map(|r| as_text(&r[0]))
         .collect();
+    let delong_golden = golden::load("delong.json");
+    let delong = delong_golden["runs"].as_array().unwrap();
+    let mut delong_checked = 0;
+    let golden_bootstrap = golden::load("test_bootstrap.json");
+    let bootstrap = golden_bootstrap["runs"].as_array().unwrap();
+    let defaults = mlrepro::config::TestBootstrapConfig::default();
+    assert_eq!(golden_bootstrap["seed"].as_u64(), Some(defaults.seed));
+    assert_eq!(
+        golden_bootstrap["resamples"].as_u64(),
+        Some(defaults.resamples as u64)
+    );
+    let mut bootstrap_checked = 0;
     let mut included = 0;
     for run in golden::manifest_runs(backend) {
         let status = query(
@@ -235,11 +257,7 @@ fn check_against_golden(backend: &str, x: &Extraction) {
             {
                 continue;
             }
-            let rel = if LOGISTIC.iter().any(|m| col.starts_with(m)) {
-                1e-6
-            } else {
-                0.0
-            };
+            let rel = relative_tolerance(col);
             close(
                 &format!("{} {col}", run.key),
                 as_f64(&row[i]),
@@ -247,6 +265,72 @@ fn check_against_golden(backend: &str, x: &Extraction) {
                 ABS,
                 rel,
             );
+        }
+        // The AUROC of p̄ and its DeLong interval against R's pROC.
+        if let Some(d) = delong.iter().find(|d| {
+            d["backend"].as_str() == Some(backend) && d["run_id"].as_str() == Some(&run.run_id)
+        }) {
+            for (col, key) in [
+                ("auroc_pbar", "auc"),
+                ("auroc_pbar_test_ci_lower", "ci_lower"),
+                ("auroc_pbar_test_ci_upper", "ci_upper"),
+            ] {
+                let i = essential_cols.iter().position(|c| c == col).unwrap();
+                close(
+                    &format!("{} {col} (pROC)", run.key),
+                    as_f64(&row[i]),
+                    float(&d[key]),
+                    ABS,
+                    0.0,
+                );
+            }
+            delong_checked += 1;
+        }
+        // The test-set bootstrap against an independent Python implementation.
+        if let Some(b) = bootstrap.iter().find(|b| {
+            backend == golden_bootstrap["backend"].as_str().unwrap()
+                && b["run_id"].as_str() == Some(&run.run_id)
+        }) {
+            for (i, col) in essential_cols.iter().enumerate() {
+                let Some(want) = b
+                    .get(col)
+                    .filter(|_| col.contains("_pbar") || col.contains("_test_ci_"))
+                else {
+                    continue;
+                };
+                let rel = relative_tolerance(col);
+                close(
+                    &format!("{} {col} (test bootstrap)", run.key),
+                    as_f64(&row[i]),
+                    float(want),
+                    ABS,
+                    rel,
+                );
+            }
+            for (key, want) in b.as_object().unwrap() {
+                let Some(metric) = key.strip_suffix("_left_out") else {
+                    continue;
+                };
+                let reason = query(
+                    &db,
+                    &format!("SELECT reason FROM metric_notes WHERE config_id = {config_id} AND metric = '{metric}'"),
+                )
+                .first()
+                .map(|r| as_text(&r[0]))
+                .unwrap_or_default();
+                let left_out: u64 = reason
+                    .split("; ")
+                    .filter(|part| part.contains(" test-set resamples left out"))
+                    .map(|part| part.split(' ').next().unwrap().parse::<u64>().unwrap())
+                    .sum();
+                assert_eq!(
+                    left_out,
+                    want.as_u64().unwrap(),
+                    "{} {metric}: {reason}",
+                    run.key
+                );
+            }
+            bootstrap_checked += 1;
         }
         let preds = query(&db, &format!("SELECT subject_code, y_true, y_prob, y_prob_std FROM predictions WHERE config_id = {config_id} ORDER BY prediction_id"));
         let gp = g["predictions"].as_array().unwrap();
@@ -407,6 +491,16 @@ fn check_against_golden(backend: &str, x: &Extraction) {
         "only {included} included runs in the {backend} manifest"
     );
     assert_eq!(x.summary["included"].as_u64().unwrap(), included as u64);
+    assert!(
+        delong_checked >= 5,
+        "only {delong_checked} runs checked against pROC"
+    );
+    if backend == golden_bootstrap["backend"].as_str().unwrap() {
+        assert!(
+            bootstrap_checked >= 5,
+            "only {bootstrap_checked} runs checked against the Python test bootstrap"
+        );
+    }
 }
 
 #[test]

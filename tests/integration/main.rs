@@ -5,7 +5,9 @@
 mod analyze;
 mod checkpoint;
 mod cli;
+mod consistency;
 mod crash;
+mod delong;
 mod extract;
 mod golden;
 mod hardening_misuse;

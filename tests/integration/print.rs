@@ -15,13 +15,11 @@ const MIN_TEXT_PT: f64 = 7.0;
 
 /// The figures always printed one column wide; every other figure spans both, except the
 /// mean-rank diagram, which is one column wide while its pipeline labels are short.
-pub const SINGLE_COLUMN: [&str; 6] = [
+pub const SINGLE_COLUMN: [&str; 4] = [
     "forest_outlier",
     "forest_imputation",
     "forest_classifier",
     "forest_featurization",
-    "calibration_curves",
-    "decision_curves",
 ];
 
 /// The width in points of the first page of `pdf` (its MediaBox).
@@ -148,7 +146,7 @@ fn demo_methods() -> String {
 
 /// A project holding a copy of the committed demo checkpoint, with the demo's method labels
 /// and `analysis` settings.
-fn project(analysis: &str) -> tempfile::TempDir {
+pub fn project(analysis: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let public = repo_root().join("data/public");
     for f in ["results.duckdb", "results.duckdb.sha256"] {

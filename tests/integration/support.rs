@@ -4,9 +4,13 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
-/// The repository root (where `configs/` and `tests/fixtures/` live).
+/// The repository root (where `configs/` and `tests/fixtures/` live): cargo's run-time
+/// `CARGO_MANIFEST_DIR` first, since a test binary compiled in another checkout that shares
+/// the target directory (a clean clone's acceptance run) can be reused here and carries that
+/// checkout's compile-time path.
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 /// The `mlrepro` binary, run in `dir`, with a clean environment for MLflow variables.

@@ -1,22 +1,24 @@
-//! Calibration curves and decision curves (with treat-all and treat-none) of the top-k
-//! configurations by AUROC, read from `calibration_curves` and `dca_curves`.
+//! Decision curves (with treat-all and treat-none and a bootstrap band) of the top-k
+//! configurations by the AUROC of p̄, read from `dca_curves`, and the line chart the curve
+//! figures share.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::{json, Value};
 
-use super::{draw_title, factor_style, legend, title_height, Env};
+use super::grid::Grid;
+use super::{factor_style, uses_oracle, Env};
+use crate::analyze::bands::{self, BandPoint};
 use crate::analyze::frames::{floats, ints};
-use crate::analyze::render::{font, px, Figure, Span};
+use crate::analyze::render::{font, px};
 use crate::analyze::sidecar::num;
 use crate::analyze::stats::{ranked, Config};
 use crate::analyze::style::{self, AXIS_PT, TEXT_PT};
 
-/// The calibration figure's name.
-pub const CALIBRATION: &str = "calibration_curves";
 /// The decision-curve figure's name.
 pub const DCA: &str = "decision_curves";
 
@@ -29,12 +31,12 @@ pub struct Curve {
     pub label: String,
     /// The points, in drawing order.
     pub points: Vec<(f64, f64)>,
+    /// A band drawn under the curve in its colour; empty for none.
+    pub band: Vec<BandPoint>,
 }
 
 /// A line chart: coloured curves over grey reference lines, with a legend.
 pub struct Lines {
-    /// File stem (when drawn as a figure of its own).
-    pub name: &'static str,
     /// Caption.
     pub title: String,
     /// x-axis description.
@@ -51,15 +53,20 @@ pub struct Lines {
     pub x_range: (f64, f64),
     /// y-axis range.
     pub y_range: (f64, f64),
+    /// Small labels along the top of the plot at these x positions.
+    pub annotations: Vec<(f64, String)>,
 }
 
-/// The top-k configurations by AUROC and their legend labels.
+/// The top-k configurations by AUROC that use no oracle method, and their legend labels.
 pub fn top(env: &Env) -> Result<Vec<(Config, String)>> {
-    let configs = ranked(&env.ckpt.essential)?;
-    if configs.is_empty() {
-        bail!("no configuration has an AUROC");
-    }
     let m = env.config;
+    let configs: Vec<Config> = ranked(&env.ckpt.essential)?
+        .into_iter()
+        .filter(|c| !uses_oracle(m, &c.levels))
+        .collect();
+    if configs.is_empty() {
+        bail!("no configuration without an oracle method has an AUROC");
+    }
     Ok(configs
         .into_iter()
         .take(env.config.analysis.top_k.max(1))
@@ -98,7 +105,7 @@ fn curves_json(
         .zip(points)
         .map(|((c, label), pts)| {
             json!({
-                "config_id": c.id, "label": label, "auroc": num(c.auroc),
+                "config_id": c.id, "label": label, "auroc_pbar": num(c.auroc),
                 x: pts.iter().map(|p| num(p.0)).collect::<Vec<_>>(),
                 y: pts.iter().map(|p| num(p.1)).collect::<Vec<_>>(),
             })
@@ -106,45 +113,22 @@ fn curves_json(
         .collect()
 }
 
-/// Draws the calibration curves of the top-k configurations and their sidecar.
-pub fn calibration(env: &Env) -> Result<Vec<PathBuf>> {
-    let top = top(env)?;
-    let df = &env.ckpt.calibration;
-    let points: Vec<Vec<(f64, f64)>> = top
-        .iter()
-        .map(|(c, _)| series(df, c.id, "predicted_mean", "observed_proportion"))
-        .collect::<Result<_>>()?;
-    let data =
-        json!({ "curves": curves_json(&top, &points, "predicted_mean", "observed_proportion") });
-    let fig = Lines {
-        name: CALIBRATION,
-        title: "Calibration of the top configurations".into(),
-        x_desc: "Mean predicted probability (per bin)",
-        y_desc: "Observed proportion with outcome",
-        curves: top
-            .into_iter()
-            .zip(points)
-            .map(|((_, label), points)| Curve { label, points })
-            .collect(),
-        references: vec![Curve {
-            label: "Ideal".into(),
-            points: vec![(0.0, 0.0), (1.0, 1.0)],
-        }],
-        markers: true,
-        x_range: (0.0, 1.0),
-        y_range: (0.0, 1.0),
-    };
-    env.emit(&fig, data)
-}
-
-/// Draws the decision curves of the top-k configurations with treat-all and treat-none, and
-/// their sidecar.
+/// Draws the decision curves of the top-k configurations, one panel each on one scale, each
+/// with its pointwise 95 % subject-bootstrap band ([`bands::net_benefit`]) and treat-all and
+/// treat-none, and their sidecar.
 pub fn dca(env: &Env) -> Result<Vec<PathBuf>> {
     let top = top(env)?;
     let df = &env.ckpt.dca;
     let points: Vec<Vec<(f64, f64)>> = top
         .iter()
         .map(|(c, _)| series(df, c.id, "threshold", "net_benefit_model"))
+        .collect::<Result<_>>()?;
+    let bands: Vec<Vec<BandPoint>> = top
+        .iter()
+        .map(|(c, _)| {
+            let (y, p) = bands::outcomes(env.ckpt, c.id)?;
+            bands::net_benefit(&y, &p, env.ckpt.resampling)
+        })
         .collect::<Result<_>>()?;
     let all = series(df, top[0].0.id, "threshold", "net_benefit_all")?;
     let none = series(df, top[0].0.id, "threshold", "net_benefit_none")?;
@@ -154,70 +138,67 @@ pub fn dca(env: &Env) -> Result<Vec<PathBuf>> {
         .chain(&all)
         .map(|p| p.1)
         .fold(0.0f64, f64::max);
+    let best = bands.iter().flatten().map(|b| b.upper).fold(best, f64::max);
     let y_min = -0.05 * best.max(0.1);
     let x_max = all.iter().map(|p| p.0).fold(0.0f64, f64::max).max(0.01);
+    let mut curves = curves_json(&top, &points, "threshold", "net_benefit_model");
+    for (curve, band) in curves.iter_mut().zip(&bands) {
+        curve["band_threshold"] = band.iter().map(|b| num(b.x)).collect();
+        curve["band_lower"] = band.iter().map(|b| num(b.lower)).collect();
+        curve["band_upper"] = band.iter().map(|b| num(b.upper)).collect();
+    }
     let data = json!({
-        "curves": curves_json(&top, &points, "threshold", "net_benefit_model"),
+        "curves": curves,
+        "band": format!("pointwise 95% percentile band of the net benefit of p̄ over {} subject-level bootstrap resamples (seed {})", env.ckpt.resampling.resamples, env.ckpt.resampling.seed),
         "treat_all": { "threshold": all.iter().map(|p| num(p.0)).collect::<Vec<_>>(), "net_benefit": all.iter().map(|p| num(p.1)).collect::<Vec<_>>() },
         "treat_none": { "threshold": none.iter().map(|p| num(p.0)).collect::<Vec<_>>(), "net_benefit": none.iter().map(|p| num(p.1)).collect::<Vec<_>>() },
         "y_axis_lower_limit": num(y_min),
     });
-    let clip = |pts: Vec<(f64, f64)>| pts.into_iter().filter(|p| p.1 >= y_min).collect();
-    let fig = Lines {
+    let clip = |pts: &[(f64, f64)]| pts.iter().copied().filter(|p| p.1 >= y_min).collect();
+    let panels = top
+        .into_iter()
+        .zip(points)
+        .zip(bands)
+        .map(|(((_, label), points), band)| Lines {
+            title: label,
+            x_desc: "Risk threshold",
+            y_desc: "Net benefit",
+            curves: vec![Curve {
+                label: "Net benefit of the mean prediction, 95% bootstrap band".into(),
+                points: clip(&points),
+                band: band
+                    .into_iter()
+                    .map(|b| BandPoint {
+                        lower: b.lower.max(y_min),
+                        upper: b.upper.max(y_min),
+                        ..b
+                    })
+                    .collect(),
+            }],
+            references: vec![
+                Curve {
+                    label: "Treat all".into(),
+                    points: clip(&all),
+                    band: Vec::new(),
+                },
+                Curve {
+                    label: "Treat none".into(),
+                    points: none.clone(),
+                    band: Vec::new(),
+                },
+            ],
+            markers: false,
+            x_range: (0.0, x_max),
+            y_range: (y_min, best * 1.05 + 0.01),
+            annotations: Vec::new(),
+        })
+        .collect();
+    let fig = Grid {
         name: DCA,
-        title: "Decision curves of the top configurations".into(),
-        x_desc: "Risk threshold",
-        y_desc: "Net benefit",
-        curves: top
-            .into_iter()
-            .zip(points)
-            .map(|((_, label), points)| Curve {
-                label,
-                points: clip(points),
-            })
-            .collect(),
-        references: vec![
-            Curve {
-                label: "Treat all".into(),
-                points: clip(all),
-            },
-            Curve {
-                label: "Treat none".into(),
-                points: none,
-            },
-        ],
-        markers: false,
-        x_range: (0.0, x_max),
-        y_range: (y_min, best * 1.1 + 0.01),
+        panels,
+        columns: 3,
     };
     env.emit(&fig, data)
-}
-
-impl Figure for Lines {
-    fn name(&self) -> &str {
-        self.name
-    }
-
-    fn span(&self) -> Span {
-        Span::Single
-    }
-
-    fn height(&self, width: f64) -> f64 {
-        title_height(&self.title, width)
-            + Self::chart_height(width)
-            + legend::height(&self.legend_items(), width)
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
-    where
-        DB::ErrorType: 'static,
-    {
-        let body = draw_title(root, &self.title, s)?;
-        let width = f64::from(root.dim_in_pixel().0) / s;
-        let (chart, key) = body.split_vertically(px(Self::chart_height(width), s));
-        self.draw_on(&chart, None, s)?;
-        legend::draw(&key, &self.legend_items(), s)
-    }
 }
 
 impl Lines {
@@ -284,8 +265,35 @@ impl Lines {
             chart.draw_series(LineSeries::new(r.points.clone(), style))?;
         }
         for (c, colour) in self.curves.iter().zip(style::PALETTE.iter().cycle()) {
+            if !c.band.is_empty() {
+                let outline: Vec<(f64, f64)> = c
+                    .band
+                    .iter()
+                    .map(|b| (b.x, b.upper))
+                    .chain(c.band.iter().rev().map(|b| (b.x, b.lower)))
+                    .collect();
+                chart.draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    colour.mix(0.12).filled(),
+                )))?;
+            }
+        }
+        for (c, colour) in self.curves.iter().zip(style::PALETTE.iter().cycle()) {
             let style = colour.stroke_width(px(1.4, s));
-            chart.draw_series(LineSeries::new(c.points.clone(), style).point_size(px(1.6, s)))?;
+            let markers = if self.markers { px(1.6, s) } else { 0 };
+            chart.draw_series(LineSeries::new(c.points.clone(), style).point_size(markers))?;
+        }
+        let top = self.y_range.1;
+        let ink = BLACK.mix(0.7);
+        let label = font(TEXT_PT, s)
+            .color(&ink)
+            .pos(Pos::new(HPos::Center, VPos::Top));
+        for (x, text) in &self.annotations {
+            chart.draw_series(std::iter::once(Text::new(
+                text.clone(),
+                (*x, top),
+                label.clone(),
+            )))?;
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
-//! The overview dashboard: mean AUROC with the 95 % CI of the mean by outlier method,
-//! imputation method and featurization, side by side on one shared AUROC scale.
+//! The overview dashboard: the estimated marginal mean AUROC with its 95 % CI by outlier
+//! method, imputation method and featurization, side by side on one shared AUROC scale, with
+//! oracle methods as reference lines.
 
 use std::path::PathBuf;
 
@@ -8,11 +9,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::json;
 
-use super::forest::{category_legend, extent, methods_json, Panel};
+use super::forest::{
+    category_legend, extent, methods_json, references, row_colours, row_labels, Panel,
+};
 use super::{factor_style, legend, Env};
 use crate::analyze::render::{px, Figure, Span};
-use crate::analyze::stats::{by_factor, Summary};
-use crate::analyze::style;
+use crate::analyze::stats::{by_factor, Basis, Summary};
 
 /// The figure name.
 pub const NAME: &str = "dashboard";
@@ -29,11 +31,12 @@ struct Column {
     rows: Vec<Summary>,
     labels: Vec<String>,
     colours: Vec<RGBColor>,
+    references: Vec<(String, f64)>,
 }
 
 struct Dashboard {
     columns: Vec<Column>,
-    reference: Option<f64>,
+    basis: Basis,
     legend: Vec<(String, RGBColor)>,
 }
 
@@ -42,23 +45,23 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     let mut columns = Vec::new();
     let mut panels = Vec::new();
     let mut legend = Vec::new();
+    let mut basis = Basis::MarginalMeans;
     for (factor, title) in PANELS {
-        let rows = by_factor(&env.ckpt.essential, factor)?;
+        let cmp = by_factor(&env.ckpt.essential, env.config, factor)?;
+        let rows: Vec<Summary> = cmp.contenders().cloned().collect();
         if rows.is_empty() {
-            bail!("no configuration has an AUROC");
+            bail!("no configuration of a non-oracle method has an AUROC");
         }
+        basis = cmp.basis;
         let st = factor_style(env.config, factor);
-        let levels: Vec<String> = rows.iter().map(|r| r.level.clone()).collect();
-        let labels: Vec<String> = levels.iter().map(|l| style::label(st, l)).collect();
         panels.push(json!({
             "factor": factor,
             "title": title,
-            "methods": methods_json(st, &rows, &labels),
+            "basis": cmp.basis.key(),
+            "estimate": cmp.basis.describe(),
+            "methods": methods_json(st, &cmp.rows),
         }));
-        let colours: Vec<RGBColor> = levels
-            .iter()
-            .map(|l| style::category_colour(&env.config.methods, &st.category(l)))
-            .collect();
+        let colours = row_colours(env, st, &rows);
         for entry in category_legend(st, &rows, &colours) {
             if !legend.contains(&entry) {
                 legend.push(entry);
@@ -66,17 +69,20 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
         }
         columns.push(Column {
             title: title.to_string(),
+            labels: row_labels(st, &rows),
+            references: references(env, st, &cmp),
             colours,
-            labels,
             rows,
         });
     }
-    let reference = env.config.analysis.reference_auroc;
-    let data = json!({ "reference_auroc": reference, "panels": panels });
+    let data = json!({
+        "reference_auroc": env.config.analysis.reference_auroc,
+        "panels": panels,
+    });
     env.emit(
         &Dashboard {
             columns,
-            reference,
+            basis,
             legend,
         },
         data,
@@ -113,10 +119,11 @@ impl Figure for Dashboard {
         let (lo, hi) = self
             .columns
             .iter()
-            .map(|c| extent(&c.rows, self.reference))
+            .map(|c| extent(&c.rows, &c.references))
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (a, b)| {
                 (l.min(a), h.max(b))
             });
+        let x_desc = self.basis.axis();
         // Every panel's plot is equally wide, so that the shared AUROC scale reads the same.
         let frames: Vec<f64> = self
             .columns
@@ -134,8 +141,8 @@ impl Figure for Dashboard {
                 rows: &c.rows,
                 labels: &c.labels,
                 colours: &c.colours,
-                reference: self.reference,
-                x_desc: "Mean AUROC (95% CI)",
+                references: &c.references,
+                x_desc,
                 x_range: Some((lo, hi)),
             }
             .draw(&area, s)?;

@@ -1,5 +1,7 @@
-//! Forest plots per factor: for each method, the mean AUROC across its configurations with
-//! the 95 % CI of that mean (t distribution), best first, with an optional reference line.
+//! Forest plots per factor: for each method, its estimated marginal mean AUROC with its 95 %
+//! CI (see [`crate::analyze::stats::by_factor`]), best first. Oracle methods and the configured
+//! reference AUROC are drawn as labelled reference lines, never as ranked rows; a method with
+//! fewer configurations than the others is drawn hollow with its count.
 
 use std::path::PathBuf;
 
@@ -11,7 +13,7 @@ use serde_json::{json, Value};
 use super::{factor_style, label_width, legend, row_label, Env};
 use crate::analyze::render::{font, px, Figure, Span};
 use crate::analyze::sidecar::{num, opt};
-use crate::analyze::stats::{by_factor, Summary};
+use crate::analyze::stats::{by_factor, Comparison, Summary};
 use crate::analyze::style::{self, AXIS_PT, TEXT_PT, TITLE_PT};
 use crate::config::FactorStyle;
 
@@ -23,51 +25,95 @@ pub fn name(factor: &str) -> String {
 struct Forest {
     name: String,
     title: String,
+    x_desc: String,
     rows: Vec<Summary>,
     labels: Vec<String>,
     colours: Vec<RGBColor>,
-    reference: Option<f64>,
+    references: Vec<(String, f64)>,
     legend: Vec<(String, RGBColor)>,
 }
 
 /// Draws the forest plot of `factor` and its sidecar.
 pub fn generate(env: &Env, factor: &str, title: &str) -> Result<Vec<PathBuf>> {
-    let rows = by_factor(&env.ckpt.essential, factor)?;
+    let cmp = by_factor(&env.ckpt.essential, env.config, factor)?;
+    let rows: Vec<Summary> = cmp.contenders().cloned().collect();
     if rows.is_empty() {
-        bail!("no configuration has an AUROC");
+        bail!("no configuration of a non-oracle method has an AUROC");
     }
     let st = factor_style(env.config, factor);
-    let levels: Vec<String> = rows.iter().map(|r| r.level.clone()).collect();
-    let colours: Vec<RGBColor> = levels
-        .iter()
-        .map(|l| style::category_colour(&env.config.methods, &st.category(l)))
-        .collect();
+    let colours = row_colours(env, st, &rows);
     let fig = Forest {
         name: name(factor),
-        title: format!("{title}: mean AUROC by method"),
-        labels: levels.iter().map(|l| style::label(st, l)).collect(),
+        title: format!("{title}: AUROC by method"),
+        x_desc: format!("{}, 95% CI", cmp.basis.axis()),
+        labels: row_labels(st, &rows),
         legend: category_legend(st, &rows, &colours),
         colours,
         rows,
-        reference: env.config.analysis.reference_auroc,
+        references: references(env, st, &cmp),
     };
     let data = json!({
         "factor": factor,
-        "reference_auroc": fig.reference,
-        "methods": methods_json(st, &fig.rows, &fig.labels),
+        "basis": cmp.basis.key(),
+        "estimate": cmp.basis.describe(),
+        "reference_auroc": env.config.analysis.reference_auroc,
+        "methods": methods_json(st, &cmp.rows),
     });
     env.emit(&fig, data)
 }
 
-/// The per-method rows of a sidecar: exactly what a [`Panel`] plots.
-pub fn methods_json(st: &FactorStyle, rows: &[Summary], labels: &[String]) -> Vec<Value> {
+/// The colour of each row's method category.
+pub fn row_colours(env: &Env, st: &FactorStyle, rows: &[Summary]) -> Vec<RGBColor> {
     rows.iter()
-        .zip(labels)
-        .map(|(r, l)| {
+        .map(|r| style::category_colour(&env.config.methods, &st.category(&r.level)))
+        .collect()
+}
+
+/// The axis label of each row: the method's label, with its count when it has fewer
+/// configurations than the others.
+pub fn row_labels(st: &FactorStyle, rows: &[Summary]) -> Vec<String> {
+    rows.iter()
+        .map(|r| {
+            let label = style::label(st, &r.level);
+            if r.fewer {
+                format!("{label} (n={})", r.n)
+            } else {
+                label
+            }
+        })
+        .collect()
+}
+
+/// The reference lines of a comparison: each oracle method at its estimate, and the
+/// configured reference AUROC.
+pub fn references(env: &Env, st: &FactorStyle, cmp: &Comparison) -> Vec<(String, f64)> {
+    cmp.oracles()
+        .map(|r| {
+            (
+                format!("{} (oracle)", style::label(st, &r.level)),
+                r.estimate,
+            )
+        })
+        .chain(
+            env.config
+                .analysis
+                .reference_auroc
+                .map(|r| ("Reference".to_string(), r)),
+        )
+        .collect()
+}
+
+/// The per-method rows of a sidecar: every method of the comparison, oracles included.
+pub fn methods_json(st: &FactorStyle, rows: &[Summary]) -> Vec<Value> {
+    rows.iter()
+        .map(|r| {
             json!({
-                "method": r.level, "label": l, "category": st.category(&r.level), "n": r.n,
-                "mean_auroc": num(r.mean), "sd": opt(r.sd),
+                "method": r.level, "label": style::label(st, &r.level),
+                "category": st.category(&r.level), "n": r.n,
+                "oracle": r.oracle, "fewer_configurations": r.fewer,
+                "estimate": num(r.estimate),
                 "ci_lower": opt(r.ci_lower), "ci_upper": opt(r.ci_upper),
+                "mean_auroc": num(r.mean), "sd": opt(r.sd),
             })
         })
         .collect()
@@ -95,8 +141,8 @@ impl Figure for Forest {
             rows: &self.rows,
             labels: &self.labels,
             colours: &self.colours,
-            reference: self.reference,
-            x_desc: "Mean AUROC (95% CI)",
+            references: &self.references,
+            x_desc: &self.x_desc,
             x_range: None,
         };
         let (chart, key) = root.split_vertically(px(Panel::height(self.rows.len()), s));
@@ -109,7 +155,7 @@ impl Figure for Forest {
 const MARGIN: f64 = 6.0;
 const MARGIN_RIGHT: f64 = 12.0;
 
-/// One panel of per-method means with their CIs of the mean, best at the top.
+/// One panel of per-method estimates with their CIs, best at the top.
 pub struct Panel<'a> {
     /// Caption above the panel.
     pub title: &'a str,
@@ -119,19 +165,19 @@ pub struct Panel<'a> {
     pub labels: &'a [String],
     /// Colour per row.
     pub colours: &'a [RGBColor],
-    /// A vertical reference line, if any.
-    pub reference: Option<f64>,
+    /// Labelled vertical reference lines.
+    pub references: &'a [(String, f64)],
     /// The x-axis description.
     pub x_desc: &'a str,
     /// A shared x range (panels side by side); `None` fits the panel's own values.
     pub x_range: Option<(f64, f64)>,
 }
 
-/// The smallest and largest of the means, CI bounds and reference line of `rows`.
-pub fn extent(rows: &[Summary], reference: Option<f64>) -> (f64, f64) {
+/// The smallest and largest of the estimates, CI bounds and reference lines of `rows`.
+pub fn extent(rows: &[Summary], references: &[(String, f64)]) -> (f64, f64) {
     rows.iter()
-        .flat_map(|r| [Some(r.mean), r.ci_lower, r.ci_upper])
-        .chain([reference])
+        .flat_map(|r| [Some(r.estimate), r.ci_lower, r.ci_upper])
+        .chain(references.iter().map(|(_, v)| Some(*v)))
         .flatten()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
             (l.min(v), h.max(v))
@@ -176,7 +222,7 @@ impl Panel<'_> {
         let n = self.rows.len() as i32;
         let (lo, hi) = self
             .x_range
-            .unwrap_or_else(|| extent(self.rows, self.reference));
+            .unwrap_or_else(|| extent(self.rows, self.references));
         let pad = ((hi - lo) * 0.08).max(0.005);
         let labels = self.labels;
         let plot = f64::from(area.dim_in_pixel().0) / s - Self::frame_width(labels);
@@ -199,11 +245,20 @@ impl Panel<'_> {
             .label_style(font(TEXT_PT, s))
             .axis_desc_style(font(AXIS_PT, s))
             .draw()?;
-        if let Some(r) = self.reference {
-            chart.draw_series(LineSeries::new(
-                vec![(r, -1), (r, n)],
-                BLACK.mix(0.5).stroke_width(px(1.0, s)),
+        for (label, r) in self.references {
+            chart.draw_series(DashedLineSeries::new(
+                vec![(*r, -1), (*r, n)],
+                px(4.0, s),
+                px(3.0, s),
+                BLACK.mix(0.6).stroke_width(px(1.0, s)),
             ))?;
+            let ink = BLACK.mix(0.8);
+            let text = Text::new(
+                label.clone(),
+                (px(3.0, s) as i32, 0),
+                font(TEXT_PT, s).color(&ink),
+            );
+            chart.draw_series(std::iter::once(EmptyElement::at((*r, n)) + text))?;
         }
         for (i, (r, c)) in self.rows.iter().zip(self.colours).enumerate() {
             let y = n - 1 - i as i32;
@@ -211,16 +266,21 @@ impl Panel<'_> {
                 chart.draw_series(std::iter::once(ErrorBar::new_horizontal(
                     y,
                     l,
-                    r.mean,
+                    r.estimate,
                     u,
                     c.stroke_width(px(1.2, s)),
                     px(5.0, s),
                 )))?;
             }
+            let marker = if r.fewer {
+                c.stroke_width(px(1.2, s))
+            } else {
+                c.filled()
+            };
             chart.draw_series(std::iter::once(Circle::new(
-                (r.mean, y),
+                (r.estimate, y),
                 px(2.5, s),
-                c.filled(),
+                marker,
             )))?;
         }
         Ok(())

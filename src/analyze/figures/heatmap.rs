@@ -1,6 +1,8 @@
 //! Heatmap of mean AUROC by outlier method × imputation method for one classifier (the
 //! configured `analysis.heatmap_classifier`, else the classifier with most configurations),
-//! cells annotated, with a colour bar giving the scale.
+//! cells annotated with their count of configurations, with a colour bar giving the scale; a
+//! cell with fewer configurations than the best-covered cell is marked with a dagger, since
+//! its mean covers fewer featurizations.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -130,6 +132,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
                 .collect()
         })
         .collect();
+    let most = cells.values().map(Vec::len).max().unwrap_or(0);
     let (so, si) = (
         factor_style(env.config, "outlier_method"),
         factor_style(env.config, "imputation_method"),
@@ -167,6 +170,9 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
                 cols.iter()
                     .zip(vs)
                     .map(|(c, v)| match cells.get(&(r.clone(), c.clone())) {
+                        Some(n) if v.is_finite() && n.len() < most => {
+                            format!("{v:.3}\nn={}†", n.len())
+                        }
                         Some(n) if v.is_finite() => format!("{v:.3}\nn={}", n.len()),
                         _ => "–".into(),
                     })
@@ -174,7 +180,9 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
             })
             .collect(),
         y_desc: "Outlier method".into(),
-        x_desc: "Imputation method (cell: mean AUROC over n configurations)".into(),
+        x_desc:
+            "Imputation method (cell: mean AUROC over n configurations; † fewer than the others)"
+                .into(),
         bar: Some(bar),
     };
     let data = json!({

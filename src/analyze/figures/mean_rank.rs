@@ -1,6 +1,8 @@
 //! Mean-rank diagram of pipelines (outlier × imputation): within each (classifier,
 //! featurization) block the pipelines are ranked by AUROC (1 = best, ties share their mean
-//! rank), and each pipeline's ranks are averaged over the blocks it appears in.
+//! rank), and each pipeline's ranks are averaged over the blocks. Only the largest complete
+//! sub-design is ranked (every pipeline in every block), so every block ranks the same
+//! pipelines; pipelines that use an oracle method are a reference, not ranked.
 //!
 //! The ranks are descriptive: no test is made, because bootstrap iterations are not
 //! independent samples and would give meaningless p-values.
@@ -13,7 +15,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::json;
 
-use super::{draw_title, factor_style, label_width, row_label, title_height, Env};
+use super::{draw_title, factor_style, label_width, row_label, title_height, uses_oracle, Env};
 use crate::analyze::render::{font, px, Figure, Span};
 use crate::analyze::sidecar::num;
 use crate::analyze::stats::{ranked, Config};
@@ -92,21 +94,94 @@ struct Diagram {
     labels: Vec<String>,
     max_rank: f64,
     blocks: usize,
+    pipelines: usize,
+}
+
+/// A block: (classifier, featurization).
+type Block<'a> = (&'a str, &'a str);
+/// A pipeline: (outlier method, imputation method).
+type Pipeline<'a> = (&'a str, &'a str);
+
+/// Above this many blocks the sub-design is found greedily rather than by trying every set.
+const EXHAUSTIVE_BLOCKS: usize = 16;
+
+/// The largest complete sub-design of `configs`: the blocks and the pipelines present in
+/// each of them, with the most block × pipeline cells (ties: more blocks, then the first set
+/// in sorted order). Every set of blocks is tried up to [`EXHAUSTIVE_BLOCKS`]; beyond, blocks
+/// are dropped one at a time while that enlarges the sub-design.
+pub fn complete_subdesign(configs: &[Config]) -> (Vec<Block<'_>>, Vec<Pipeline<'_>>) {
+    let mut members: BTreeMap<Block, std::collections::BTreeSet<Pipeline>> = BTreeMap::new();
+    for c in configs {
+        members
+            .entry((&c.levels[2], &c.levels[3]))
+            .or_default()
+            .insert((&c.levels[0], &c.levels[1]));
+    }
+    let blocks: Vec<Block> = members.keys().copied().collect();
+    let common = |chosen: &[usize]| -> Vec<Pipeline> {
+        let mut sets = chosen.iter().map(|&b| &members[&blocks[b]]);
+        let Some(first) = sets.next() else {
+            return Vec::new();
+        };
+        let rest: Vec<_> = sets.collect();
+        first
+            .iter()
+            .filter(|p| rest.iter().all(|s| s.contains(*p)))
+            .copied()
+            .collect()
+    };
+    let score = |chosen: &[usize], pipelines: usize| (chosen.len() * pipelines, chosen.len());
+    let mut best: (Vec<usize>, Vec<Pipeline>) = (Vec::new(), Vec::new());
+    let mut consider = |chosen: Vec<usize>| {
+        let pipelines = common(&chosen);
+        if score(&chosen, pipelines.len()) > score(&best.0, best.1.len()) {
+            best = (chosen, pipelines);
+        }
+    };
+    if blocks.len() <= EXHAUSTIVE_BLOCKS {
+        for mask in 1u32..(1 << blocks.len()) {
+            consider((0..blocks.len()).filter(|b| mask & (1 << b) != 0).collect());
+        }
+    } else {
+        let mut chosen: Vec<usize> = (0..blocks.len()).collect();
+        consider(chosen.clone());
+        while chosen.len() > 1 {
+            let drop = (0..chosen.len())
+                .map(|i| {
+                    let mut fewer = chosen.clone();
+                    fewer.remove(i);
+                    let n = common(&fewer).len();
+                    (score(&fewer, n), std::cmp::Reverse(i))
+                })
+                .max()
+                .map(|(_, std::cmp::Reverse(i))| i)
+                .unwrap_or_default();
+            chosen.remove(drop);
+            consider(chosen.clone());
+        }
+    }
+    (best.0.iter().map(|&b| blocks[b]).collect(), best.1)
 }
 
 /// Draws the mean-rank diagram and its sidecar.
 pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     let configs = ranked(&env.ckpt.essential)?;
-    if configs.is_empty() {
-        bail!("no configuration has an AUROC");
+    let (contenders, oracles): (Vec<Config>, Vec<Config>) = configs
+        .into_iter()
+        .partition(|c| !uses_oracle(env.config, &c.levels));
+    if contenders.is_empty() {
+        bail!("no configuration without an oracle method has an AUROC");
     }
-    let all = mean_ranks(&configs);
-    let mut blocks: Vec<(&str, &str)> = configs
+    let (blocks, pipelines) = complete_subdesign(&contenders);
+    let in_design: Vec<Config> = contenders
         .iter()
-        .map(|c| (c.levels[2].as_str(), c.levels[3].as_str()))
+        .filter(|c| {
+            blocks.contains(&(c.levels[2].as_str(), c.levels[3].as_str()))
+                && pipelines.contains(&(c.levels[0].as_str(), c.levels[1].as_str()))
+        })
+        .cloned()
         .collect();
-    blocks.sort();
-    blocks.dedup();
+    let all = mean_ranks(&in_design);
     let (so, si) = (
         factor_style(env.config, "outlier_method"),
         factor_style(env.config, "imputation_method"),
@@ -123,9 +198,12 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
         })
         .collect();
     let data = json!({
-        "note": "descriptive ranks within (classifier, featurization) blocks; no significance test",
+        "note": "descriptive ranks within (classifier, featurization) blocks of the largest complete sub-design; no significance test",
+        "blocks": blocks.iter().map(|(c, f)| json!({"classifier": c, "featurization": f})).collect::<Vec<_>>(),
         "n_blocks": blocks.len(),
         "n_pipelines": all.len(),
+        "configurations_outside_the_sub_design": contenders.len() - in_design.len(),
+        "oracle_configurations": oracles.len(),
         "left_out": all.len() - rows.len(),
         "pipelines": rows.iter().zip(&labels).map(|(r, l)| json!({
             "outlier_method": r.outlier, "imputation_method": r.imputation, "label": l,
@@ -138,6 +216,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
         labels,
         max_rank,
         blocks: blocks.len(),
+        pipelines: pipelines.len(),
     };
     env.emit(&fig, data)
 }
@@ -145,8 +224,8 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
 impl Diagram {
     fn title(&self) -> String {
         format!(
-            "Mean rank of pipelines over {} classifier × featurization blocks (descriptive)",
-            self.blocks
+            "Mean rank in the largest complete sub-design: {} pipelines × {} blocks (descriptive)",
+            self.pipelines, self.blocks
         )
     }
 
@@ -250,5 +329,33 @@ mod tests {
         assert_eq!(get("c").mean_rank, 2.5);
         assert_eq!(get("c").n_blocks, 1);
         assert_eq!(r[0].outlier, "a");
+    }
+
+    #[test]
+    fn the_largest_complete_sub_design_ranks_the_same_pipelines_in_every_block() {
+        // Blocks LR and XGB hold a, b; block RF holds a, b, c, d. Best: {a, b} × 3 blocks
+        // (6 cells) over {a, b, c, d} × RF alone (4 cells).
+        let mut configs = Vec::new();
+        for (i, (o, c)) in [
+            ("a", "LR"),
+            ("b", "LR"),
+            ("a", "XGB"),
+            ("b", "XGB"),
+            ("a", "RF"),
+            ("b", "RF"),
+            ("c", "RF"),
+            ("d", "RF"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            configs.push(config(i as i32, o, "x", c, 0.5 + i as f64 / 100.0));
+        }
+        let (blocks, pipelines) = complete_subdesign(&configs);
+        assert_eq!(blocks.len(), 3);
+        assert_eq!(pipelines, [("a", "x"), ("b", "x")]);
+        // Without the two 2-pipeline blocks, RF alone is the whole design.
+        let (blocks, pipelines) = complete_subdesign(&configs[4..]);
+        assert_eq!((blocks.len(), pipelines.len()), (1, 4));
     }
 }

@@ -3,11 +3,13 @@
 //! Each figure module turns checkpoint frames into a plotted data set, writes it as a
 //! JSON sidecar and renders it with [`super::render`].
 
+pub mod calibration;
 pub mod curves;
 pub mod dashboard;
 pub mod distributions;
 pub mod factorial;
 pub mod forest;
+pub mod grid;
 pub mod heatmap;
 pub mod legend;
 pub mod mean_rank;
@@ -93,6 +95,7 @@ const SHARED_SOURCES: &[&str] = &[
     include_str!("../sidecar.rs"),
     include_str!("../frames.rs"),
     include_str!("../stats.rs"),
+    include_str!("../emm.rs"),
 ];
 
 const CURVES: &str = include_str!("curves.rs");
@@ -140,9 +143,13 @@ pub fn table() -> Vec<Spec> {
             &[include_str!("mean_rank.rs")],
         ),
         spec(
-            curves::CALIBRATION,
-            Draw::Files(curves::calibration),
-            &[CURVES],
+            calibration::NAME,
+            Draw::Files(calibration::generate),
+            &[
+                include_str!("calibration.rs"),
+                include_str!("../../metrics/lowess.rs"),
+                CURVES,
+            ],
         ),
         spec(curves::DCA, Draw::Files(curves::dca), &[CURVES]),
         spec(
@@ -255,6 +262,15 @@ pub fn factor_style<'a>(config: &'a Config, factor: &str) -> &'a crate::config::
 pub fn is_oracle(config: &Config, factor: &str, level: &str) -> bool {
     let category = factor_style(config, factor).category(level);
     config.analysis.oracle_categories.contains(&category)
+}
+
+/// Whether a configuration with `levels` (one per factor, in [`FACTORS`] order) uses an
+/// oracle method.
+pub fn uses_oracle(config: &Config, levels: &[String; 4]) -> bool {
+    FACTORS
+        .iter()
+        .zip(levels)
+        .any(|((f, _), l)| is_oracle(config, f, l))
 }
 
 /// The width in points that the longest of `labels` needs at `pt` points, with room for

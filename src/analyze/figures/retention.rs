@@ -1,21 +1,20 @@
 //! Retention (selective classification) curves of the top configurations: each metric of
 //! `retention_metrics` on the subjects kept when the most uncertain are referred, one panel
-//! per metric.
+//! per metric. Points with fewer than `analysis.retention_min_subjects` retained subjects are
+//! not drawn, since a metric of a handful of subjects is noise; the number retained is written
+//! along the top of each panel.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
-use plotters::coord::Shift;
-use plotters::prelude::*;
 use serde_json::json;
 
 use super::curves::{top, Curve, Lines};
-use super::{legend, Env};
+use super::grid::Grid;
+use super::Env;
 use crate::analyze::frames::{floats, ints, strings};
-use crate::analyze::render::{px, Figure, Span};
 use crate::analyze::sidecar::num;
-use crate::analyze::style::AXIS_PT;
 
 /// The figure name.
 pub const NAME: &str = "retention_curves";
@@ -28,18 +27,14 @@ const KNOWN: [(&str, &str); 4] = [
     ("net_benefit", "Net benefit at 15%"),
 ];
 
-struct Retention {
-    panels: Vec<Lines>,
-}
-
-/// Height in points of one row of panels.
-const PANEL_HEIGHT: f64 = 190.0;
-
 /// Draws the retention curves and their sidecar.
 pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     let df = &env.ckpt.retention;
     let (ids, names) = (ints(df, "config_id")?, strings(df, "metric_name")?);
     let (rates, values) = (floats(df, "retention_rate")?, floats(df, "metric_value")?);
+    let retained = ints(df, "n_retained")?;
+    let min = env.config.analysis.retention_min_subjects;
+    let enough = |i: usize| retained[i].is_some_and(|n| usize::try_from(n).unwrap_or(0) >= min);
     let present: BTreeSet<&str> = names.iter().map(String::as_str).collect();
     let mut metrics: Vec<(String, String)> = KNOWN
         .iter()
@@ -58,14 +53,23 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     let top = top(env)?;
     let mut panels = Vec::new();
     let mut sidecar = Vec::new();
+    let mut counts: Vec<(f64, i32)> = Vec::new();
     for (metric, title) in &metrics {
         let mut curves = Vec::new();
         for (config, label) in &top {
-            let points: Vec<(f64, f64)> = (0..ids.len())
-                .filter(|&i| ids[i] == Some(config.id) && names[i] == *metric)
-                .filter_map(|i| Some((rates[i]?, values[i]?)))
+            let rows: Vec<usize> = (0..ids.len())
+                .filter(|&i| ids[i] == Some(config.id) && names[i] == *metric && enough(i))
+                .collect();
+            let points: Vec<(f64, f64)> = rows
+                .iter()
+                .filter_map(|&i| Some((rates[i]?, values[i]?)))
                 .filter(|(x, y)| x.is_finite() && y.is_finite())
                 .collect();
+            for &i in &rows {
+                if let (Some(rate), Some(n)) = (rates[i], retained[i]) {
+                    counts.push((rate, n));
+                }
+            }
             sidecar.push(json!({
                 "metric": metric, "config_id": config.id, "label": label,
                 "retention_rate": points.iter().map(|p| num(p.0)).collect::<Vec<_>>(),
@@ -74,6 +78,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
             curves.push(Curve {
                 label: label.clone(),
                 points,
+                band: Vec::new(),
             });
         }
         let ys = curves.iter().flat_map(|c| c.points.iter().map(|p| p.1));
@@ -85,57 +90,39 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
         }
         let pad = ((hi - lo) * 0.1).max(0.01);
         panels.push(Lines {
-            name: NAME,
             title: title.clone(),
-            x_desc: "Fraction retained (least uncertain first)",
+            x_desc: "Fraction retained, least uncertain first (top: n)",
             y_desc: "Metric on retained subjects",
             curves,
             references: Vec::new(),
             markers: true,
             x_range: (0.0, 1.0),
             y_range: (lo - pad, hi + pad),
+            annotations: Vec::new(),
         });
     }
-    let data =
-        json!({ "metrics": metrics.iter().map(|m| &m.0).collect::<Vec<_>>(), "curves": sidecar });
-    env.emit(&Retention { panels }, data)
-}
-
-impl Retention {
-    /// Legend entries: the curves of the first panel (every panel has the same).
-    fn legend_items(&self) -> Vec<(String, RGBColor)> {
-        self.panels
-            .first()
-            .map(Lines::legend_items)
-            .unwrap_or_default()
+    counts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    counts.dedup_by(|a, b| a.0 == b.0);
+    let annotations: Vec<(f64, String)> = counts
+        .iter()
+        .step_by(2)
+        .map(|(rate, n)| (*rate, n.to_string()))
+        .collect();
+    let first = counts.first().map_or(0.0, |c| c.0);
+    for panel in &mut panels {
+        panel.annotations = annotations.clone();
+        panel.x_range = (first - 0.03, 1.03);
     }
-}
-
-impl Figure for Retention {
-    fn name(&self) -> &str {
-        NAME
-    }
-
-    fn span(&self) -> Span {
-        Span::Double
-    }
-
-    fn height(&self, width: f64) -> f64 {
-        PANEL_HEIGHT * self.panels.len().div_ceil(2) as f64
-            + legend::height(&self.legend_items(), width)
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: f64) -> Result<()>
-    where
-        DB::ErrorType: 'static,
-    {
-        let rows = self.panels.len().div_ceil(2);
-        let (body, key) = root.split_vertically(px(PANEL_HEIGHT * rows as f64, s));
-        legend::draw(&key, &self.legend_items(), s)?;
-        let areas = body.split_evenly((rows, 2));
-        for (area, panel) in areas.iter().zip(&self.panels) {
-            panel.draw_on(area, Some(AXIS_PT), s)?;
-        }
-        Ok(())
-    }
+    let data = json!({
+        "metrics": metrics.iter().map(|m| &m.0).collect::<Vec<_>>(),
+        "min_subjects": min,
+        "n_retained": counts.iter().map(|(r, n)| json!({"retention_rate": num(*r), "n_retained": n})).collect::<Vec<_>>(),
+        "curves": sidecar,
+    });
+    let fig = Grid {
+        name: NAME,
+        panels,
+        columns: 2,
+    };
+    env.emit(&fig, data)
 }

@@ -59,7 +59,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
             "rank": rank + 1, "config_id": c.id,
             "outlier_method": c.levels[0], "imputation_method": c.levels[1],
             "classifier": c.levels[2], "featurization": c.levels[3],
-            "auroc": num(c.auroc), "auroc_ci_lower": opt(c.ci_lower), "auroc_ci_upper": opt(c.ci_upper),
+            "auroc_pbar": num(c.auroc), "auroc_pbar_test_ci_lower": opt(c.ci_lower), "auroc_pbar_test_ci_upper": opt(c.ci_upper),
         })).collect::<Vec<_>>(),
     });
     env.emit(
@@ -123,7 +123,7 @@ impl Figure for SpecCurve {
             .x_label_formatter(&|_| String::new())
             .y_labels(6)
             .y_label_formatter(&|y| format!("{y:.2}"))
-            .y_desc("AUROC (95% bootstrap CI)")
+            .y_desc("AUROC of mean prediction (95% DeLong CI)")
             .label_style(font(TEXT_PT, s))
             .axis_desc_style(font(AXIS_PT, s))
             .draw()?;

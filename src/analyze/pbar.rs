@@ -1,0 +1,123 @@
+//! The configurations as the tables rank them: by the AUROC of the mean prediction p̄
+//! (`auroc_pbar`), each metric of p̄ with its test-set interval. `top_pipelines.tex`,
+//! `stratos.tex` and the paired comparisons read them from here, so every number they show is
+//! the same estimator.
+
+use anyhow::{anyhow, Result};
+use polars::prelude::DataFrame;
+
+use super::frames::{floats, ints, strings};
+use super::stats::FACTORS;
+
+/// A metric of p̄ with its test-set interval.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Interval {
+    /// The metric of p̄.
+    pub value: Option<f64>,
+    /// Lower bound of its 95 % test-set interval.
+    pub lower: Option<f64>,
+    /// Upper bound of the same interval.
+    pub upper: Option<f64>,
+}
+
+/// One configuration with the AUROC of p̄ and what the tables say about its sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    /// `config_id`.
+    pub id: i32,
+    /// The run name (`source_name`).
+    pub source_name: String,
+    /// Level of each of [`FACTORS`], in that order.
+    pub levels: [String; 4],
+    /// `auroc_pbar` with DeLong's interval.
+    pub auroc: Interval,
+    /// The model-variability interval of the mean-of-models AUROC (`auroc_ci_*`).
+    pub auroc_models: (Option<f64>, Option<f64>),
+    /// Test subjects.
+    pub n_test: Option<i32>,
+    /// Test subjects with label 1.
+    pub n_events: Option<i32>,
+    /// Bootstrap models B.
+    pub n_bootstrap: Option<i32>,
+}
+
+/// Configurations with an `auroc_pbar`, best first (ties by `config_id`).
+pub fn ranked(df: &DataFrame) -> Result<Vec<Ranked>> {
+    let ids = ints(df, "config_id")?;
+    let names = strings(df, "source_name")?;
+    let levels: Vec<Vec<String>> = FACTORS
+        .iter()
+        .map(|(f, _)| strings(df, f))
+        .collect::<Result<_>>()?;
+    let auroc = intervals(df, "auroc_pbar")?;
+    let (lo, hi) = (floats(df, "auroc_ci_lower")?, floats(df, "auroc_ci_upper")?);
+    let (n, events, b) = (
+        ints(df, "n_test")?,
+        ints(df, "n_events")?,
+        ints(df, "n_bootstrap")?,
+    );
+    let mut out: Vec<Ranked> = (0..df.height())
+        .filter_map(|i| {
+            let id = ids[i]?;
+            auroc[i].value.filter(|a| a.is_finite())?;
+            Some(Ranked {
+                id,
+                source_name: names[i].clone(),
+                levels: std::array::from_fn(|f| levels[f][i].clone()),
+                auroc: auroc[i],
+                auroc_models: (lo[i], hi[i]),
+                n_test: n[i],
+                n_events: events[i],
+                n_bootstrap: b[i],
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let key = |r: &Ranked| r.auroc.value.unwrap_or(f64::NEG_INFINITY);
+        key(b).total_cmp(&key(a)).then(a.id.cmp(&b.id))
+    });
+    Ok(out)
+}
+
+/// Metric `column` of p̄ with its test-set interval (`<column>_test_ci_*`), per row.
+pub fn intervals(df: &DataFrame, column: &str) -> Result<Vec<Interval>> {
+    let value = floats(df, column)?;
+    let lower = floats(df, &format!("{column}_test_ci_lower"))?;
+    let upper = floats(df, &format!("{column}_test_ci_upper"))?;
+    Ok((0..df.height())
+        .map(|i| Interval {
+            value: value[i],
+            lower: lower[i],
+            upper: upper[i],
+        })
+        .collect())
+}
+
+/// The row of configuration `id` in `df`.
+pub fn row_of(df: &DataFrame, id: i32) -> Result<usize> {
+    ints(df, "config_id")?
+        .iter()
+        .position(|c| *c == Some(id))
+        .ok_or_else(|| anyhow!("no configuration {id} in `essential_metrics`"))
+}
+
+/// The value shared by every configuration listed (`n_test`, `n_events`, B), for a caption;
+/// `None` when they differ or one is missing.
+pub fn common(values: impl IntoIterator<Item = Option<i32>>) -> Option<i32> {
+    let mut it = values.into_iter();
+    let first = it.next()??;
+    it.all(|v| v == Some(first)).then_some(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_values_only_when_all_agree() {
+        assert_eq!(common([Some(63), Some(63)]), Some(63));
+        assert_eq!(common([Some(63), Some(62)]), None);
+        assert_eq!(common([Some(63), None]), None);
+        assert_eq!(common(std::iter::empty()), None);
+    }
+}
