@@ -80,7 +80,7 @@ pub struct Spec {
     /// The figure's name (its step, its files' stem).
     pub name: String,
     draw: Draw,
-    sources: &'static [&'static str],
+    sources: Vec<&'static str>,
     /// Whether it reads the private directory (the demo subjects' traces).
     pub reads_private: bool,
 }
@@ -95,22 +95,34 @@ const SHARED_SOURCES: &[&str] = &[
     include_str!("../sidecar.rs"),
     include_str!("../frames.rs"),
     include_str!("../stats.rs"),
+    include_str!("../pbar.rs"),
     include_str!("../emm.rs"),
 ];
 
 const CURVES: &str = include_str!("curves.rs");
+/// The panel grid and the bootstrap bands, with the metrics the bands recompute.
+const BANDED: &[&str] = &[
+    include_str!("grid.rs"),
+    include_str!("../bands.rs"),
+    include_str!("../../metrics/subject_bootstrap.rs"),
+    include_str!("../../metrics/rng.rs"),
+    include_str!("../../metrics/bootstrap.rs"),
+    include_str!("../../metrics/net_benefit.rs"),
+    include_str!("../../metrics/lowess.rs"),
+];
 const FOREST: &str = include_str!("forest.rs");
 const HEATMAP: &str = include_str!("heatmap.rs");
 
 /// Every figure, in the order they are drawn. Adding a figure is its module and one line
 /// here; its step, its key and the report follow.
 pub fn table() -> Vec<Spec> {
-    let spec = |name: &str, draw, sources| Spec {
+    let spec = |name: &str, draw, sources: &[&'static str]| Spec {
         name: name.to_string(),
         draw,
-        sources,
+        sources: sources.to_vec(),
         reads_private: false,
     };
+    let banded = |own: &[&'static str]| [own, &[CURVES], BANDED].concat();
     let mut out = vec![
         spec(
             factorial::NAME,
@@ -145,13 +157,9 @@ pub fn table() -> Vec<Spec> {
         spec(
             calibration::NAME,
             Draw::Files(calibration::generate),
-            &[
-                include_str!("calibration.rs"),
-                include_str!("../../metrics/lowess.rs"),
-                CURVES,
-            ],
+            &banded(&[include_str!("calibration.rs")]),
         ),
-        spec(curves::DCA, Draw::Files(curves::dca), &[CURVES]),
+        spec(curves::DCA, Draw::Files(curves::dca), &banded(&[])),
         spec(
             distributions::NAME,
             Draw::Files(distributions::generate),
@@ -160,7 +168,7 @@ pub fn table() -> Vec<Spec> {
         spec(
             retention::NAME,
             Draw::Files(retention::generate),
-            &[include_str!("retention.rs"), CURVES],
+            &banded(&[include_str!("retention.rs")]),
         ),
         Spec {
             reads_private: true,
@@ -178,7 +186,7 @@ impl Spec {
     /// SHA-256 of the code this figure's drawing depends on: changing one figure's module
     /// reruns that figure only; changing shared code reruns them all.
     pub fn code_digest(&self) -> String {
-        code_digest(SHARED_SOURCES, self.sources)
+        code_digest(SHARED_SOURCES, &self.sources)
     }
 
     /// Draws the figure.
@@ -192,7 +200,7 @@ impl Spec {
 }
 
 /// SHA-256 over `shared` and `own` sources, each prefixed by its length.
-fn code_digest(shared: &[&str], own: &[&str]) -> String {
+pub fn code_digest(shared: &[&str], own: &[&str]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for text in shared.iter().chain(own) {
