@@ -13,6 +13,7 @@ use crate::cli::{GlobalArgs, PipelineArgs};
 use crate::config::Settings;
 use crate::error::{Error, ErrorKind, Result};
 use crate::runner::engine::{self, RunOptions};
+use crate::runner::events::status_line;
 use crate::runner::ledger::{self, StepStatus};
 use crate::runner::report::{PipelineReport, StepReport};
 use crate::runner::stat_cache::{self, StatCache};
@@ -101,10 +102,9 @@ pub fn run(
         print_products(&settings, &report, analysis.as_ref(), out);
     }
     if let Some(page) = page {
-        out.status(format!(
-            "{:>12} {} (open it in a browser)",
+        out.status(status_line(
             "run report",
-            page.display()
+            &format!("{} (open it in a browser)", page.display()),
         ));
     }
     if report.interrupted {
@@ -221,21 +221,24 @@ fn print_products(
 ) {
     let o = &settings.config.outputs;
     if report.steps.iter().any(|s| s.step == "extract") {
-        out.status(format!(
-            "{:>12} {} (public; publish it with its .sha256, parquet/ and SCHEMA.md)",
+        out.status(status_line(
             "checkpoint",
-            o.db.display()
+            &format!(
+                "{} (public; publish it with its .sha256, parquet/ and SCHEMA.md)",
+                o.db.display()
+            ),
         ));
-        out.status(format!(
-            "{:>12} {}/ (private: subject lookup and secret; never publish)",
+        out.status(status_line(
             "private",
-            o.private_dir.display()
+            &format!(
+                "{}/ (private: subject lookup and secret; never publish)",
+                o.private_dir.display()
+            ),
         ));
     } else if report.steps.iter().any(|s| s.step == "verify") {
-        out.status(format!(
-            "{:>12} {} (verified)",
+        out.status(status_line(
             "checkpoint",
-            o.db.display()
+            &format!("{} (verified)", o.db.display()),
         ));
     }
     if let Some(a) = analysis {
@@ -256,33 +259,39 @@ fn print_products(
             .iter()
             .map(|f| format!("{f:?}").to_uppercase())
             .collect();
-        out.status(format!(
-            "{:>12} {}/ ({} figures as {}, plotted data in data/*.json{})",
+        out.status(status_line(
             "figures",
-            o.figures_dir.display(),
-            generated.count(),
-            formats.join(", "),
-            if skipped.is_empty() {
-                String::new()
-            } else {
-                format!("; skipped: {}", skipped.join(", "))
-            }
+            &format!(
+                "{}/ ({} figures as {}, plotted data in data/*.json{})",
+                o.figures_dir.display(),
+                generated.count(),
+                formats.join(", "),
+                if skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!("; skipped: {}", skipped.join(", "))
+                }
+            ),
         ));
-        out.status(format!(
-            "{:>12} {}/ ({} LaTeX tables and numbers.tex)",
+        out.status(status_line(
             "tables",
-            o.outputs_dir.display(),
-            a.tables
-                .iter()
-                .filter(|e| e.name.ends_with(".tex"))
-                .count()
-                .saturating_sub(1)
+            &format!(
+                "{}/ ({} LaTeX tables and numbers.tex)",
+                o.outputs_dir.display(),
+                a.tables
+                    .iter()
+                    .filter(|e| e.name.ends_with(".tex"))
+                    .count()
+                    .saturating_sub(1)
+            ),
         ));
-        out.status(format!(
-            "{:>12} {} (status {})",
+        out.status(status_line(
             "analysis",
-            o.outputs_dir.join(REPORT_FILE).display(),
-            a.status
+            &format!(
+                "{} (status {})",
+                o.outputs_dir.join(REPORT_FILE).display(),
+                a.status
+            ),
         ));
     }
 }

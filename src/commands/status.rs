@@ -6,6 +6,7 @@
 use crate::cli::{GlobalArgs, PipelineArgs};
 use crate::error::{Error, Result};
 use crate::runner::engine::freshness;
+use crate::runner::events::status_line;
 use crate::runner::lock::{self, Access};
 use crate::ui::Output;
 
@@ -27,16 +28,14 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs, out: &Output) -> Result<()>
     }
     for f in &report {
         if f.up_to_date {
-            out.result(format!("{:>12} {}", "Fresh", f.step));
+            out.result(status_line("Fresh", &f.step));
             for note in &f.notes {
-                out.result(format!("{:>12} {}: {note}", "Note", f.step));
+                out.result(status_line("Note", &format!("{}: {note}", f.step)));
             }
         } else {
-            out.result(format!(
-                "{:>12} {}: {}",
+            out.result(status_line(
                 "Stale",
-                f.step,
-                f.reasons.join("; ")
+                &format!("{}: {}", f.step, f.reasons.join("; ")),
             ));
         }
     }

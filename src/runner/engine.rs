@@ -1,5 +1,6 @@
 //! Running a list of steps: freshness, retries, timeouts, the stall watchdog, Ctrl-C, the
-//! lock, step records and the ledger.
+//! lock and step records. What happens to each step goes out as events
+//! ([`super::events`]) to the terminal, the ledger and the run's report.
 //!
 //! Each step has two phases, each on its own thread under the step's timeout, the stall
 //! watchdog and Ctrl-C ([`super::guard`]), and each retried on a transient error with the
@@ -23,6 +24,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, Result};
 
+use super::events::{emit, ReportSink, Sink, StepEvent, TerminalSink};
 use super::graph;
 use super::interrupt::{install_interrupt_handler, interrupted};
 use super::ledger::{Ledger, RunContext, StepStatus};
@@ -121,13 +123,15 @@ pub fn execute(
     let stat = stat_cache(&settings);
     let policy = RetryPolicy::from_config(&settings.config.runner);
     let warn = |line: &str| out.warn(line);
-    let mut reports = Vec::new();
+    let mut terminal = TerminalSink { out };
+    let mut collected = ReportSink::default();
     let mut blocked = false;
     // A thread that did not stop after its cancellation may still write.
     let mut runaway = false;
     for step in steps {
-        let name = step.name().to_string();
         let offset = ledger.elapsed();
+        let mut sinks: [&mut dyn Sink; 3] = [&mut terminal, &mut ledger, &mut collected];
+        let name = step.name().to_string();
         if blocked || runaway || interrupted() {
             let status = if interrupted() {
                 StepStatus::Cancelled
@@ -135,21 +139,24 @@ pub fn execute(
                 StepStatus::Skipped
             };
             let report = StepReport::new(&name, status, vec![]);
-            if !opts.dry_run {
-                ledger.step(report.ledger_entry(None, BTreeMap::new(), offset));
-            }
-            reports.push(report);
+            emit(
+                &mut sinks,
+                &StepEvent::Blocked {
+                    report: &report,
+                    recorded: !opts.dry_run,
+                    offset,
+                },
+            );
             continue;
         }
         let forced = opts.force || opts.force_steps.contains(&name);
         let started = Instant::now();
-        let mut note = |line: &str| {
-            out.warn(line);
-            ledger.log(line);
-        };
-        let (keyed, key_attempts) = retried(&name, &policy, &mut note, |_| {
-            key_phase(&step, &settings, &stat, forced, !opts.dry_run, &warn)
-        });
+        let (keyed, key_attempts) = retried(
+            &name,
+            &policy,
+            &mut |line| emit(&mut sinks, &StepEvent::Retried { line }),
+            |_| key_phase(&step, &settings, &stat, forced, !opts.dry_run, &warn),
+        );
         runaway |= keyed.runaway;
         let (mut key, reasons) = match keyed.result {
             Ok(x) => x,
@@ -160,13 +167,14 @@ pub fn execute(
                     ..StepReport::new(&name, keyed.status, vec![])
                 }
                 .failed_with(&e);
-                ledger.log(&format!(
-                    "{name}: cannot compute its key: {}",
-                    report.error.as_deref().unwrap_or_default()
-                ));
-                ledger.step(report.ledger_entry(None, BTreeMap::new(), offset));
+                emit(
+                    &mut sinks,
+                    &StepEvent::KeyFailed {
+                        report: &report,
+                        offset,
+                    },
+                );
                 blocked |= step.required();
-                reports.push(report);
                 continue;
             }
         };
@@ -176,38 +184,43 @@ pub fn execute(
             }
         }
         let reason_text: Vec<String> = reasons.iter().map(ToString::to_string).collect();
-        let notes = step.notes();
         if reasons.is_empty() {
-            out.status(format!("{:>12} {name}", "Fresh"));
-            ledger.log(&format!("{name}: up to date"));
-            for note in &notes {
-                out.status(format!("{:>12} {name}: {note}", "Note"));
-                ledger.log(&format!("{name}: {note}"));
-            }
+            let notes = step.notes();
             let report = StepReport {
                 summary: (!notes.is_empty()).then(|| notes.join("; ")),
                 details: (!notes.is_empty()).then(|| serde_json::json!({ "notes": notes })),
                 ..StepReport::new(&name, StepStatus::Cached, vec![])
             };
-            ledger.step(report.ledger_entry(Some(&key), BTreeMap::new(), offset));
-            reports.push(report);
+            emit(
+                &mut sinks,
+                &StepEvent::Fresh {
+                    report: &report,
+                    key: &key,
+                    notes: &notes,
+                    offset,
+                },
+            );
+            continue;
+        }
+        if opts.dry_run {
+            let report = StepReport::new(&name, StepStatus::Skipped, reason_text);
+            emit(&mut sinks, &StepEvent::WouldRun { report: &report });
             continue;
         }
         let because = reason_text.join("; ");
-        if opts.dry_run {
-            out.status(format!("{:>12} {name}: {because}", "Would run"));
-            reports.push(StepReport::new(&name, StepStatus::Skipped, reason_text));
-            continue;
-        }
-        out.status(format!("{:>12} {name}: {because}", "Running"));
-        ledger.log(&format!("{name}: rerun because {because}"));
-        let mut note = |line: &str| {
-            out.warn(line);
-            ledger.log(line);
-        };
-        let (ran, run_attempts) = retried(&name, &policy, &mut note, |attempt| {
-            run_phase(&step, &settings, out, &stat, attempt, &warn)
-        });
+        emit(
+            &mut sinks,
+            &StepEvent::Started {
+                step: &name,
+                because: &because,
+            },
+        );
+        let (ran, run_attempts) = retried(
+            &name,
+            &policy,
+            &mut |line| emit(&mut sinks, &StepEvent::Retried { line }),
+            |attempt| run_phase(&step, &settings, out, &stat, attempt, &warn),
+        );
         runaway |= ran.runaway;
         // A retry of the key counts as a retry of the step.
         let attempts = key_attempts - 1 + run_attempts;
@@ -230,55 +243,44 @@ pub fn execute(
             )?;
             Ok((output, outputs))
         });
-        match outcome {
-            Ok((StepOutput { summary, details }, outputs)) => {
-                out.status(format!(
-                    "{:>12} {name} in {seconds:.2} s: {summary}",
-                    if status == StepStatus::Flaky {
-                        "Flaky"
-                    } else {
-                        "Done"
-                    }
-                ));
-                ledger.log(&format!(
-                    "{name}: {status:?} after {attempts} attempt(s) in {seconds:.2} s: {summary}"
-                ));
-                let report = StepReport {
-                    attempts,
-                    seconds,
+        let base = StepReport {
+            attempts,
+            seconds,
+            ..StepReport::new(&name, status, reason_text)
+        };
+        let (report, outputs) = match outcome {
+            Ok((StepOutput { summary, details }, outputs)) => (
+                StepReport {
                     summary: Some(summary),
                     details,
-                    ..StepReport::new(&name, status, reason_text)
-                };
-                ledger.step(report.ledger_entry(Some(&key), outputs, offset));
-                reports.push(report);
-            }
+                    ..base
+                },
+                outputs,
+            ),
             Err(e) => {
+                blocked |= step.required();
                 let status = if status.is_success() {
                     StepStatus::Failed
                 } else {
                     status
                 };
-                blocked |= step.required();
-                let report = StepReport {
-                    attempts,
-                    seconds,
-                    ..StepReport::new(&name, status, reason_text)
-                }
-                .failed_with(&e);
-                let msg = report.error.as_deref().unwrap_or_default();
-                out.status(format!(
-                    "{:>12} {name} after {attempts} attempt(s): {msg}",
-                    "Failed"
-                ));
-                ledger.log(&format!(
-                    "{name}: {status:?} after {attempts} attempt(s): {msg}"
-                ));
-                ledger.step(report.ledger_entry(Some(&key), BTreeMap::new(), offset));
-                reports.push(report);
+                (
+                    StepReport { status, ..base }.failed_with(&e),
+                    BTreeMap::new(),
+                )
             }
-        }
+        };
+        emit(
+            &mut sinks,
+            &StepEvent::Finished {
+                report: &report,
+                key: &key,
+                outputs: &outputs,
+                offset,
+            },
+        );
     }
+    let reports = collected.reports;
     if let Err(e) = stat.save() {
         out.warn(format!("cannot save the stat cache: {e:#}"));
     }

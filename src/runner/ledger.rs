@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Result};
 use serde::{Deserialize, Serialize};
 
+use super::events::{Sink, StepEvent};
 use super::graph::Node;
 use crate::fsx;
 use crate::ui::Output;
@@ -361,6 +362,71 @@ pub fn find(cache_dir: &Path, prefix: &str) -> Result<RunRecord> {
             "`{prefix}` matches {} runs; give more of the id",
             many.len()
         )),
+    }
+}
+
+/// The ledger records every step-ending event and logs what happened, in the statuses'
+/// one spelling ([`StepStatus::as_str`]).
+impl Sink for Ledger {
+    fn on(&mut self, event: &StepEvent) {
+        match event {
+            StepEvent::Blocked {
+                report,
+                recorded,
+                offset,
+            } => {
+                if *recorded {
+                    self.step(report.ledger_entry(None, BTreeMap::new(), *offset));
+                }
+            }
+            StepEvent::KeyFailed { report, offset } => {
+                self.log(&format!(
+                    "{}: cannot compute its key: {}",
+                    report.step,
+                    report.error.as_deref().unwrap_or_default()
+                ));
+                self.step(report.ledger_entry(None, BTreeMap::new(), *offset));
+            }
+            StepEvent::Fresh {
+                report,
+                key,
+                notes,
+                offset,
+            } => {
+                self.log(&format!("{}: up to date", report.step));
+                for note in *notes {
+                    self.log(&format!("{}: {note}", report.step));
+                }
+                self.step(report.ledger_entry(Some(key), BTreeMap::new(), *offset));
+            }
+            StepEvent::WouldRun { .. } => {}
+            StepEvent::Started { step, because } => {
+                self.log(&format!("{step}: rerun because {because}"));
+            }
+            StepEvent::Retried { line } => self.log(line),
+            StepEvent::Finished {
+                report,
+                key,
+                outputs,
+                offset,
+            } => {
+                let (name, status, attempts) = (&report.step, report.status, report.attempts);
+                let line = match (&report.summary, &report.error) {
+                    (Some(summary), None) => format!(
+                        "{name}: {} after {attempts} attempt(s) in {:.2} s: {summary}",
+                        status.as_str(),
+                        report.seconds
+                    ),
+                    (_, error) => format!(
+                        "{name}: {} after {attempts} attempt(s): {}",
+                        status.as_str(),
+                        error.as_deref().unwrap_or_default()
+                    ),
+                };
+                self.log(&line);
+                self.step(report.ledger_entry(Some(key), (*outputs).clone(), *offset));
+            }
+        }
     }
 }
 

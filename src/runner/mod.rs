@@ -4,6 +4,7 @@
 
 pub mod command;
 pub mod engine;
+pub mod events;
 pub mod fault;
 pub mod fingerprint;
 pub mod graph;
