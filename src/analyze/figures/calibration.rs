@@ -10,7 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::json;
 
-use super::curves::top;
+use super::curves::{band_area, top};
 use super::Env;
 use crate::analyze::bands::{self, BandPoint};
 use crate::analyze::render::{font, px, Figure, Span};
@@ -145,15 +145,9 @@ impl Panel {
             grey.stroke_width(px(0.8, s)),
         ))?;
         if !self.band.is_empty() {
-            let outline: Vec<(f64, f64)> = self
-                .band
-                .iter()
-                .map(|b| (b.x, b.upper))
-                .chain(self.band.iter().rev().map(|b| (b.x, b.lower)))
-                .collect();
-            chart.draw_series(std::iter::once(Polygon::new(
-                outline,
-                style::PALETTE[0].mix(0.2).filled(),
+            chart.draw_series(std::iter::once(band_area(
+                &self.band,
+                style::PALETTE[0].mix(0.2),
             )))?;
         }
         let tick = 0.035;

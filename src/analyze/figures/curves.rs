@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::{json, Value};
 
-use super::grid::Grid;
+use super::panels::Panels;
 use super::{factor_style, uses_oracle, Env};
 use crate::analyze::bands::{self, BandPoint};
 use crate::analyze::frames::{floats, ints};
@@ -82,6 +82,16 @@ pub fn top(env: &Env) -> Result<Vec<(Config, String)>> {
             (c, label)
         })
         .collect())
+}
+
+/// The area of a band, filled in `colour`: along its upper bounds and back along its lower.
+pub fn band_area(band: &[BandPoint], colour: RGBAColor) -> Polygon<(f64, f64)> {
+    let outline: Vec<(f64, f64)> = band
+        .iter()
+        .map(|b| (b.x, b.upper))
+        .chain(band.iter().rev().map(|b| (b.x, b.lower)))
+        .collect();
+    Polygon::new(outline, colour.filled())
 }
 
 /// Rows of `df` for `config_id` as (x, y) columns, keeping rows where both are present.
@@ -193,7 +203,7 @@ pub fn dca(env: &Env) -> Result<Vec<PathBuf>> {
             annotations: Vec::new(),
         })
         .collect();
-    let fig = Grid {
+    let fig = Panels {
         name: DCA,
         panels,
         columns: 3,
@@ -266,16 +276,7 @@ impl Lines {
         }
         for (c, colour) in self.curves.iter().zip(style::PALETTE.iter().cycle()) {
             if !c.band.is_empty() {
-                let outline: Vec<(f64, f64)> = c
-                    .band
-                    .iter()
-                    .map(|b| (b.x, b.upper))
-                    .chain(c.band.iter().rev().map(|b| (b.x, b.lower)))
-                    .collect();
-                chart.draw_series(std::iter::once(Polygon::new(
-                    outline,
-                    colour.mix(0.12).filled(),
-                )))?;
+                chart.draw_series(std::iter::once(band_area(&c.band, colour.mix(0.12))))?;
             }
         }
         for (c, colour) in self.curves.iter().zip(style::PALETTE.iter().cycle()) {

@@ -9,10 +9,10 @@ pub mod dashboard;
 pub mod distributions;
 pub mod factorial;
 pub mod forest;
-pub mod grid;
 pub mod heatmap;
 pub mod legend;
 pub mod mean_rank;
+pub mod panels;
 pub mod retention;
 pub mod spec_curve;
 pub mod traces;
@@ -100,9 +100,9 @@ const SHARED_SOURCES: &[&str] = &[
 ];
 
 const CURVES: &str = include_str!("curves.rs");
-/// The panel grid and the bootstrap bands, with the metrics the bands recompute.
+/// The panels figure and the bootstrap bands, with the metrics the bands recompute.
 const BANDED: &[&str] = &[
-    include_str!("grid.rs"),
+    include_str!("panels.rs"),
     include_str!("../bands.rs"),
     include_str!("../../metrics/subject_bootstrap.rs"),
     include_str!("../../metrics/rng.rs"),

@@ -11,7 +11,7 @@ use anyhow::{bail, Result};
 use serde_json::json;
 
 use super::curves::{top, Curve, Lines};
-use super::grid::Grid;
+use super::panels::Panels;
 use super::Env;
 use crate::analyze::frames::{floats, ints, strings};
 use crate::analyze::sidecar::num;
@@ -119,7 +119,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
         "n_retained": counts.iter().map(|(r, n)| json!({"retention_rate": num(*r), "n_retained": n})).collect::<Vec<_>>(),
         "curves": sidecar,
     });
-    let fig = Grid {
+    let fig = Panels {
         name: NAME,
         panels,
         columns: 2,

@@ -12,7 +12,7 @@ use crate::analyze::render::{px, Figure, Span};
 use crate::analyze::style::AXIS_PT;
 
 /// Panels of line charts, `columns` to a row.
-pub struct Grid {
+pub struct Panels {
     /// File stem.
     pub name: &'static str,
     /// The panels, left to right and top to bottom.
@@ -21,7 +21,7 @@ pub struct Grid {
     pub columns: usize,
 }
 
-impl Grid {
+impl Panels {
     /// Legend entries: the first panel's curves and reference lines.
     fn legend_items(&self) -> Vec<(String, RGBColor)> {
         self.panels
@@ -41,7 +41,7 @@ impl Grid {
     }
 }
 
-impl Figure for Grid {
+impl Figure for Panels {
     fn name(&self) -> &str {
         self.name
     }
