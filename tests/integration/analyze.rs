@@ -8,7 +8,9 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use crate::extract::query;
-use crate::support::{compile_on_a4, latex_available, mlrepro, repo_root, run_ok, write_file};
+use crate::support::{
+    compile_on_a4, latex_available, mlrepro, repo_root, run_ok, write_file, ProjectConfig,
+};
 
 /// A temporary project with the demo checkpoint extracted into it.
 struct Project {
@@ -19,25 +21,24 @@ impl Project {
     /// Extracts the demo store into a new temporary project.
     fn extracted() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let root = repo_root();
-        write_file(
-            dir.path(),
-            "config.yaml",
-            &format!(
-                "store:\n  tracking_uri: '{}'\n  experiment: PLR_Classification\n\
-                 anonymization:\n  secret_file: '{}'\n\
-                 subjects:\n  database: '{}'\n  demo_subjects: [H001, G001]\n\
-                 outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: cache\n  \
-                 figures_dir: figures\n  outputs_dir: outputs\n\
-                 analysis:\n  reference_auroc: 0.9\n  png_dpi: 100\n\
-                 methods:\n  outlier:\n    names:\n      pupil-gt: {{display: 'Ground truth & raw_50%', abbreviation: GT}}\n    \
-                 categories: [{{equals: pupil-gt, category: Ground Truth}}]\n  \
-                 imputation:\n    categories: [{{equals: pupil-gt, category: Ground Truth}}]\n",
-                root.join("data/demo/mlruns").display(),
-                root.join("data/demo/anonymization_secret").display(),
-                root.join("data/demo/subjects.duckdb").display()
-            ),
-        );
+        ProjectConfig::demo()
+            .subjects()
+            .figures_and_outputs()
+            .analysis("reference_auroc: 0.9")
+            .analysis("png_dpi: 100")
+            .extra(
+                "methods:
+  outlier:
+    names:
+      pupil-gt: {display: 'Ground truth & raw_50%', abbreviation: GT}
+    \
+                 categories: [{equals: pupil-gt, category: Ground Truth}]
+  \
+                 imputation:
+    categories: [{equals: pupil-gt, category: Ground Truth}]
+",
+            )
+            .write_in(dir.path(), "config.yaml");
         run_ok(dir.path(), &["-c", "config.yaml", "extract"]);
         Self { dir }
     }

@@ -7,7 +7,7 @@ use std::process::Output;
 use serde_json::Value as Json;
 
 use crate::extract::extract_details;
-use crate::support::{copy_dir, mlrepro, mlrepro_process, repo_root, write_file};
+use crate::support::{mlrepro, mlrepro_process, repo_root, ProjectConfig};
 
 /// A project directory with its own copy of the fixture file store.
 struct Project {
@@ -16,23 +16,10 @@ struct Project {
 
 impl Project {
     fn new(extra_config: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(
-            &repo_root().join("tests/fixtures/filestore/mlruns"),
-            &dir.path().join("mlruns"),
-        );
-        let secret = repo_root().join("tests/fixtures/filestore/anonymization_secret");
-        write_file(
-            dir.path(),
-            "config.yaml",
-            &format!(
-                "store:\n  tracking_uri: mlruns\n  experiment: PLR_Classification\n\
-                 anonymization:\n  secret_file: '{}'\n\
-                 selection:\n  max_failed_runs: 10\n\
-                 outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: cache\n{extra_config}",
-                secret.display()
-            ),
-        );
+        let dir = ProjectConfig::fixture_store_copy()
+            .max_failed_runs(10)
+            .extra(extra_config)
+            .write();
         Project { dir }
     }
 
