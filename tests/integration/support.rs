@@ -43,6 +43,30 @@ pub fn mlrepro_process(dir: &Path) -> std::process::Command {
     cmd
 }
 
+/// A new directory for a fixture that the tests share for the whole test run (held in a
+/// static, which is never dropped): under the target directory's `tmp/`, where cargo lets
+/// tests keep data; those older than an hour, left by earlier runs, are removed first.
+pub fn shared_dir(name: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("shared-fixtures");
+    std::fs::create_dir_all(&root).unwrap();
+    let prefix = format!("{name}-");
+    let stale = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for entry in std::fs::read_dir(&root).unwrap().flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < stale);
+        if old && entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    tempfile::Builder::new()
+        .prefix(&prefix)
+        .tempdir_in(&root)
+        .unwrap()
+        .keep()
+}
+
 /// Writes `text` to `dir/name` and returns the path.
 pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
