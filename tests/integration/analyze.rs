@@ -1103,7 +1103,9 @@ fn an_unknown_reference_config_is_a_configuration_error() {
     assert!(!stderr.contains("no such run"), "{stderr}");
 }
 
-fn rewrite_checksum(db: &Path) {
+/// Rewrites the `.sha256` beside `db` to match its content, as for a checkpoint changed on
+/// purpose.
+pub fn rewrite_checksum(db: &Path) {
     let digest = Sha256::digest(std::fs::read(db).unwrap());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     let name = db.file_name().unwrap().to_string_lossy();

@@ -301,3 +301,42 @@ impl ProjectConfig {
         dir
     }
 }
+
+/// `text` with what changes from run to run replaced by stable placeholders, for snapshots:
+/// the project directory `project` by `[TMP]`, the repository by `[REPO]`, pipeline run ids
+/// by `[RUN_ID]`, process ids by `[PID]`, durations and times by `[TIME]`, and hexadecimal
+/// digests (12 digits or more, a letter among them) by `[DIGEST]`.
+pub fn redact(text: &str, project: &Path) -> String {
+    static RULES: std::sync::LazyLock<Vec<(regex::Regex, &str)>> = std::sync::LazyLock::new(|| {
+        [
+            (r"\b\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}\b", "[RUN_ID]"),
+            (
+                r"\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?( UTC|Z)?",
+                "[TIME]",
+            ),
+            (r"\b\d+(\.\d+)? m?s\b", "[TIME]"),
+            // A table's column of seconds (`history`): right-aligned, so its padding goes too.
+            (r"(?m) +\d+\.\d{2}( |$)", " [TIME]$1"),
+            (r"\bpid \d+\b", "pid [PID]"),
+        ]
+        .into_iter()
+        .map(|(pattern, placeholder)| (regex::Regex::new(pattern).unwrap(), placeholder))
+        .collect()
+    });
+    let mut text = text
+        .replace(&project.display().to_string(), "[TMP]")
+        .replace(&repo_root().display().to_string(), "[REPO]");
+    for (pattern, placeholder) in RULES.iter() {
+        text = pattern.replace_all(&text, *placeholder).into_owned();
+    }
+    static HEX: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\b[0-9a-f]{12,}\b").unwrap());
+    HEX.replace_all(&text, |c: &regex::Captures| {
+        if c[0].bytes().all(|b| b.is_ascii_digit()) {
+            c[0].to_string()
+        } else {
+            "[DIGEST]".to_string()
+        }
+    })
+    .into_owned()
+}
