@@ -1117,12 +1117,10 @@ pub fn rewrite_checksum(db: &Path) {
 }
 
 #[test]
-fn analyze_refuses_damaged_or_wrong_version_checkpoint() {
+fn analyze_refuses_a_damaged_checkpoint() {
     let p = Project::extracted();
     let db = p.db();
-    let original = std::fs::read(&db).unwrap();
-
-    let mut damaged = original.clone();
+    let mut damaged = std::fs::read(&db).unwrap();
     let mid = damaged.len() / 2;
     damaged[mid] ^= 0xff;
     std::fs::write(&db, &damaged).unwrap();
@@ -1133,8 +1131,13 @@ fn analyze_refuses_damaged_or_wrong_version_checkpoint() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
 
-    std::fs::write(&db, &original).unwrap();
+/// A project whose checkpoint says it has schema version 999 (its `.sha256` agreeing), and
+/// the output of `analyze` on it.
+fn analyzed_with_another_schema_version() -> (Project, std::process::Output) {
+    let p = Project::extracted();
+    let db = p.db();
     {
         let conn = duckdb::Connection::open(&db).unwrap();
         conn.execute_batch("UPDATE metadata SET value = '999' WHERE key = 'schema_version'")
@@ -1142,12 +1145,23 @@ fn analyze_refuses_damaged_or_wrong_version_checkpoint() {
     }
     rewrite_checksum(&db);
     let out = p.analyze();
+    (p, out)
+}
+
+#[test]
+fn analyze_refuses_a_checkpoint_of_another_schema_version_naming_both() {
+    let (_p, out) = analyzed_with_another_schema_version();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("schema_version") && err.contains("999"),
         "{err}"
     );
+}
+
+#[test]
+fn a_refused_checkpoint_draws_nothing_and_the_report_says_why() {
+    let (p, _) = analyzed_with_another_schema_version();
     assert!(
         !p.path("figures/heatmap.png").exists(),
         "no figure is drawn from a refused checkpoint"
