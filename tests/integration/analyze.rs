@@ -3,47 +3,75 @@
 //! `pdflatex` on an A4 page, and the refusal of a damaged or wrong-version checkpoint.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use crate::extract::query;
-use crate::support::{compile_on_a4, latex_available, mlrepro, repo_root, run_ok, write_file};
+use crate::support::{
+    compile_on_a4, latex_available, mlrepro, repo_root, run_ok, shared_dir, write_file,
+    ProjectConfig,
+};
 
-/// A temporary project with the demo checkpoint extracted into it.
+/// A project with the demo checkpoint extracted into it.
 struct Project {
-    dir: tempfile::TempDir,
+    root: PathBuf,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Project {
     /// Extracts the demo store into a new temporary project.
     fn extracted() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let root = repo_root();
-        write_file(
-            dir.path(),
-            "config.yaml",
-            &format!(
-                "store:\n  tracking_uri: '{}'\n  experiment: PLR_Classification\n\
-                 anonymization:\n  secret_file: '{}'\n\
-                 subjects:\n  database: '{}'\n  demo_subjects: [H001, G001]\n\
-                 outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: cache\n  \
-                 figures_dir: figures\n  outputs_dir: outputs\n\
-                 analysis:\n  reference_auroc: 0.9\n  png_dpi: 100\n\
-                 methods:\n  outlier:\n    names:\n      pupil-gt: {{display: 'Ground truth & raw_50%', abbreviation: GT}}\n    \
-                 categories: [{{equals: pupil-gt, category: Ground Truth}}]\n  \
-                 imputation:\n    categories: [{{equals: pupil-gt, category: Ground Truth}}]\n",
-                root.join("data/demo/mlruns").display(),
-                root.join("data/demo/anonymization_secret").display(),
-                root.join("data/demo/subjects.duckdb").display()
-            ),
-        );
-        run_ok(dir.path(), &["-c", "config.yaml", "extract"]);
-        Self { dir }
+        let p = Self::extracted_in(dir.path().to_path_buf());
+        Self {
+            _dir: Some(dir),
+            ..p
+        }
+    }
+
+    /// Extracts the demo store into the project directory `root`.
+    fn extracted_in(root: PathBuf) -> Self {
+        ProjectConfig::demo()
+            .subjects()
+            .figures_and_outputs()
+            .analysis("reference_auroc: 0.9")
+            .analysis("png_dpi: 100")
+            .extra(
+                "methods:\n  outlier:\n    names:\n      pupil-gt: {display: 'Ground truth & raw_50%', abbreviation: GT}\n    \
+                 categories: [{equals: pupil-gt, category: Ground Truth}]\n  \
+                 imputation:\n    categories: [{equals: pupil-gt, category: Ground Truth}]\n",
+            )
+            .write_in(&root, "config.yaml");
+        run_ok(&root, &["-c", "config.yaml", "extract"]);
+        Self { root, _dir: None }
+    }
+
+    /// The demo checkpoint extracted and analysed once for the whole test run, shared by the
+    /// tests that only read what the analysis wrote; returned with its logical digest.
+    fn analyzed() -> (&'static Self, &'static str) {
+        static ANALYZED: OnceLock<(Project, String)> = OnceLock::new();
+        let (p, digest) = ANALYZED.get_or_init(|| {
+            let p = Self::extracted_in(shared_dir("analyze-demo"));
+            let out = p.analyze();
+            assert!(
+                out.status.success(),
+                "analyze failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let digest = crate::extract::logical_digest(&p.db());
+            (p, digest)
+        });
+        (p, digest)
+    }
+
+    fn dir(&self) -> &Path {
+        &self.root
     }
 
     fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
+        self.dir().join(rel)
     }
 
     fn db(&self) -> PathBuf {
@@ -51,7 +79,7 @@ impl Project {
     }
 
     fn analyze(&self) -> std::process::Output {
-        mlrepro(self.dir.path())
+        mlrepro(self.dir())
             .args(["-c", "config.yaml", "analyze"])
             .output()
             .unwrap()
@@ -59,7 +87,7 @@ impl Project {
 
     /// Runs `analyze --json`, requires success and returns its summary.
     fn analyze_json(&self) -> Json {
-        let out = run_ok(self.dir.path(), &["-c", "config.yaml", "--json", "analyze"]);
+        let out = run_ok(self.dir(), &["-c", "config.yaml", "--json", "analyze"]);
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
@@ -103,27 +131,8 @@ fn text(db: &Path, sql: &str) -> Vec<String> {
 }
 
 #[test]
-fn analyze_demo_checkpoint() {
-    let p = Project::extracted();
-    let out = p.analyze();
-    assert!(
-        out.status.success(),
-        "analyze failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let digest = crate::extract::logical_digest(&p.db());
-    check_report(&p, &digest);
-    check_forests(&p, &digest);
-    check_dashboard(&p);
-    check_factorial(&p);
-    check_heatmap(&p);
-    check_spec_curve(&p);
-    check_mean_rank(&p);
-    check_curves(&p);
-    check_distributions(&p);
-    check_retention(&p);
-    check_traces(&p);
-    check_anova(&p);
+fn every_figure_has_its_print_size() {
+    let (p, _) = Project::analyzed();
     // Without the demo's abbreviations, the pipeline labels make the mean-rank diagram span
     // both columns.
     let printed = crate::print::check_print_sizes(
@@ -137,8 +146,23 @@ fn analyze_demo_checkpoint() {
         14,
         "every figure, the traces too: {printed:?}"
     );
-    check_latex(&p, &digest);
-    check_paired(&p, &digest);
+}
+
+/// A project of its own, extracted and analysed once, for a test that analyses it again.
+fn analyzed_project() -> Project {
+    let p = Project::extracted();
+    let out = p.analyze();
+    assert!(
+        out.status.success(),
+        "analyze failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    p
+}
+
+#[test]
+fn an_unchanged_checkpoint_is_not_analysed_again_nor_its_report_rewritten() {
+    let p = analyzed_project();
     let report_before = std::fs::metadata(p.path("outputs/analysis_report.json"))
         .unwrap()
         .modified()
@@ -158,9 +182,11 @@ fn analyze_demo_checkpoint() {
         report_before, report_after,
         "an unchanged report is not rewritten"
     );
+}
 
-    // Without the private traces file the traces figure is skipped with its reason, and only
-    // that step reruns.
+#[test]
+fn without_the_private_traces_only_the_traces_figure_reruns_and_is_skipped_with_its_reason() {
+    let p = analyzed_project();
     std::fs::remove_file(p.path("private/demo_subjects_traces.pkl")).unwrap();
     let summary = p.analyze_json();
     let ran: Vec<&str> = summary["steps"]
@@ -239,7 +265,9 @@ fn check_methods(db: &Path, what: &str, factor: &str, methods: &[Json]) {
     }
 }
 
-fn check_dashboard(p: &Project) {
+#[test]
+fn dashboard_panels_summarise_each_method_from_the_checkpoint() {
+    let (p, _) = Project::analyzed();
     let side = p.sidecar("dashboard");
     let panels = side["data"]["panels"].as_array().unwrap();
     let factors: Vec<&str> = panels
@@ -261,7 +289,9 @@ fn check_dashboard(p: &Project) {
     }
 }
 
-fn check_factorial(p: &Project) {
+#[test]
+fn factorial_design_counts_the_checkpoint_s_configurations() {
+    let (p, _) = Project::analyzed();
     let db = p.db();
     let data = &p.sidecar("factorial_design")["data"];
     let present = scalar(&db, "SELECT count(*) FROM (SELECT DISTINCT outlier_method, imputation_method, classifier, featurization FROM essential_metrics)");
@@ -295,7 +325,9 @@ fn check_factorial(p: &Project) {
     }
 }
 
-fn check_mean_rank(p: &Project) {
+#[test]
+fn mean_rank_ranks_the_complete_sub_design_without_oracles() {
+    let (p, _) = Project::analyzed();
     let db = p.db();
     let data = &p.sidecar("mean_rank")["data"];
     let got = data["pipelines"].as_array().unwrap();
@@ -382,7 +414,9 @@ fn top_ids(db: &Path, k: usize) -> Vec<i64> {
         .collect()
 }
 
-fn check_distributions(p: &Project) {
+#[test]
+fn probability_distributions_count_the_top_configurations_predictions() {
+    let (p, _) = Project::analyzed();
     let db = p.db();
     let panels = p.sidecar("probability_distributions")["data"]["panels"]
         .as_array()
@@ -427,7 +461,9 @@ fn check_distributions(p: &Project) {
     }
 }
 
-fn check_retention(p: &Project) {
+#[test]
+fn retention_curves_match_the_checkpoint_down_to_thirty_subjects() {
+    let (p, _) = Project::analyzed();
     let db = p.db();
     let data = &p.sidecar("retention_curves")["data"];
     let metrics = text(
@@ -480,7 +516,9 @@ fn same_points(what: &str, xs: &Json, ys: &Json, rows: &[Vec<duckdb::types::Valu
     }
 }
 
-fn check_traces(p: &Project) {
+#[test]
+fn subject_traces_show_the_demo_subjects_full_traces() {
+    let (p, _) = Project::analyzed();
     let subjects = p.sidecar("subject_traces")["data"]["subjects"]
         .as_array()
         .unwrap()
@@ -499,7 +537,9 @@ fn check_traces(p: &Project) {
     }
 }
 
-fn check_report(p: &Project, digest: &str) {
+#[test]
+fn the_analysis_report_lists_every_figure_and_table_with_their_files() {
+    let (p, digest) = Project::analyzed();
     let report: Json = serde_json::from_str(
         &std::fs::read_to_string(p.path("outputs/analysis_report.json")).unwrap(),
     )
@@ -564,7 +604,9 @@ fn check_report(p: &Project, digest: &str) {
     }
 }
 
-fn check_forests(p: &Project, digest: &str) {
+#[test]
+fn forest_plots_match_the_checkpoint_and_r_emmeans() {
+    let (p, digest) = Project::analyzed();
     for factor in [
         "outlier_method",
         "imputation_method",
@@ -615,7 +657,9 @@ fn check_forests(p: &Project, digest: &str) {
     }
 }
 
-fn check_heatmap(p: &Project) {
+#[test]
+fn heatmap_cells_are_mean_aurocs_of_the_most_covered_classifier() {
+    let (p, _) = Project::analyzed();
     let db = p.db();
     let side = p.sidecar("heatmap");
     let clf = side["data"]["classifier"].as_str().unwrap().to_string();
@@ -646,7 +690,9 @@ fn check_heatmap(p: &Project) {
     }
 }
 
-fn check_spec_curve(p: &Project) {
+#[test]
+fn specification_curve_plots_every_configuration_of_the_checkpoint() {
+    let (p, _) = Project::analyzed();
     let db = p.db();
     let side = p.sidecar("specification_curve");
     let configs = side["data"]["configs"].as_array().unwrap();
@@ -682,7 +728,9 @@ fn check_spec_curve(p: &Project) {
     }
 }
 
-fn check_curves(p: &Project) {
+#[test]
+fn decision_curves_plot_the_top_configurations_and_treat_all_from_the_checkpoint() {
+    let (p, _) = Project::analyzed();
     let db = p.db();
     let top = top_ids(&db, 5);
     let side = p.sidecar("decision_curves");
@@ -708,6 +756,31 @@ fn check_curves(p: &Project) {
             &rows,
         );
     }
+    let first = side["data"]["curves"][0]["config_id"].as_i64().unwrap();
+    let all = query(
+        &db,
+        &format!(
+            "SELECT net_benefit_all FROM dca_curves WHERE config_id = {first} ORDER BY threshold"
+        ),
+    );
+    let got = side["data"]["treat_all"]["net_benefit"].as_array().unwrap();
+    assert_eq!(got.len(), all.len());
+    for (g, w) in got.iter().zip(all) {
+        assert_eq!(
+            Some(g.as_f64().unwrap()),
+            match w[0] {
+                duckdb::types::Value::Double(d) => Some(d),
+                _ => None,
+            }
+        );
+    }
+}
+
+#[test]
+fn calibration_panels_plot_the_top_configurations_predictions_and_events() {
+    let (p, _) = Project::analyzed();
+    let db = p.db();
+    let top = top_ids(&db, 5);
     let panels = p.sidecar("calibration_curves")["data"]["panels"]
         .as_array()
         .unwrap()
@@ -740,24 +813,6 @@ fn check_curves(p: &Project) {
         );
         assert_eq!(f(&c["events"]), events, "calibration {id} events");
     }
-    let first = side["data"]["curves"][0]["config_id"].as_i64().unwrap();
-    let all = query(
-        &db,
-        &format!(
-            "SELECT net_benefit_all FROM dca_curves WHERE config_id = {first} ORDER BY threshold"
-        ),
-    );
-    let got = side["data"]["treat_all"]["net_benefit"].as_array().unwrap();
-    assert_eq!(got.len(), all.len());
-    for (g, w) in got.iter().zip(all) {
-        assert_eq!(
-            Some(g.as_f64().unwrap()),
-            match w[0] {
-                duckdb::types::Value::Double(d) => Some(d),
-                _ => None,
-            }
-        );
-    }
 }
 
 /// The R golden values of the demo checkpoint (`scripts/fixtures/emmeans.sh`): one row per
@@ -777,7 +832,9 @@ fn r_golden() -> Vec<Vec<String>> {
 
 /// The ANOVA of the AUROC of p̄ agrees with R's drop1 F tests (the type II tests of a
 /// main-effects model) on the demo checkpoint.
-fn check_anova(p: &Project) {
+#[test]
+fn anova_agrees_with_r_drop1() {
+    let (p, _) = Project::analyzed();
     let ours: Json =
         serde_json::from_str(&std::fs::read_to_string(p.path("outputs/anova.json")).unwrap())
             .unwrap();
@@ -803,7 +860,9 @@ fn check_anova(p: &Project) {
     }
 }
 
-fn check_latex(p: &Project, digest: &str) {
+#[test]
+fn latex_tables_name_their_provenance_quote_the_checkpoint_and_compile() {
+    let (p, digest) = Project::analyzed();
     let outputs = p.path("outputs");
     let mut tex: Vec<String> = std::fs::read_dir(&outputs)
         .unwrap()
@@ -935,7 +994,9 @@ fn check_latex(p: &Project, digest: &str) {
 /// `paired_comparisons.json` against DeLong recomputed from the checkpoint's predictions, its
 /// reference against the rule (best `auroc_pbar` without a ground-truth method), and the
 /// tables and macros that quote the same numbers.
-fn check_paired(p: &Project, digest: &str) {
+#[test]
+fn paired_comparisons_match_delong_recomputed_from_the_predictions() {
+    let (p, digest) = Project::analyzed();
     let doc: Json = serde_json::from_str(
         &std::fs::read_to_string(p.path("outputs/paired_comparisons.json")).unwrap(),
     )
@@ -1023,7 +1084,7 @@ fn an_unknown_reference_config_is_a_configuration_error() {
     let p = Project::extracted();
     let config = std::fs::read_to_string(p.path("config.yaml")).unwrap();
     write_file(
-        p.dir.path(),
+        p.dir(),
         "config.yaml",
         &config.replace(
             "analysis:\n",
@@ -1042,7 +1103,9 @@ fn an_unknown_reference_config_is_a_configuration_error() {
     assert!(!stderr.contains("no such run"), "{stderr}");
 }
 
-fn rewrite_checksum(db: &Path) {
+/// Rewrites the `.sha256` beside `db` to match its content, as for a checkpoint changed on
+/// purpose.
+pub fn rewrite_checksum(db: &Path) {
     let digest = Sha256::digest(std::fs::read(db).unwrap());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     let name = db.file_name().unwrap().to_string_lossy();
@@ -1054,12 +1117,10 @@ fn rewrite_checksum(db: &Path) {
 }
 
 #[test]
-fn analyze_refuses_damaged_or_wrong_version_checkpoint() {
+fn analyze_refuses_a_damaged_checkpoint() {
     let p = Project::extracted();
     let db = p.db();
-    let original = std::fs::read(&db).unwrap();
-
-    let mut damaged = original.clone();
+    let mut damaged = std::fs::read(&db).unwrap();
     let mid = damaged.len() / 2;
     damaged[mid] ^= 0xff;
     std::fs::write(&db, &damaged).unwrap();
@@ -1070,8 +1131,13 @@ fn analyze_refuses_damaged_or_wrong_version_checkpoint() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
 
-    std::fs::write(&db, &original).unwrap();
+/// A project whose checkpoint says it has schema version 999 (its `.sha256` agreeing), and
+/// the output of `analyze` on it.
+fn analyzed_with_another_schema_version() -> (Project, std::process::Output) {
+    let p = Project::extracted();
+    let db = p.db();
     {
         let conn = duckdb::Connection::open(&db).unwrap();
         conn.execute_batch("UPDATE metadata SET value = '999' WHERE key = 'schema_version'")
@@ -1079,12 +1145,23 @@ fn analyze_refuses_damaged_or_wrong_version_checkpoint() {
     }
     rewrite_checksum(&db);
     let out = p.analyze();
+    (p, out)
+}
+
+#[test]
+fn analyze_refuses_a_checkpoint_of_another_schema_version_naming_both() {
+    let (_p, out) = analyzed_with_another_schema_version();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("schema_version") && err.contains("999"),
         "{err}"
     );
+}
+
+#[test]
+fn a_refused_checkpoint_draws_nothing_and_the_report_says_why() {
+    let (p, _) = analyzed_with_another_schema_version();
     assert!(
         !p.path("figures/heatmap.png").exists(),
         "no figure is drawn from a refused checkpoint"
@@ -1119,7 +1196,7 @@ fn custom_steps_are_cached_retried_and_never_leave_a_broken_output() {
     let p = Project::extracted();
     let config = std::fs::read_to_string(p.path("config.yaml")).unwrap();
     write_file(
-        p.dir.path(),
+        p.dir(),
         "config.yaml",
         &format!(
             "{config}runner:\n  attempts: 3\n  backoff_initial_ms: 1\n  backoff_max_ms: 2\n  custom_steps:\n    \
@@ -1127,7 +1204,7 @@ fn custom_steps_are_cached_retried_and_never_leave_a_broken_output() {
         ),
     );
     let run = || {
-        let out = mlrepro(p.dir.path())
+        let out = mlrepro(p.dir())
             .args(["-c", "config.yaml", "--json", "analyze"])
             .output()
             .unwrap();
@@ -1139,7 +1216,7 @@ fn custom_steps_are_cached_retried_and_never_leave_a_broken_output() {
         )
     };
     write_file(
-        p.dir.path(),
+        p.dir(),
         "fig.sh",
         "test -n \"$MLREPRO_DB\" && mkdir -p outputs && echo v1 > outputs/fig.txt\n",
     );
@@ -1157,7 +1234,7 @@ fn custom_steps_are_cached_retried_and_never_leave_a_broken_output() {
 
     // A failing script: not retried, its half-written output replaced by the previous one.
     write_file(
-        p.dir.path(),
+        p.dir(),
         "fig.sh",
         "echo partial > outputs/fig.txt\necho boom >&2\nexit 3\n",
     );
@@ -1183,7 +1260,7 @@ fn custom_steps_are_cached_retried_and_never_leave_a_broken_output() {
 
     // Exit status 75 (EX_TEMPFAIL) is transient: retried, and recorded as flaky.
     write_file(
-        p.dir.path(),
+        p.dir(),
         "fig.sh",
         "n=$(cat count 2>/dev/null || echo 0); n=$((n + 1)); echo $n > count\n[ $n -ge 2 ] || exit 75\necho v2 > outputs/fig.txt\n",
     );

@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use crate::extract::{logical_digest, query};
-use crate::support::{mlrepro, repo_root, run_ok, write_file};
+use crate::support::{mlrepro, repo_root, run_ok, ProjectConfig};
 
 fn committed_digest() -> String {
     logical_digest(&repo_root().join("data/public/results.duckdb"))
@@ -13,18 +13,7 @@ fn committed_digest() -> String {
 #[test]
 fn demo_store_re_extracts_to_the_committed_checkpoint() {
     let root = repo_root();
-    let dir = tempfile::tempdir().unwrap();
-    write_file(
-        dir.path(),
-        "config.yaml",
-        &format!(
-            "store:\n  tracking_uri: '{}'\n  experiment: PLR_Classification\n\
-             anonymization:\n  secret_file: '{}'\n\
-             outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: cache\n",
-            root.join("data/demo/mlruns").display(),
-            root.join("data/demo/anonymization_secret").display()
-        ),
-    );
+    let dir = ProjectConfig::demo().write();
     let out = run_ok(dir.path(), &["-c", "config.yaml", "extract", "--json"]);
     let details = crate::extract::extract_details(&out.stdout);
     assert_eq!(

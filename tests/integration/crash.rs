@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::extract::logical_digest;
 use crate::golden;
-use crate::support::{copy_dir, mlrepro, mlrepro_process, repo_root, write_file};
+use crate::support::{copy_dir, mlrepro, mlrepro_process, repo_root, ProjectConfig};
 
 /// The promotion points of `db::promote`, in order: before and after the journal, and after
 /// each of the four members (Parquet, SCHEMA.md, database, checksum) is renamed.
@@ -94,21 +94,10 @@ impl ChangingStore {
 
 /// A project reading `store` with the fixture's secret, so every project numbers alike.
 fn project(store: &ChangingStore) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let secret = repo_root().join("tests/fixtures/filestore/anonymization_secret");
-    write_file(
-        dir.path(),
-        "config.yaml",
-        &format!(
-            "store:\n  tracking_uri: '{}'\n  experiment: PLR_Classification\n\
-             anonymization:\n  secret_file: '{}'\n\
-             selection:\n  max_failed_runs: 20\n\
-             outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: cache\n",
-            store.mlruns.display(),
-            secret.display()
-        ),
-    );
-    dir
+    ProjectConfig::store(store.mlruns.display())
+        .secret(&repo_root().join("tests/fixtures/filestore/anonymization_secret"))
+        .max_failed_runs(20)
+        .write()
 }
 
 /// Runs an extraction in `dir` to the end; returns the logical digest its checkpoint records

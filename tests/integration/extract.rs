@@ -8,7 +8,7 @@ use duckdb::types::Value;
 use serde_json::Value as Json;
 
 use crate::golden::{self, float};
-use crate::support::{mlrepro, repo_root, write_file};
+use crate::support::{mlrepro, repo_root, ProjectConfig};
 
 /// One extraction into a temporary project directory.
 pub struct Extraction {
@@ -36,17 +36,10 @@ pub fn fixture_config(dir: &Path, backend: &str, max_failed: usize) -> PathBuf {
         ),
     };
     let secret = root.join(format!("tests/fixtures/{backend}/anonymization_secret"));
-    write_file(
-        dir,
-        "config.yaml",
-        &format!(
-            "store:\n  tracking_uri: '{uri}'\n  experiment: PLR_Classification\n\
-             anonymization:\n  secret_file: '{}'\n\
-             selection:\n  max_failed_runs: {max_failed}\n\
-             outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: cache\n",
-            secret.display()
-        ),
-    )
+    ProjectConfig::store(uri)
+        .secret(&secret)
+        .max_failed_runs(max_failed)
+        .write_in(dir, "config.yaml")
 }
 
 /// Runs `mlrepro extract` on a fixture store and returns its JSON summary.

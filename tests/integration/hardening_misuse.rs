@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 use crate::extract::extract_details;
 use crate::support::{
     compile_on_a4, copy_dir, latex_available, mlrepro, mlrepro_process, repo_root, run_ok,
-    write_file,
+    write_file, ProjectConfig,
 };
 
 fn stderr(o: &Output) -> String {
@@ -215,30 +215,19 @@ struct StoreProject {
 
 impl StoreProject {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(
-            &repo_root().join("tests/fixtures/filestore/mlruns"),
-            &dir.path().join("mlruns"),
-        );
-        let p = StoreProject { dir };
+        let p = StoreProject {
+            dir: tempfile::tempdir().unwrap(),
+        };
         p.config("c.yaml", "cache");
         p
     }
 
     /// Writes a config `name` whose cache directory is `cache_dir`.
     fn config(&self, name: &str, cache_dir: &str) {
-        let secret = repo_root().join("tests/fixtures/filestore/anonymization_secret");
-        write_file(
-            self.path(),
-            name,
-            &format!(
-                "store:\n  tracking_uri: mlruns\n  experiment: PLR_Classification\n\
-                 anonymization:\n  secret_file: '{}'\n\
-                 selection:\n  max_failed_runs: 10\n\
-                 outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: {cache_dir}\n",
-                secret.display()
-            ),
-        );
+        ProjectConfig::fixture_store_copy()
+            .max_failed_runs(10)
+            .cache_dir(cache_dir)
+            .write_in(self.path(), name);
     }
 
     fn path(&self) -> &Path {

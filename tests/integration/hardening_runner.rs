@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 
 use crate::extract::{extract_details, query};
-use crate::support::{copy_dir, mlrepro_process, repo_root, write_file};
+use crate::support::{mlrepro_process, repo_root, ProjectConfig};
 
 /// A project with its own copy of the fixture file store.
 struct Project {
@@ -18,23 +18,10 @@ struct Project {
 
 impl Project {
     fn new(extra_config: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(
-            &repo_root().join("tests/fixtures/filestore/mlruns"),
-            &dir.path().join("mlruns"),
-        );
-        let secret = repo_root().join("tests/fixtures/filestore/anonymization_secret");
-        write_file(
-            dir.path(),
-            "config.yaml",
-            &format!(
-                "store:\n  tracking_uri: mlruns\n  experiment: PLR_Classification\n\
-                 anonymization:\n  secret_file: '{}'\n\
-                 selection:\n  max_failed_runs: 10\n\
-                 outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: cache\n{extra_config}",
-                secret.display()
-            ),
-        );
+        let dir = ProjectConfig::fixture_store_copy()
+            .max_failed_runs(10)
+            .extra(extra_config)
+            .write();
         Project { dir }
     }
 

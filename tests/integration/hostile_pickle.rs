@@ -5,7 +5,7 @@
 use std::os::raw::{c_int, c_long};
 
 use crate::golden;
-use crate::support::{copy_dir, mlrepro_process, repo_root, write_file};
+use crate::support::{copy_dir, mlrepro_process, repo_root, ProjectConfig};
 
 const MIB: usize = 1 << 20;
 
@@ -93,17 +93,9 @@ fn a_1_mb_pickle_that_amplifies_itself_fails_its_run_not_the_machine() {
     // The fixture's own failing runs are allowed; the bomb is one failure too many.
     let allowed = runs.iter().filter(|r| r.expected == "failed").count();
 
-    let project = tempfile::tempdir().unwrap();
-    write_file(
-        project.path(),
-        "config.yaml",
-        &format!(
-            "store:\n  tracking_uri: '{}'\n  experiment: PLR_Classification\n\
-             selection:\n  max_failed_runs: {allowed}\n\
-             outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: cache\n",
-            mlruns.display()
-        ),
-    );
+    let project = ProjectConfig::store(mlruns.display())
+        .max_failed_runs(allowed)
+        .write();
     let stderr_path = project.path().join("stderr.txt");
     let child = mlrepro_process(project.path())
         .args(["-c", "config.yaml", "-j", "2", "extract"])

@@ -8,28 +8,13 @@ use std::process::Output;
 use serde_json::Value as Json;
 
 use crate::extract::{extract_details, logical_digest};
-use crate::support::{copy_dir, mlrepro, repo_root, write_file};
+use crate::support::{mlrepro, repo_root, ProjectConfig};
 
 /// A project over a copy of the fixture store, with `max_failed_runs` as given.
 fn project(max_failed_runs: usize) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(
-        &repo_root().join("tests/fixtures/filestore/mlruns"),
-        &dir.path().join("mlruns"),
-    );
-    let secret = repo_root().join("tests/fixtures/filestore/anonymization_secret");
-    write_file(
-        dir.path(),
-        "config.yaml",
-        &format!(
-            "store:\n  tracking_uri: mlruns\n  experiment: PLR_Classification\n\
-             anonymization:\n  secret_file: '{}'\n\
-             selection:\n  max_failed_runs: {max_failed_runs}\n\
-             outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: cache\n",
-            secret.display()
-        ),
-    );
-    dir
+    ProjectConfig::fixture_store_copy()
+        .max_failed_runs(max_failed_runs)
+        .write()
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {

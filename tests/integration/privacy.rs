@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::extract::{as_text, original_codes, query, walk};
 use crate::golden;
-use crate::support::{copy_dir, mlrepro, repo_root, write_file};
+use crate::support::{copy_dir, mlrepro, repo_root, write_file, ProjectConfig};
 
 /// A copy of a fixture store in its own directory (outside the project, which is scanned).
 struct StoreCopy {
@@ -133,17 +133,10 @@ fn cut_pickles_leak_no_code(backend: &str) {
         }
     }
     for max_failed in [0, 20] {
-        let project = tempfile::tempdir().unwrap();
-        write_file(
-            project.path(),
-            "config.yaml",
-            &format!(
-                "store:\n  tracking_uri: '{}'\n  experiment: PLR_Classification\n\
-                 selection:\n  max_failed_runs: {max_failed}\n\
-                 outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: cache\n  figures_dir: figures\n  outputs_dir: outputs\n",
-                store.uri
-            ),
-        );
+        let project = ProjectConfig::store(&store.uri)
+            .max_failed_runs(max_failed)
+            .figures_and_outputs()
+            .write();
         let out = mlrepro(project.path())
             .args(["-c", "config.yaml", "extract", "--json"])
             .output()

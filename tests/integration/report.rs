@@ -9,28 +9,15 @@ use std::process::Command;
 use serde_json::Value as Json;
 
 use crate::extract::query;
-use crate::support::{mlrepro, repo_root, run_ok, tool_available, write_file};
+use crate::support::{mlrepro, repo_root, run_ok, tool_available, write_file, ProjectConfig};
 
 /// A temporary project on the demo store.
 fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = repo_root();
-    write_file(
-        dir.path(),
-        "config.yaml",
-        &format!(
-            "store:\n  tracking_uri: '{}'\n  experiment: PLR_Classification\n\
-             anonymization:\n  secret_file: '{}'\n\
-             subjects:\n  database: '{}'\n  demo_subjects: [H001, G001]\n\
-             outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: cache\n  \
-             figures_dir: figures\n  outputs_dir: outputs\n\
-             analysis:\n  png_dpi: 72\n",
-            root.join("data/demo/mlruns").display(),
-            root.join("data/demo/anonymization_secret").display(),
-            root.join("data/demo/subjects.duckdb").display()
-        ),
-    );
-    dir
+    ProjectConfig::demo()
+        .subjects()
+        .figures_and_outputs()
+        .analysis("png_dpi: 72")
+        .write()
 }
 
 /// Runs `reproduce ARGS --json` in `dir`; returns the names of the steps it reported.

@@ -7,7 +7,7 @@ use std::process::Output;
 use serde_json::Value as Json;
 
 use crate::extract::extract_details;
-use crate::support::{copy_dir, mlrepro, mlrepro_process, repo_root, write_file};
+use crate::support::{mlrepro, mlrepro_process, repo_root, ProjectConfig};
 
 /// A project directory with its own copy of the fixture file store.
 struct Project {
@@ -16,23 +16,10 @@ struct Project {
 
 impl Project {
     fn new(extra_config: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(
-            &repo_root().join("tests/fixtures/filestore/mlruns"),
-            &dir.path().join("mlruns"),
-        );
-        let secret = repo_root().join("tests/fixtures/filestore/anonymization_secret");
-        write_file(
-            dir.path(),
-            "config.yaml",
-            &format!(
-                "store:\n  tracking_uri: mlruns\n  experiment: PLR_Classification\n\
-                 anonymization:\n  secret_file: '{}'\n\
-                 selection:\n  max_failed_runs: 10\n\
-                 outputs:\n  db: public/results.duckdb\n  private_dir: private\n  cache_dir: cache\n{extra_config}",
-                secret.display()
-            ),
-        );
+        let dir = ProjectConfig::fixture_store_copy()
+            .max_failed_runs(10)
+            .extra(extra_config)
+            .write();
         Project { dir }
     }
 
@@ -102,17 +89,29 @@ fn second_run_is_a_no_op_that_says_so() {
     assert!(p.status().contains("Fresh extract"));
 }
 
-#[test]
-fn status_explains_each_kind_of_change() {
+/// A project whose checkpoint is extracted, so `status` starts from `Fresh extract`.
+fn extracted() -> Project {
     let p = Project::new("");
     ok(p.run(&["extract"]));
-    let pickle = p.pickle_of("good_p4_f8");
-    let original = std::fs::read(&pickle).unwrap();
+    p
+}
 
-    // touch: new mtime, same content: still fresh.
+/// Flips one bit in the middle of `path`; returns its content before.
+fn flip_a_bit(path: &Path) -> Vec<u8> {
+    let original = std::fs::read(path).unwrap();
+    let mut changed = original.clone();
+    let at = changed.len() / 2;
+    changed[at] ^= 1;
+    std::fs::write(path, &changed).unwrap();
+    original
+}
+
+#[test]
+fn touching_a_pickle_without_changing_it_keeps_extract_fresh() {
+    let p = extracted();
     std::fs::File::options()
         .write(true)
-        .open(&pickle)
+        .open(p.pickle_of("good_p4_f8"))
         .unwrap()
         .set_modified(std::time::SystemTime::now())
         .unwrap();
@@ -120,21 +119,33 @@ fn status_explains_each_kind_of_change() {
         p.status().contains("Fresh extract"),
         "a touch must not make the step stale"
     );
+}
 
-    // A changed pickle: the run's input changed.
-    let mut changed = original.clone();
-    let at = changed.len() / 2;
-    changed[at] ^= 1;
-    std::fs::write(&pickle, &changed).unwrap();
+#[test]
+fn a_changed_pickle_makes_extract_stale_naming_the_run_input() {
+    let p = extracted();
+    flip_a_bit(&p.pickle_of("good_p4_f8"));
     let s = p.status();
     assert!(
         s.contains("Stale extract") && s.contains("input `run ") && s.contains("changed"),
         "{s}"
     );
+}
+
+#[test]
+fn a_pickle_changed_and_restored_leaves_extract_fresh() {
+    let p = extracted();
+    let pickle = p.pickle_of("good_p4_f8");
+    let original = flip_a_bit(&pickle);
+    // `status` sees the change first, so what it remembers of the file is the changed one.
+    p.status();
     std::fs::write(&pickle, &original).unwrap();
     assert!(p.status().contains("Fresh extract"));
+}
 
-    // A config key.
+#[test]
+fn a_changed_config_key_makes_extract_stale_naming_the_key() {
+    let p = extracted();
     let cfg = std::fs::read_to_string(p.path().join("config.yaml")).unwrap();
     std::fs::write(
         p.path().join("config.yaml"),
@@ -143,21 +154,43 @@ fn status_explains_each_kind_of_change() {
     .unwrap();
     let s = p.status();
     assert!(s.contains("config key `selection` changed"), "{s}");
-    std::fs::write(p.path().join("config.yaml"), &cfg).unwrap();
+}
 
-    // A missing or edited output.
-    let sha = p.path().join("public/results.duckdb.sha256");
-    let sha_text = std::fs::read(&sha).unwrap();
-    std::fs::remove_file(&sha).unwrap();
+#[test]
+fn a_missing_output_makes_extract_stale_naming_the_output() {
+    let p = extracted();
+    std::fs::remove_file(p.path().join("public/results.duckdb.sha256")).unwrap();
     assert!(p
         .status()
         .contains("output `public/results.duckdb.sha256` is missing"));
-    std::fs::write(&sha, b"0000  results.duckdb\n").unwrap();
+}
+
+#[test]
+fn an_edited_output_makes_extract_stale() {
+    let p = extracted();
+    std::fs::write(
+        p.path().join("public/results.duckdb.sha256"),
+        b"0000  results.duckdb\n",
+    )
+    .unwrap();
     assert!(p.status().contains("was modified after it was written"));
+}
+
+#[test]
+fn an_output_edited_and_restored_leaves_extract_fresh() {
+    let p = extracted();
+    let sha = p.path().join("public/results.duckdb.sha256");
+    let sha_text = std::fs::read(&sha).unwrap();
+    std::fs::write(&sha, b"0000  results.duckdb\n").unwrap();
+    // `status` sees the edit first, so what it remembers of the file is the edited one.
+    p.status();
     std::fs::write(&sha, &sha_text).unwrap();
     assert!(p.status().contains("Fresh extract"));
+}
 
-    // --force.
+#[test]
+fn status_with_force_says_each_step_is_forced() {
+    let p = extracted();
     let out = ok(p.run(&["status", "--force"]));
     assert!(String::from_utf8_lossy(&out.stdout).contains("forced"));
 }
