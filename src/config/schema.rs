@@ -280,7 +280,8 @@ pub struct MethodsConfig {
     pub featurization: FactorStyle,
 }
 
-/// Display names, abbreviations and category rules for one factor.
+/// Display names, abbreviations and category rules for one factor, applied by
+/// [`crate::analyze::methods`].
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct FactorStyle {
@@ -316,52 +317,6 @@ pub struct CategoryRule {
     pub contains_any: Vec<String>,
     /// The category given to matching methods.
     pub category: String,
-}
-
-impl CategoryRule {
-    /// Whether `name` satisfies every condition of the rule (a rule with none matches all).
-    pub fn matches(&self, name: &str) -> bool {
-        self.equals.as_deref().is_none_or(|e| e == name)
-            && self
-                .starts_with
-                .as_deref()
-                .is_none_or(|p| name.starts_with(p))
-            && (self.contains_any.is_empty()
-                || self.contains_any.iter().any(|s| name.contains(s.as_str())))
-    }
-}
-
-impl FactorStyle {
-    /// The category of a method: its explicit category, else the first matching rule, else
-    /// `Other`.
-    pub fn category(&self, name: &str) -> String {
-        self.names
-            .get(name)
-            .and_then(|m| m.category.clone())
-            .or_else(|| {
-                self.categories
-                    .iter()
-                    .find(|r| r.matches(name))
-                    .map(|r| r.category.clone())
-            })
-            .unwrap_or_else(|| "Other".into())
-    }
-
-    /// The full display name of a method (the name itself when none is configured).
-    pub fn display(&self, name: &str) -> String {
-        self.names
-            .get(name)
-            .and_then(|m| m.display.clone())
-            .unwrap_or_else(|| name.to_string())
-    }
-
-    /// The short label of a method: its abbreviation, else its display name.
-    pub fn label(&self, name: &str) -> String {
-        self.names
-            .get(name)
-            .and_then(|m| m.abbreviation.clone())
-            .unwrap_or_else(|| self.display(name))
-    }
 }
 
 /// The `runner` section.
@@ -411,37 +366,4 @@ pub struct CustomStep {
     pub inputs: Vec<PathBuf>,
     /// Files the step must produce.
     pub outputs: Vec<PathBuf>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn category_rules_first_match_wins() {
-        let style = FactorStyle {
-            categories: vec![
-                CategoryRule {
-                    equals: Some("pupil-gt".into()),
-                    category: "Ground Truth".into(),
-                    ..Default::default()
-                },
-                CategoryRule {
-                    starts_with: Some("ensemble".into()),
-                    category: "Ensemble".into(),
-                    ..Default::default()
-                },
-                CategoryRule {
-                    contains_any: vec!["MOMENT".into()],
-                    category: "Foundation Model".into(),
-                    ..Default::default()
-                },
-            ],
-            ..Default::default()
-        };
-        assert_eq!(style.category("pupil-gt"), "Ground Truth");
-        assert_eq!(style.category("ensemble-LOF-MOMENT"), "Ensemble");
-        assert_eq!(style.category("MOMENT-gt-finetune"), "Foundation Model");
-        assert_eq!(style.category("LOF"), "Other");
-    }
 }
