@@ -54,9 +54,13 @@ pub enum ConfigError {
         /// What is wrong with the value.
         message: String,
     },
-    /// A flag or environment variable has a value that cannot be used.
-    #[error("{0}")]
-    Flag(String),
+    /// The project directory (the current directory) cannot be read, so the output
+    /// directories cannot be checked against it.
+    #[error("cannot tell the project directory (the current directory): {reason}")]
+    NoProjectDir {
+        /// Why it cannot be read.
+        reason: String,
+    },
     /// A generated-output directory that leaves the project or would overwrite or delete
     /// something mlrepro must keep (see [`Settings::check_layout`]); names both keys.
     #[error("unsafe output directory: {0}")]

@@ -9,7 +9,9 @@
 //!
 //! Left out on purpose: absolute paths (moving the project keeps the cache), modification
 //! times (a `touch` changes nothing), the number of jobs (output is the same at any `-j`).
-//! The key is printed as JSON with `-vv`, and [`compare`] explains a mismatch.
+//! The commands that run steps (`extract`, `analyze`, `reproduce`) print each step's key as
+//! JSON with `-vv`; the key of a step's last success is kept in its record
+//! ([`crate::runner::record`]), and [`compare`] explains a mismatch.
 
 use std::collections::BTreeMap;
 use std::fmt;
