@@ -182,6 +182,11 @@ impl Spec {
         code_digest(SHARED_SOURCES, self.sources)
     }
 
+    /// The source text of the code this figure's drawing depends on, shared code first.
+    pub fn code(&self) -> impl Iterator<Item = &'static str> + '_ {
+        SHARED_SOURCES.iter().chain(self.sources).copied()
+    }
+
     /// Draws the figure.
     pub fn draw(&self, env: &Env) -> Result<Drawn> {
         match self.draw {
