@@ -9,7 +9,7 @@ use polars::prelude::DataFrame;
 
 use super::frames::ints;
 use super::latex::escape;
-use super::style;
+use super::methods;
 use crate::config::Config as Settings;
 
 /// The smallest and largest value of a per-configuration count.
@@ -72,18 +72,18 @@ impl Sizes {
 /// factor column and method name) in alphabetical order: every method whose label differs
 /// from its display name, once. Empty when there is nothing to define.
 pub fn abbreviations(settings: &Settings, terms: &[(&str, &str)], used: &[(&str, &str)]) -> String {
-    let mut methods: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut abbreviated: BTreeSet<(String, String)> = BTreeSet::new();
     for (factor, level) in used {
-        let st = super::figures::factor_style(settings, factor);
-        let (label, display) = (style::label(st, level), st.display(level));
+        let st = methods::factor_style(settings, factor);
+        let (label, display) = (methods::label(st, level), methods::display(st, level));
         if label != display {
-            methods.insert((escape(&label), escape(&display)));
+            abbreviated.insert((escape(&label), escape(&display)));
         }
     }
     let list: Vec<String> = terms
         .iter()
         .map(|(a, m)| format!("{a}, {m}"))
-        .chain(methods.into_iter().map(|(a, m)| format!("{a}, {m}")))
+        .chain(abbreviated.into_iter().map(|(a, m)| format!("{a}, {m}")))
         .collect();
     if list.is_empty() {
         return String::new();

@@ -9,11 +9,10 @@ use polars::prelude::DataFrame;
 
 use super::anova::Term;
 use super::captions::{abbreviations, Sizes};
-use super::figures::uses_oracle;
+use super::methods::{self, uses_oracle};
 use super::pbar::{self, Ranked};
 use super::sidecar::Provenance;
 use super::stats::{Basis, Comparison, FACTORS};
-use super::style;
 use crate::config::Config as Settings;
 
 /// Escapes `s` for LaTeX text, in a table cell or a macro's body. Besides the special
@@ -278,7 +277,7 @@ pub fn factor_table(
     title: &str,
     cmp: &Comparison,
 ) -> String {
-    let st = super::figures::factor_style(settings, factor);
+    let st = methods::factor_style(settings, factor);
     let contenders = cmp
         .contenders()
         .enumerate()
@@ -287,7 +286,7 @@ pub fn factor_table(
     let body: Vec<Vec<String>> = contenders
         .chain(oracles)
         .map(|(rank, r)| {
-            let mut name = escape(&st.display(&r.level));
+            let mut name = escape(&methods::display(st, &r.level));
             if r.oracle {
                 name.push_str(" (oracle)");
             }
@@ -349,7 +348,7 @@ pub fn level_labels(settings: &Settings, levels: &[String; 4]) -> Vec<String> {
     FACTORS
         .iter()
         .zip(levels)
-        .map(|((f, _), l)| style::label(super::figures::factor_style(settings, f), l))
+        .map(|((f, _), l)| methods::label(methods::factor_style(settings, f), l))
         .collect()
 }
 

@@ -3,8 +3,9 @@
 //!
 //! Data flows checkpoint → [`frames`] (polars frames) → [`stats`] / [`anova`] → [`figures`]
 //! (rendered by [`render`] with [`style`], data in [`sidecar`]s) and [`tables`] ([`latex`]
-//! with [`captions`], [`numbers`]) → [`report`]. [`step::analysis_steps`] runs it as pipeline steps: one per
-//! figure and one for the tables.
+//! with [`captions`], [`numbers`]) → [`report`]. Both name and colour methods through
+//! [`methods`]. [`step::analysis_steps`] runs it as pipeline steps: one per figure and one
+//! for the tables.
 
 pub mod anova;
 pub mod bands;
@@ -13,6 +14,7 @@ pub mod emm;
 pub mod figures;
 pub mod frames;
 pub mod latex;
+pub mod methods;
 pub mod numbers;
 pub mod paired;
 pub mod pbar;

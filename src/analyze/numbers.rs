@@ -17,6 +17,7 @@ use super::anova::Term;
 use super::captions::Sizes;
 use super::frames::strings;
 use super::latex::{escape, fmt, p_value, pipeline_label};
+use super::methods;
 use super::sidecar::Provenance;
 use super::stats::{Comparison, Config, FACTORS};
 use crate::config::Config as Settings;
@@ -134,8 +135,11 @@ pub fn numbers_tex(
         let best = cmp.contenders().next();
         match (best, p) {
             (Some(best), Some(p)) if p < SIGNIFICANCE => {
-                let st = super::figures::factor_style(settings, factor);
-                macros.push((format!("best{name}"), escape(&st.display(&best.level))));
+                let st = methods::factor_style(settings, factor);
+                macros.push((
+                    format!("best{name}"),
+                    escape(&methods::display(st, &best.level)),
+                ));
                 macros.push((format!("best{name}MeanAUROC"), fmt(Some(best.estimate), 3)));
                 macros.push((format!("best{name}AUROCLower"), fmt(best.ci_lower, 3)));
                 macros.push((format!("best{name}AUROCUpper"), fmt(best.ci_upper, 3)));
@@ -145,11 +149,13 @@ pub fn numbers_tex(
     }
     let best = ranked
         .iter()
-        .find(|c| !super::figures::uses_oracle(settings, &c.levels));
+        .find(|c| !methods::uses_oracle(settings, &c.levels));
     if let Some(best) = best {
         for (f, (factor, _)) in FACTORS.iter().enumerate() {
-            let name =
-                escape(&super::figures::factor_style(settings, factor).display(&best.levels[f]));
+            let name = escape(&methods::display(
+                methods::factor_style(settings, factor),
+                &best.levels[f],
+            ));
             macros.push((format!("bestPipeline{}", camel(factor)), name));
         }
         macros.push((

@@ -18,6 +18,7 @@ use super::frames::{floats, ints, strings, Checkpoint};
 use super::latex::{
     caption, defined, escape, fmt, methods_of, p_value, pipeline_label, table, Col, AUROC, CI,
 };
+use super::methods;
 use super::pbar::{self, Ranked};
 use super::sidecar::Provenance;
 use super::stats::FACTORS;
@@ -126,7 +127,7 @@ pub fn reference(ranked: &[Ranked], settings: &Settings) -> Result<(usize, &'sta
             !FACTORS
                 .iter()
                 .zip(&r.levels)
-                .any(|((f, _), l)| super::figures::is_oracle(settings, f, l))
+                .any(|((f, _), l)| methods::is_oracle(settings, f, l))
         })
         .map(|i| (i, "best auroc_pbar without an oracle method"))
         .ok_or_else(|| {

@@ -9,8 +9,8 @@ use polars::prelude::DataFrame;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::emm::Model;
-use super::figures::is_oracle;
 use super::frames::{floats, strings};
+use super::methods::is_oracle;
 use crate::config::Config as Settings;
 
 /// The four factors of the design: checkpoint column and display title.

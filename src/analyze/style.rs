@@ -1,11 +1,9 @@
-//! Figure style: the embedded font (so no system font is needed), sizes in points, method
-//! labels from the config and one colour per method category.
+//! Figure style: the embedded font (so no system font is needed), sizes in points and the
+//! colour palettes. How a method is named and coloured is [`super::methods`].
 
 use std::sync::Once;
 
 use plotters::style::{FontStyle, RGBColor};
-
-use crate::config::{FactorStyle, MethodsConfig};
 
 /// DejaVu Sans, embedded (licence in `assets/fonts/DejaVu-LICENSE.txt`).
 pub const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
@@ -35,24 +33,8 @@ pub fn register_font() {
     });
 }
 
-/// Labels longer than this are shortened when the config gives no abbreviation.
-const DEFAULT_MAX_LABEL: usize = 22;
-
-/// The short label of a method for axes: its configured abbreviation or display name,
-/// shortened with an ellipsis past the factor's `max_label_len`. A method name comes from run
-/// names, so control and invisible characters are written as visible escapes (`\u{1b}`): a
-/// label is one line of drawn text, and SVG cannot hold most control characters.
-pub fn label(style: &FactorStyle, name: &str) -> String {
-    let label = crate::ui::sanitize::one_line(&style.label(name)).into_owned();
-    let max = style.max_label_len.unwrap_or(DEFAULT_MAX_LABEL).max(4);
-    if label.chars().count() > max {
-        format!("{}…", label.chars().take(max - 1).collect::<String>())
-    } else {
-        label
-    }
-}
-
-/// A colour-blind-safe palette (Okabe–Ito), assigned to categories in sorted order.
+/// A colour-blind-safe palette (Okabe–Ito), assigned to method categories in the order
+/// [`super::methods::categories`] gives.
 pub const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 114, 178),
     RGBColor(230, 159, 0),
@@ -63,43 +45,6 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(240, 228, 66),
     RGBColor(0, 0, 0),
 ];
-
-/// Every method category the config names, in order of first appearance over the four
-/// factors, then `Other`.
-pub fn categories(methods: &MethodsConfig) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for f in [
-        &methods.outlier,
-        &methods.imputation,
-        &methods.classifier,
-        &methods.featurization,
-    ] {
-        let explicit = f.names.values().filter_map(|m| m.category.clone());
-        for c in f
-            .categories
-            .iter()
-            .map(|r| r.category.clone())
-            .chain(explicit)
-        {
-            if !out.contains(&c) {
-                out.push(c);
-            }
-        }
-    }
-    if !out.iter().any(|c| c == "Other") {
-        out.push("Other".into());
-    }
-    out
-}
-
-/// The colour of a method category: the same category has the same colour in every figure.
-pub fn category_colour(methods: &MethodsConfig, category: &str) -> RGBColor {
-    let i = categories(methods)
-        .iter()
-        .position(|c| c == category)
-        .unwrap_or(0);
-    PALETTE[i % PALETTE.len()]
-}
 
 /// The viridis colour map (perceptually uniform, colour-blind safe) at `t` in [0, 1].
 pub fn viridis(t: f64) -> RGBColor {

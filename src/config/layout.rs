@@ -79,11 +79,8 @@ impl Settings {
     /// Refuses generated-output directories that leave the project, are its root, or are or
     /// contain a path mlrepro must keep; the error names both keys and both paths.
     pub fn check_layout(&self) -> Result<(), ConfigError> {
-        let cwd = std::env::current_dir().map_err(|e| {
-            ConfigError::Flag(format!(
-                "cannot tell the project directory (the current directory): {}",
-                e.to_string().to_lowercase()
-            ))
+        let cwd = std::env::current_dir().map_err(|e| ConfigError::NoProjectDir {
+            reason: e.to_string().to_lowercase(),
         })?;
         self.check_layout_in(&cwd)
     }

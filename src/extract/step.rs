@@ -8,7 +8,7 @@ use anyhow::{anyhow, Context, Result};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::config::Settings;
+use crate::config::{SelectionConfig, Settings};
 use crate::db::writer::CheckpointPaths;
 use crate::extract::{
     self, inputs, private, run_cache::EXTRACTOR_VERSION, scope::Scope, select::select, ExtractEnv,
@@ -100,10 +100,18 @@ impl Step for ExtractStep {
     fn key(&self, settings: &Settings, stat: &StatCache) -> Result<StepKey> {
         let c = &settings.config;
         let mut key = StepKey::new("extract", EXTRACTOR_VERSION);
-        key.config("store.experiment", &c.store.experiment);
+        // Only the settings that change a row of the checkpoint or a private file. The store
+        // and the experiment are keyed by what they lead to (below), not by how they are
+        // named; `max_failed_runs` decides whether extraction succeeds, not what it writes.
+        let SelectionConfig {
+            registry,
+            featurizations,
+            max_failed_runs: _,
+        } = &c.selection;
         key.config("store.metrics_pickle", &c.store.metrics_pickle);
         key.config("run_name", &c.run_name);
-        key.config("selection", &c.selection);
+        key.config("selection.registry", registry);
+        key.config("selection.featurizations", featurizations);
         key.config("test_bootstrap", &c.test_bootstrap);
         key.config(
             "anonymization.label_prefixes",
@@ -112,19 +120,15 @@ impl Step for ExtractStep {
         let (store, experiment) = extract::open_experiment(settings)?;
         let scope = Scope::decide(c, &settings.config_path, &experiment.id)?;
         key.config("subjects.demo_subjects", &scope.demo_subjects);
-        key.config(
-            "store.tracking_uri",
-            &settings.tracking_uri.as_ref().map(|u| &u.raw),
-        );
         // The secret's fingerprint, not the secret: a new secret renumbers every subject.
         key.input("anonymization secret (fingerprint)", scope.fingerprint());
+        // Its content, not its path: the same database elsewhere gives the same traces.
         if let Some(db) = &scope.subjects_database {
-            key.input(
-                format!("subjects database `{}`", db.display()),
-                stat.digest(db)?,
-            );
+            key.input("subjects database", stat.digest(db)?);
         }
+        // The checkpoint's metadata names the experiment by id and name.
         key.input("experiment", experiment.id.clone());
+        key.input("experiment name", experiment.name.clone());
         let runs = store.runs(&experiment)?;
         // Only the runs selection keeps are read; the others are keyed on their metadata.
         let names = RunNameRules::from_config(&c.run_name).map_err(|m| anyhow!(m))?;

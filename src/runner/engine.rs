@@ -55,9 +55,10 @@ fn stat_cache(settings: &Settings) -> Arc<StatCache> {
     )))
 }
 
-/// Freshness of every step, without running anything. A step after a stale one is reported
-/// stale too, since it reads what the earlier one writes. Keys are computed under the
-/// steps' timeout and retry policy.
+/// Freshness of every step, without running anything. A step that depends on a stale one
+/// ([`graph::of`]) is reported stale too, naming the step whose own change starts the
+/// reruns, since it reads what that step writes; a stale figure leaves the other figures
+/// fresh. Keys are computed under the steps' timeout and retry policy.
 pub fn freshness(
     steps: &[Arc<dyn Step>],
     settings: &Settings,
@@ -67,22 +68,28 @@ pub fn freshness(
     let stat = stat_cache(&settings);
     let policy = RetryPolicy::from_config(&settings.config.runner);
     let warn = |line: &str| eprintln!("warning: {line}");
+    let nodes = graph::of(steps, &settings);
     let mut out = Vec::new();
-    let mut upstream: Option<String> = None;
-    for step in steps {
+    // Each step that would rerun → the step whose own change starts its rerun.
+    let mut rerun: BTreeMap<String, String> = BTreeMap::new();
+    for (step, node) in steps.iter().zip(&nodes) {
         let forced = opts.force || opts.force_steps.iter().any(|s| s == step.name());
         let (keyed, _) = retried(step.name(), &policy, &mut |line| warn(line), |_| {
             key_phase(step, &settings, &stat, forced, false, &warn)
         });
         let (_, reasons) = keyed.result?;
         let mut reasons: Vec<String> = reasons.iter().map(ToString::to_string).collect();
-        if reasons.is_empty() {
-            if let Some(up) = &upstream {
+        let root = if reasons.is_empty() {
+            let up = node.needs.iter().find_map(|need| rerun.get(need)).cloned();
+            if let Some(up) = &up {
                 reasons.push(format!("step `{up}` will rerun first"));
             }
-        }
-        if !reasons.is_empty() && upstream.is_none() {
-            upstream = Some(step.name().to_string());
+            up
+        } else {
+            Some(step.name().to_string())
+        };
+        if let Some(root) = root {
+            rerun.insert(step.name().to_string(), root);
         }
         out.push(Freshness {
             step: step.name().to_string(),

@@ -3,13 +3,22 @@
 //! | in the key | why |
 //! |---|---|
 //! | the step's code version (tool version + step revision) | new code may compute differently |
-//! | the config keys the step reads, as canonical JSON | a changed setting changes results |
+//! | the config keys whose values change what the step writes, as canonical JSON | a changed setting changes results |
 //! | each input's SHA-256 (by relative name) | content, never modification times |
-//! | for `extract`, each run's metadata and its pickle's input digest | what the metrics read: an edit elsewhere in a pickle changes no row |
+//! | for `extract`, the experiment's id and name, each run's metadata and its pickle's input digest | what the checkpoint holds: an edit elsewhere in a pickle changes no row |
+//! | for a figure, the `analysis` settings its code names; for the tables, all but those only figures read | a setting reruns the steps that read it, not every analysis step |
 //!
 //! Left out on purpose: absolute paths (moving the project keeps the cache), modification
-//! times (a `touch` changes nothing), the number of jobs (output is the same at any `-j`).
-//! The key is printed as JSON with `-vv`, and [`compare`] explains a mismatch.
+//! times (a `touch` changes nothing), the number of jobs (output is the same at any `-j`),
+//! settings that decide whether or how a step runs but not what it writes
+//! (`selection.max_failed_runs`, and the retries, timeouts and lock of the `runner`
+//! section), and how the store and the experiment are named (`store.tracking_uri`,
+//! `--tracking-uri`, `store.experiment`): the experiment and its runs are keyed by what they
+//! hold.
+//!
+//! The commands that run steps (`extract`, `analyze`, `reproduce`) print each step's key as
+//! JSON with `-vv`; the key of a step's last success is kept in its record
+//! ([`crate::runner::record`]), and [`compare`] explains a mismatch.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -207,7 +216,7 @@ mod tests {
 
     fn key() -> StepKey {
         let mut k = StepKey::new("extract", 1);
-        k.config("selection.max_failed_runs", &0);
+        k.config("test_bootstrap.seed", &0);
         k.input("runs/abc", "1111");
         k
     }
@@ -223,7 +232,7 @@ mod tests {
         let old = key();
         let mut new = key();
         new.code_version = "9.9.9+1".into();
-        new.config("selection.max_failed_runs", &2);
+        new.config("test_bootstrap.seed", &2);
         new.input("runs/abc", "2222");
         new.input("runs/new", "3333");
         let reasons: Vec<String> = compare(&old, &new)
@@ -234,7 +243,7 @@ mod tests {
             reasons,
             [
                 format!("code changed ({} → 9.9.9+1)", old.code_version),
-                "config key `selection.max_failed_runs` changed (0 → 2)".to_string(),
+                "config key `test_bootstrap.seed` changed (0 → 2)".to_string(),
                 "input `runs/abc` changed (1111 → 2222)".to_string(),
                 "input `runs/new` is new".to_string(),
             ]

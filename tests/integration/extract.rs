@@ -668,8 +668,9 @@ fn too_many_failed_runs_exit_1_and_keep_the_previous_checkpoint() {
     let x = extract_fixture("filestore", 2);
     let before = std::fs::read(x.db()).unwrap();
     fixture_config(x.dir.path(), "filestore", 0);
+    // The limit changes no row, so it reruns nothing by itself; forced, extraction applies it.
     let out = mlrepro(x.dir.path())
-        .args(["-c", "config.yaml", "extract"])
+        .args(["-c", "config.yaml", "extract", "--force"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -15,6 +15,7 @@ mod hardening_runner;
 mod hostile_pickle;
 mod inputs;
 mod install;
+mod keys;
 mod messages;
 mod pickles;
 mod print;

@@ -149,11 +149,14 @@ fn a_changed_config_key_makes_extract_stale_naming_the_key() {
     let cfg = std::fs::read_to_string(p.path().join("config.yaml")).unwrap();
     std::fs::write(
         p.path().join("config.yaml"),
-        cfg.replace("max_failed_runs: 10", "max_failed_runs: 9"),
+        cfg.replace("selection:\n", "selection:\n  featurizations: [PLR]\n"),
     )
     .unwrap();
     let s = p.status();
-    assert!(s.contains("config key `selection` changed"), "{s}");
+    assert!(
+        s.contains("config key `selection.featurizations` changed (null → [\"PLR\"])"),
+        "{s}"
+    );
 }
 
 #[test]

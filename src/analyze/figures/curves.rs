@@ -11,9 +11,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::{json, Value};
 
 use super::panels::Panels;
-use super::{factor_style, uses_oracle, Env};
+use super::Env;
 use crate::analyze::bands::{self, BandPoint};
 use crate::analyze::frames::{floats, ints};
+use crate::analyze::methods::{self, factor_style, uses_oracle};
 use crate::analyze::render::{font, px};
 use crate::analyze::sidecar::num;
 use crate::analyze::stats::{ranked, Config};
@@ -75,9 +76,9 @@ pub fn top(env: &Env) -> Result<Vec<(Config, String)>> {
             let label = format!(
                 "#{} {} + {}, {}",
                 i + 1,
-                style::label(factor_style(m, "outlier_method"), &c.levels[0]),
-                style::label(factor_style(m, "imputation_method"), &c.levels[1]),
-                style::label(factor_style(m, "classifier"), &c.levels[2]),
+                methods::label(factor_style(m, "outlier_method"), &c.levels[0]),
+                methods::label(factor_style(m, "imputation_method"), &c.levels[1]),
+                methods::label(factor_style(m, "classifier"), &c.levels[2]),
             );
             (c, label)
         })

@@ -12,7 +12,8 @@ use serde_json::json;
 use super::forest::{
     category_legend, extent, methods_json, references, row_colours, row_labels, Panel,
 };
-use super::{factor_style, legend, Env};
+use super::{legend, Env};
+use crate::analyze::methods::factor_style;
 use crate::analyze::render::{px, Figure, Span};
 use crate::analyze::stats::{by_factor, Basis, Summary};
 

@@ -10,10 +10,10 @@ use plotters::style::RGBColor;
 use serde_json::json;
 
 use super::heatmap::Grid;
-use super::{factor_style, Env};
+use super::Env;
 use crate::analyze::frames::strings;
+use crate::analyze::methods::{self, factor_style};
 use crate::analyze::stats::FACTORS;
-use crate::analyze::style;
 
 /// The figure name.
 pub const NAME: &str = "factorial_design";
@@ -74,8 +74,8 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
             "Factorial design: {} of {possible} configurations present",
             present.len()
         ),
-        rows: levels[0].iter().map(|l| style::label(so, l)).collect(),
-        cols: levels[1].iter().map(|l| style::label(si, l)).collect(),
+        rows: levels[0].iter().map(|l| methods::label(so, l)).collect(),
+        cols: levels[1].iter().map(|l| methods::label(si, l)).collect(),
         fill: levels[0]
             .iter()
             .map(|o| {
@@ -105,7 +105,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     let data = json!({
         "factors": FACTORS.iter().zip(&levels).map(|((f, _), l)| json!({
             "factor": f, "levels": l, "n_levels": l.len(),
-            "labels": l.iter().map(|x| style::label(factor_style(env.config, f), x)).collect::<Vec<_>>(),
+            "labels": l.iter().map(|x| methods::label(factor_style(env.config, f), x)).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "possible": possible,
         "present": present.len(),

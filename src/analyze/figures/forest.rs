@@ -10,11 +10,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::{json, Value};
 
-use super::{factor_style, label_width, legend, row_label, Env};
+use super::{label_width, legend, row_label, Env};
+use crate::analyze::methods::{self, factor_style};
 use crate::analyze::render::{font, px, Figure, Span};
 use crate::analyze::sidecar::{num, opt};
 use crate::analyze::stats::{by_factor, Comparison, Summary};
-use crate::analyze::style::{self, AXIS_PT, TEXT_PT, TITLE_PT};
+use crate::analyze::style::{AXIS_PT, TEXT_PT, TITLE_PT};
 use crate::config::FactorStyle;
 
 /// The figure name of `factor`'s forest plot.
@@ -65,7 +66,7 @@ pub fn generate(env: &Env, factor: &str, title: &str) -> Result<Vec<PathBuf>> {
 /// The colour of each row's method category.
 pub fn row_colours(env: &Env, st: &FactorStyle, rows: &[Summary]) -> Vec<RGBColor> {
     rows.iter()
-        .map(|r| style::category_colour(&env.config.methods, &st.category(&r.level)))
+        .map(|r| methods::category_colour(&env.config.methods, &methods::category(st, &r.level)))
         .collect()
 }
 
@@ -74,7 +75,7 @@ pub fn row_colours(env: &Env, st: &FactorStyle, rows: &[Summary]) -> Vec<RGBColo
 pub fn row_labels(st: &FactorStyle, rows: &[Summary]) -> Vec<String> {
     rows.iter()
         .map(|r| {
-            let label = style::label(st, &r.level);
+            let label = methods::label(st, &r.level);
             if r.fewer {
                 format!("{label} (n={})", r.n)
             } else {
@@ -90,7 +91,7 @@ pub fn references(env: &Env, st: &FactorStyle, cmp: &Comparison) -> Vec<(String,
     cmp.oracles()
         .map(|r| {
             (
-                format!("{} (oracle)", style::label(st, &r.level)),
+                format!("{} (oracle)", methods::label(st, &r.level)),
                 r.estimate,
             )
         })
@@ -108,8 +109,8 @@ pub fn methods_json(st: &FactorStyle, rows: &[Summary]) -> Vec<Value> {
     rows.iter()
         .map(|r| {
             json!({
-                "method": r.level, "label": style::label(st, &r.level),
-                "category": st.category(&r.level), "n": r.n,
+                "method": r.level, "label": methods::label(st, &r.level),
+                "category": methods::category(st, &r.level), "n": r.n,
                 "oracle": r.oracle, "fewer_configurations": r.fewer,
                 "estimate": num(r.estimate),
                 "ci_lower": opt(r.ci_lower), "ci_upper": opt(r.ci_upper),
@@ -192,7 +193,7 @@ pub fn category_legend(
 ) -> Vec<(String, RGBColor)> {
     let mut out: Vec<(String, RGBColor)> = Vec::new();
     for (r, c) in rows.iter().zip(colours) {
-        let category = st.category(&r.level);
+        let category = methods::category(st, &r.level);
         if !out.iter().any(|(k, _)| *k == category) {
             out.push((category, *c));
         }

@@ -14,7 +14,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontTransform;
 use serde_json::json;
 
-use super::{draw_title, factor_style, label_width, text_width, title_height, wrap, Env};
+use super::{draw_title, label_width, text_width, title_height, wrap, Env};
+use crate::analyze::methods::{self, factor_style};
 use crate::analyze::render::{font, px, Figure, Span};
 use crate::analyze::sidecar::num;
 use crate::analyze::stats::ranked;
@@ -155,10 +156,10 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
         name: NAME,
         title: format!(
             "Mean AUROC by outlier and imputation method, {}",
-            style::label(factor_style(env.config, "classifier"), &clf)
+            methods::label(factor_style(env.config, "classifier"), &clf)
         ),
-        rows: rows.iter().map(|r| style::label(so, r)).collect(),
-        cols: cols.iter().map(|c| style::label(si, c)).collect(),
+        rows: rows.iter().map(|r| methods::label(so, r)).collect(),
+        cols: cols.iter().map(|c| methods::label(si, c)).collect(),
         fill: values
             .iter()
             .map(|r| r.iter().map(|v| colour(*v)).collect())

@@ -15,11 +15,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::json;
 
-use super::{draw_title, factor_style, label_width, row_label, title_height, uses_oracle, Env};
+use super::{draw_title, label_width, row_label, title_height, Env};
+use crate::analyze::methods::{self, factor_style, uses_oracle};
 use crate::analyze::render::{font, px, Figure, Span};
 use crate::analyze::sidecar::num;
 use crate::analyze::stats::{ranked, Config};
-use crate::analyze::style::{self, AXIS_PT, TEXT_PT};
+use crate::analyze::style::{AXIS_PT, TEXT_PT};
 
 /// The figure name.
 pub const NAME: &str = "mean_rank";
@@ -107,7 +108,7 @@ const EXHAUSTIVE_BLOCKS: usize = 16;
 
 /// The largest complete sub-design of `configs`: the blocks and the pipelines present in
 /// each of them, with the most block × pipeline cells (ties: more blocks, then the first set
-/// in sorted order). Every set of blocks is tried up to [`EXHAUSTIVE_BLOCKS`]; beyond, blocks
+/// in sorted order). Every set of blocks is tried up to `EXHAUSTIVE_BLOCKS`; beyond, blocks
 /// are dropped one at a time while that enlarges the sub-design.
 pub fn complete_subdesign(configs: &[Config]) -> (Vec<Block<'_>>, Vec<Pipeline<'_>>) {
     let mut members: BTreeMap<Block, std::collections::BTreeSet<Pipeline>> = BTreeMap::new();
@@ -192,8 +193,8 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
         .map(|r| {
             format!(
                 "{} + {}",
-                style::label(so, &r.outlier),
-                style::label(si, &r.imputation)
+                methods::label(so, &r.outlier),
+                methods::label(si, &r.imputation)
             )
         })
         .collect();

@@ -85,13 +85,14 @@ pub struct Spec {
     pub reads_private: bool,
 }
 
-/// The code every figure depends on: this table, the legends, the renderer, the style,
-/// sidecars, the checkpoint's frames and the summary statistics.
+/// The code every figure depends on: this table, the legends, the renderer, the style, the
+/// method names, sidecars, the checkpoint's frames and the summary statistics.
 const SHARED_SOURCES: &[&str] = &[
     include_str!("mod.rs"),
     include_str!("legend.rs"),
     include_str!("../render.rs"),
     include_str!("../style.rs"),
+    include_str!("../methods.rs"),
     include_str!("../sidecar.rs"),
     include_str!("../frames.rs"),
     include_str!("../stats.rs"),
@@ -189,6 +190,11 @@ impl Spec {
         code_digest(SHARED_SOURCES, &self.sources)
     }
 
+    /// The source text of the code this figure's drawing depends on, shared code first.
+    pub fn code(&self) -> impl Iterator<Item = &'static str> + '_ {
+        SHARED_SOURCES.iter().chain(&self.sources).copied()
+    }
+
     /// Draws the figure.
     pub fn draw(&self, env: &Env) -> Result<Drawn> {
         match self.draw {
@@ -252,33 +258,6 @@ pub fn generate(name: &str, env: &Env) -> Result<Drawn> {
         Some(spec) => spec.draw(env),
         None => bail!("no figure named `{name}`"),
     }
-}
-
-/// The style of a factor's methods in the config.
-pub fn factor_style<'a>(config: &'a Config, factor: &str) -> &'a crate::config::FactorStyle {
-    let m = &config.methods;
-    match factor {
-        "outlier_method" => &m.outlier,
-        "imputation_method" => &m.imputation,
-        "classifier" => &m.classifier,
-        _ => &m.featurization,
-    }
-}
-
-/// Whether `level` of `factor` is an oracle: its category is one of
-/// `analysis.oracle_categories`.
-pub fn is_oracle(config: &Config, factor: &str, level: &str) -> bool {
-    let category = factor_style(config, factor).category(level);
-    config.analysis.oracle_categories.contains(&category)
-}
-
-/// Whether a configuration with `levels` (one per factor, in [`FACTORS`] order) uses an
-/// oracle method.
-pub fn uses_oracle(config: &Config, levels: &[String; 4]) -> bool {
-    FACTORS
-        .iter()
-        .zip(levels)
-        .any(|((f, _), l)| is_oracle(config, f, l))
 }
 
 /// The width in points that the longest of `labels` needs at `pt` points, with room for

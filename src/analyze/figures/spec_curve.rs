@@ -8,11 +8,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::json;
 
-use super::{draw_title, factor_style, label_width, title_height, Env};
+use super::{draw_title, label_width, title_height, Env};
+use crate::analyze::methods::{self, factor_style};
 use crate::analyze::render::{font, px, Figure, Span};
 use crate::analyze::sidecar::{num, opt};
 use crate::analyze::stats::{ranked, Config, FACTORS};
-use crate::analyze::style::{self, AXIS_PT, TEXT_PT};
+use crate::analyze::style::{AXIS_PT, TEXT_PT};
 
 /// The figure name.
 pub const NAME: &str = "specification_curve";
@@ -50,7 +51,7 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
         levels.dedup();
         let st = factor_style(env.config, factor);
         indicators.extend(levels.into_iter().map(|l| {
-            let label = format!("{}: {}", GROUPS[f], style::label(st, &l));
+            let label = format!("{}: {}", GROUPS[f], methods::label(st, &l));
             (f, l, label)
         }));
     }
