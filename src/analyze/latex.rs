@@ -13,6 +13,7 @@ use super::methods::{self, uses_oracle};
 use super::pbar::{self, Ranked};
 use super::sidecar::Provenance;
 use super::stats::{Basis, Comparison, FACTORS};
+use super::tabular::{caption, table, Col};
 use crate::config::Config as Settings;
 
 /// Escapes `s` for LaTeX text, in a table cell or a macro's body. Besides the special
@@ -75,165 +76,6 @@ pub fn p_value(p: Option<f64>) -> String {
         Some(p) if p < 0.001 => "$<$0.001".into(),
         other => fmt(other, 3),
     }
-}
-
-/// One column of a table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Col {
-    /// Left-aligned text.
-    Left,
-    /// Right-aligned text.
-    Right,
-    /// Centred text.
-    Centre,
-    /// Numbers aligned on the decimal point (siunitx `S` with this `table-format`).
-    Num(&'static str),
-    /// Text that takes the width left over and wraps, ragged right (tabularx `X`); the table
-    /// is then as wide as the text.
-    Wrap,
-}
-
-impl Col {
-    fn spec(self) -> String {
-        match self {
-            Col::Left => "l".into(),
-            Col::Right => "r".into(),
-            Col::Centre => "c".into(),
-            Col::Num(format) => format!("S[table-format={format}]"),
-            Col::Wrap => ">{\\raggedright\\arraybackslash}X".into(),
-        }
-    }
-}
-
-/// A cell of a siunitx `S` column: a number as siunitx reads it (a plain minus, a leading
-/// comparator), anything else braced so that it is set as text.
-fn si_cell(cell: &str) -> String {
-    let plain = cell.replace("$-$", "-").replace("$<$", "<");
-    if plain.trim_start_matches('<').parse::<f64>().is_ok() {
-        plain
-    } else if cell.is_empty() {
-        String::new()
-    } else {
-        format!("{{{cell}}}")
-    }
-}
-
-/// A cell of a wrapping column with a break allowed after every hyphen, slash and
-/// underscore and inside camel case, so that a long method name without spaces wraps too.
-fn breakable(cell: &str) -> String {
-    let mut out = String::with_capacity(cell.len());
-    let mut prev = ' ';
-    for c in cell.chars() {
-        if prev.is_ascii_lowercase() && c.is_ascii_uppercase() {
-            out.push_str("\\allowbreak{}");
-        }
-        out.push(c);
-        if matches!(c, '-' | '/' | '_') {
-            out.push_str("\\allowbreak{}");
-        }
-        prev = c;
-    }
-    out
-}
-
-/// A header cell of several lines (plain LaTeX, no package).
-pub fn stack(lines: &[&str]) -> String {
-    format!(
-        "\\begin{{tabular}}[b]{{@{{}}c@{{}}}}{}\\end{{tabular}}",
-        lines.join("\\\\")
-    )
-}
-
-/// The caption of a table: `text`, then the sizes and the abbreviations, when given.
-pub(super) fn caption(text: &str, sizes: &Sizes, abbreviations: &str) -> String {
-    [
-        text.to_string(),
-        sizes.sentence(),
-        abbreviations.to_string(),
-    ]
-    .iter()
-    .filter(|p| !p.is_empty())
-    .cloned()
-    .collect::<Vec<_>>()
-    .join(" ")
-}
-
-/// Tables with more columns than this are set in `\\footnotesize` with columns closer
-/// together (3.5 pt either side, not 6 pt); others in `\\small`.
-const MANY_COLUMNS: usize = 5;
-
-/// A complete `table` float with `cols`; cells must already be escaped. A row of one
-/// `\multicolumn` cell is set as it is.
-pub(super) fn table(
-    prov: &Provenance,
-    caption: &str,
-    label: &str,
-    cols: &[Col],
-    header: &[&str],
-    rows: &[Vec<String>],
-) -> String {
-    let wraps = cols.contains(&Col::Wrap);
-    let size = if cols.len() > MANY_COLUMNS {
-        "\\footnotesize\n\\setlength{\\tabcolsep}{3.5pt}"
-    } else {
-        "\\small"
-    };
-    let mut packages = vec!["booktabs"];
-    if cols.iter().any(|c| matches!(c, Col::Num(_))) {
-        packages.push("siunitx");
-    }
-    if wraps {
-        packages.push("tabularx");
-    }
-    let spec: String = cols.iter().map(|c| c.spec()).collect();
-    let (begin, end) = if wraps {
-        (
-            format!("\\begin{{tabularx}}{{\\linewidth}}{{{spec}}}"),
-            "\\end{tabularx}",
-        )
-    } else {
-        (format!("\\begin{{tabular}}{{{spec}}}"), "\\end{tabular}")
-    };
-    let line = |cells: Vec<String>| -> String {
-        if let [only] = cells.as_slice() {
-            if only.starts_with("\\multicolumn") {
-                return format!("{only} \\\\\n");
-            }
-        }
-        let cells: Vec<String> = cells
-            .into_iter()
-            .zip(cols)
-            .map(|(cell, col)| match col {
-                Col::Num(_) => si_cell(&cell),
-                Col::Wrap => breakable(&cell),
-                _ => cell,
-            })
-            .collect();
-        format!("{} \\\\\n", cells.join(" & "))
-    };
-    let head: Vec<String> = header
-        .iter()
-        .zip(cols)
-        .map(|(h, col)| match col {
-            Col::Num(_) => format!("{{{h}}}"),
-            _ => h.to_string(),
-        })
-        .collect();
-    let mut out = format!(
-        "% Generated by mlrepro {} from the checkpoint with logical digest {}.\n\
-         % Needs \\usepackage{{{}}}; fits the text width of an A4 article.\n\
-         \\begin{{table}}[htbp]\n\\centering\n{size}\n\\caption{{{caption}}}\n\\label{{{label}}}\n\
-         {begin}\n\\toprule\n{}\\midrule\n",
-        prov.tool_version,
-        prov.logical_digest,
-        packages.join(","),
-        head.join(" & ") + " \\\\\n",
-    );
-    for r in rows {
-        out.push_str(&line(r.clone()));
-    }
-    out.push_str(&format!("\\bottomrule\n{end}\n\\end{{table}}\n"));
-    out
 }
 
 /// The abbreviation AUROC and its meaning.
@@ -560,35 +402,6 @@ mod tests {
             hostile,
             "x\\textbackslash{}n\\textbackslash{}n\\}\\textbackslash{}end\\{tabular\\}\\%{[}2pt{]}{*}"
         );
-    }
-
-    #[test]
-    fn wrapping_cells_may_break_in_long_names() {
-        assert_eq!(
-            breakable("LogisticRegression + pupil-gt\\_x"),
-            "Logistic\\allowbreak{}Regression + pupil-\\allowbreak{}gt\\_\\allowbreak{}x"
-        );
-        assert_eq!(si_cell("$-$0.379"), "-0.379");
-        assert_eq!(si_cell("$<$0.001"), "<0.001");
-        assert_eq!(si_cell("--"), "{--}");
-    }
-
-    #[test]
-    fn a_row_spanning_the_columns_is_set_as_it_is() {
-        let prov = Provenance {
-            tool_version: "0".into(),
-            logical_digest: "d".into(),
-        };
-        let span = "\\multicolumn{2}{@{}l}{1. LOF}".to_string();
-        let text = table(
-            &prov,
-            "c",
-            "l",
-            &[Col::Num("1.3"), Col::Wrap],
-            &["A", "B"],
-            &[vec![span.clone()], vec!["0.5".into(), "x".into()]],
-        );
-        assert!(text.contains(&format!("\n{span} \\\\\n")), "{text}");
     }
 
     #[test]

@@ -25,3 +25,4 @@ pub mod stats;
 pub mod step;
 pub mod style;
 pub mod tables;
+pub mod tabular;

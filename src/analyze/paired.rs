@@ -15,13 +15,12 @@ use serde_json::{json, Value};
 
 use super::captions::Sizes;
 use super::frames::{floats, ints, strings, Checkpoint};
-use super::latex::{
-    caption, defined, escape, fmt, methods_of, p_value, pipeline_label, table, Col, AUROC, CI,
-};
+use super::latex::{defined, escape, fmt, methods_of, p_value, pipeline_label, AUROC, CI};
 use super::methods;
 use super::pbar::{self, Ranked};
 use super::sidecar::Provenance;
 use super::stats::FACTORS;
+use super::tabular::{caption, table, Col};
 use crate::config::Config as Settings;
 use crate::error::Error;
 use crate::metrics;

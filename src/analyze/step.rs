@@ -33,6 +33,7 @@ const TABLES_REVISION: u32 = 5;
 const TABLE_SOURCES: &[&str] = &[
     include_str!("tables.rs"),
     include_str!("latex.rs"),
+    include_str!("tabular.rs"),
     include_str!("captions.rs"),
     include_str!("numbers.rs"),
     include_str!("paired.rs"),
@@ -44,7 +45,6 @@ const TABLE_SOURCES: &[&str] = &[
     include_str!("sidecar.rs"),
     include_str!("style.rs"),
     include_str!("methods.rs"),
-    include_str!("figures/mod.rs"),
     include_str!("../metrics/delong.rs"),
 ];
 
