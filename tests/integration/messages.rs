@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use insta::assert_snapshot;
 
-use crate::support::{mlrepro, redact, repo_root, shared_dir, write_file, ProjectConfig};
+use crate::support::{mlrepro, redact, repo_root, run_ok, shared_dir, write_file, ProjectConfig};
 
 /// Runs `mlrepro -c config.yaml --no-progress ARGS` in `dir`, requires exit status `code`
 /// and returns its stderr, redacted.
@@ -112,18 +112,10 @@ fn demo_run() -> &'static DemoRun {
             .analysis("png_dpi: 72")
             .write_in(&dir, "config.yaml");
         let run = |args: &[&str]| -> Output {
-            let out = mlrepro(&dir)
-                .args(["-c", "config.yaml", "--no-progress"])
-                .args(args)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "mlrepro {} failed:\n{}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            out
+            run_ok(
+                &dir,
+                &[&["-c", "config.yaml", "--no-progress"], args].concat(),
+            )
         };
         let text = |out: &Output| {
             let both = format!(

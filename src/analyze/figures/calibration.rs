@@ -10,7 +10,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::json;
 
-use super::curves::{band_area, top};
+use super::curves::top;
+use super::parts::band_area;
 use super::Env;
 use crate::analyze::bands::{self, BandPoint};
 use crate::analyze::render::{font, px, Figure, Span};

@@ -11,6 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::{json, Value};
 
 use super::panels::Panels;
+use super::parts::band_area;
 use super::Env;
 use crate::analyze::bands::{self, BandPoint};
 use crate::analyze::frames::{floats, ints};
@@ -83,16 +84,6 @@ pub fn top(env: &Env) -> Result<Vec<(Config, String)>> {
             (c, label)
         })
         .collect())
-}
-
-/// The area of a band, filled in `colour`: along its upper bounds and back along its lower.
-pub fn band_area(band: &[BandPoint], colour: RGBAColor) -> Polygon<(f64, f64)> {
-    let outline: Vec<(f64, f64)> = band
-        .iter()
-        .map(|b| (b.x, b.upper))
-        .chain(band.iter().rev().map(|b| (b.x, b.lower)))
-        .collect();
-    Polygon::new(outline, colour.filled())
 }
 
 /// Rows of `df` for `config_id` as (x, y) columns, keeping rows where both are present.

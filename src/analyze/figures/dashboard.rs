@@ -9,9 +9,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::json;
 
-use super::forest::{
-    category_legend, extent, methods_json, references, row_colours, row_labels, Panel,
-};
+use super::forest::Panel;
+use super::parts::{category_legend, extent, methods_json, references, row_colours, row_labels};
 use super::{legend, Env};
 use crate::analyze::methods::factor_style;
 use crate::analyze::render::{px, Figure, Span};

@@ -8,15 +8,14 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
+use super::parts::{category_legend, extent, methods_json, references, row_colours, row_labels};
 use super::{label_width, legend, row_label, Env};
-use crate::analyze::methods::{self, factor_style};
+use crate::analyze::methods::factor_style;
 use crate::analyze::render::{font, px, Figure, Span};
-use crate::analyze::sidecar::{num, opt};
-use crate::analyze::stats::{by_factor, Comparison, Summary};
+use crate::analyze::stats::{by_factor, Summary};
 use crate::analyze::style::{AXIS_PT, TEXT_PT, TITLE_PT};
-use crate::config::FactorStyle;
 
 /// The figure name of `factor`'s forest plot.
 pub fn name(factor: &str) -> String {
@@ -61,63 +60,6 @@ pub fn generate(env: &Env, factor: &str, title: &str) -> Result<Vec<PathBuf>> {
         "methods": methods_json(st, &cmp.rows),
     });
     env.emit(&fig, data)
-}
-
-/// The colour of each row's method category.
-pub fn row_colours(env: &Env, st: &FactorStyle, rows: &[Summary]) -> Vec<RGBColor> {
-    rows.iter()
-        .map(|r| methods::category_colour(&env.config.methods, &methods::category(st, &r.level)))
-        .collect()
-}
-
-/// The axis label of each row: the method's label, with its count when it has fewer
-/// configurations than the others.
-pub fn row_labels(st: &FactorStyle, rows: &[Summary]) -> Vec<String> {
-    rows.iter()
-        .map(|r| {
-            let label = methods::label(st, &r.level);
-            if r.fewer {
-                format!("{label} (n={})", r.n)
-            } else {
-                label
-            }
-        })
-        .collect()
-}
-
-/// The reference lines of a comparison: each oracle method at its estimate, and the
-/// configured reference AUROC.
-pub fn references(env: &Env, st: &FactorStyle, cmp: &Comparison) -> Vec<(String, f64)> {
-    cmp.oracles()
-        .map(|r| {
-            (
-                format!("{} (oracle)", methods::label(st, &r.level)),
-                r.estimate,
-            )
-        })
-        .chain(
-            env.config
-                .analysis
-                .reference_auroc
-                .map(|r| ("Reference".to_string(), r)),
-        )
-        .collect()
-}
-
-/// The per-method rows of a sidecar: every method of the comparison, oracles included.
-pub fn methods_json(st: &FactorStyle, rows: &[Summary]) -> Vec<Value> {
-    rows.iter()
-        .map(|r| {
-            json!({
-                "method": r.level, "label": methods::label(st, &r.level),
-                "category": methods::category(st, &r.level), "n": r.n,
-                "oracle": r.oracle, "fewer_configurations": r.fewer,
-                "estimate": num(r.estimate),
-                "ci_lower": opt(r.ci_lower), "ci_upper": opt(r.ci_upper),
-                "mean_auroc": num(r.mean), "sd": opt(r.sd),
-            })
-        })
-        .collect()
 }
 
 impl Figure for Forest {
@@ -172,36 +114,6 @@ pub struct Panel<'a> {
     pub x_desc: &'a str,
     /// A shared x range (panels side by side); `None` fits the panel's own values.
     pub x_range: Option<(f64, f64)>,
-}
-
-/// The smallest and largest of the estimates, CI bounds and reference lines of `rows`.
-pub fn extent(rows: &[Summary], references: &[(String, f64)]) -> (f64, f64) {
-    rows.iter()
-        .flat_map(|r| [Some(r.estimate), r.ci_lower, r.ci_upper])
-        .chain(references.iter().map(|(_, v)| Some(*v)))
-        .flatten()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
-            (l.min(v), h.max(v))
-        })
-}
-
-/// Legend entries for the method categories of `rows` in `colours`, when there are several.
-pub fn category_legend(
-    st: &FactorStyle,
-    rows: &[Summary],
-    colours: &[RGBColor],
-) -> Vec<(String, RGBColor)> {
-    let mut out: Vec<(String, RGBColor)> = Vec::new();
-    for (r, c) in rows.iter().zip(colours) {
-        let category = methods::category(st, &r.level);
-        if !out.iter().any(|(k, _)| *k == category) {
-            out.push((category, *c));
-        }
-    }
-    if out.len() < 2 {
-        out.clear();
-    }
-    out
 }
 
 impl Panel<'_> {

@@ -13,6 +13,7 @@ pub mod heatmap;
 pub mod legend;
 pub mod mean_rank;
 pub mod panels;
+pub mod parts;
 pub mod retention;
 pub mod spec_curve;
 pub mod traces;
@@ -90,6 +91,7 @@ pub struct Spec {
 const SHARED_SOURCES: &[&str] = &[
     include_str!("mod.rs"),
     include_str!("legend.rs"),
+    include_str!("parts.rs"),
     include_str!("../render.rs"),
     include_str!("../style.rs"),
     include_str!("../methods.rs"),
