@@ -35,8 +35,9 @@ pub struct Study {
 }
 
 impl Study {
-    /// The study of the configurations in `essential_metrics`.
-    pub fn from_frame(essential: &DataFrame) -> Result<Self> {
+    /// The study of the configurations in `essential_metrics`, of test-set and bootstrap
+    /// `sizes`, with its ANOVA when it could be fitted.
+    pub fn new(essential: &DataFrame, sizes: Sizes, anova: Option<Vec<Term>>) -> Result<Self> {
         let columns: Vec<Vec<String>> = FACTORS
             .iter()
             .map(|(f, _)| strings(essential, f))
@@ -50,10 +51,10 @@ impl Study {
             .collect::<BTreeSet<_>>()
             .len();
         Ok(Self {
-            sizes: Sizes::from_frame(essential)?,
+            sizes,
             possible,
             present,
-            anova: super::anova::from_frame(essential).ok(),
+            anova,
         })
     }
 
