@@ -20,7 +20,7 @@ pub struct Interval {
     pub upper: Option<f64>,
 }
 
-/// One configuration with the AUROC of p̄ and what the tables say about its sample.
+/// One configuration with the AUROC of p̄ and its model-variability interval.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ranked {
     /// `config_id`.
@@ -33,12 +33,6 @@ pub struct Ranked {
     pub auroc: Interval,
     /// The model-variability interval of the mean-of-models AUROC (`auroc_ci_*`).
     pub auroc_models: (Option<f64>, Option<f64>),
-    /// Test subjects.
-    pub n_test: Option<i32>,
-    /// Test subjects with label 1.
-    pub n_events: Option<i32>,
-    /// Bootstrap models B.
-    pub n_bootstrap: Option<i32>,
 }
 
 /// Configurations with an `auroc_pbar`, best first (ties by `config_id`).
@@ -51,11 +45,6 @@ pub fn ranked(df: &DataFrame) -> Result<Vec<Ranked>> {
         .collect::<Result<_>>()?;
     let auroc = intervals(df, "auroc_pbar")?;
     let (lo, hi) = (floats(df, "auroc_ci_lower")?, floats(df, "auroc_ci_upper")?);
-    let (n, events, b) = (
-        ints(df, "n_test")?,
-        ints(df, "n_events")?,
-        ints(df, "n_bootstrap")?,
-    );
     let mut out: Vec<Ranked> = (0..df.height())
         .filter_map(|i| {
             let id = ids[i]?;
@@ -66,9 +55,6 @@ pub fn ranked(df: &DataFrame) -> Result<Vec<Ranked>> {
                 levels: std::array::from_fn(|f| levels[f][i].clone()),
                 auroc: auroc[i],
                 auroc_models: (lo[i], hi[i]),
-                n_test: n[i],
-                n_events: events[i],
-                n_bootstrap: b[i],
             })
         })
         .collect();
@@ -99,25 +85,4 @@ pub fn row_of(df: &DataFrame, id: i32) -> Result<usize> {
         .iter()
         .position(|c| *c == Some(id))
         .ok_or_else(|| anyhow!("no configuration {id} in `essential_metrics`"))
-}
-
-/// The value shared by every configuration listed (`n_test`, `n_events`, B), for a caption;
-/// `None` when they differ or one is missing.
-pub fn common(values: impl IntoIterator<Item = Option<i32>>) -> Option<i32> {
-    let mut it = values.into_iter();
-    let first = it.next()??;
-    it.all(|v| v == Some(first)).then_some(first)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn common_values_only_when_all_agree() {
-        assert_eq!(common([Some(63), Some(63)]), Some(63));
-        assert_eq!(common([Some(63), Some(62)]), None);
-        assert_eq!(common([Some(63), None]), None);
-        assert_eq!(common(std::iter::empty()), None);
-    }
 }
