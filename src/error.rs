@@ -148,17 +148,6 @@ impl std::error::Error for Error {
     }
 }
 
-impl From<crate::config::ConfigError> for Error {
-    fn from(e: crate::config::ConfigError) -> Self {
-        let hint = e.hint();
-        let err = Error::usage(e);
-        match hint {
-            Some(h) => err.with_hint(h),
-            None => err,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

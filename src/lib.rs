@@ -14,6 +14,7 @@
 //! - [`db`]: the canonical DuckDB schema, the checkpoint writer and its logical digest;
 //! - [`runner`]: the step engine (cache, stat cache, retries, timeouts, lock, ledger);
 //! - [`ui`]: progress and messages;
+//! - [`base`]: hashing, cancellation and fault injection, for every layer;
 //! - [`fsx`]: filesystem calls whose errors carry the path, and atomic writes;
 //! - [`error`]: the top-level error and the exit codes;
 //! - [`version`]: what `mlrepro --version` reports (commit and DuckDB version).
@@ -27,6 +28,7 @@
 //! - `.mlrepro/`: cache, ledger and logs.
 
 pub mod analyze;
+pub mod base;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -34,7 +36,6 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod fsx;
-pub mod hashing;
 pub mod metrics;
 pub mod mlflow;
 pub mod report;

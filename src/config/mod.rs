@@ -18,10 +18,11 @@ mod resolve;
 mod schema;
 mod validate;
 
-pub use resolve::{Origin, Overrides, Settings, TrackingUri};
+pub use crate::mlflow::{Origin, RunNameConfig, TrackingUri};
+pub use resolve::{Overrides, Settings};
 pub use schema::{
     AnalysisConfig, AnonymizationConfig, CategoryRule, Config, CustomStep, DemoConfig, FactorStyle,
-    FigureFormat, MethodStyle, MethodsConfig, OutputsConfig, Registry, RunNameConfig, RunnerConfig,
+    FigureFormat, MethodStyle, MethodsConfig, OutputsConfig, Registry, RunnerConfig,
     SelectionConfig, StoreConfig, SubjectsConfig, TestBootstrapConfig,
 };
 
@@ -85,6 +86,18 @@ impl ConfigError {
                     .into(),
             ),
             _ => None,
+        }
+    }
+}
+
+/// A config error is a usage error (exit 2) that keeps its hint.
+impl From<ConfigError> for crate::error::Error {
+    fn from(e: ConfigError) -> Self {
+        let hint = e.hint();
+        let err = crate::error::Error::usage(e);
+        match hint {
+            Some(h) => err.with_hint(h),
+            None => err,
         }
     }
 }

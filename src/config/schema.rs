@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::mlflow::RunNameConfig;
+
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -58,35 +60,6 @@ impl Default for StoreConfig {
             experiment: None,
             artifact_root: None,
             metrics_pickle: "metrics/metrics_{run_name}.pickle".into(),
-        }
-    }
-}
-
-/// The `run_name` section: the grammar of run names.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct RunNameConfig {
-    /// The pattern with `{classifier}`, `{featurization}`, `{imputation}`, `{outlier}` and
-    /// optionally `{metric}` placeholders, separated by literal text.
-    pub pattern: String,
-    /// Older patterns that are recognised (and excluded as legacy) rather than called malformed.
-    pub legacy_patterns: Vec<String>,
-    /// Runs whose name starts with this prefix are synthetic and excluded.
-    pub synthetic_prefix: String,
-    /// Canonical spellings of classifier names as they appear in run names.
-    pub classifier_aliases: BTreeMap<String, String>,
-}
-
-impl Default for RunNameConfig {
-    fn default() -> Self {
-        Self {
-            pattern: "{classifier}_eval-{metric}__{featurization}__{imputation}__{outlier}".into(),
-            legacy_patterns: vec!["{classifier}__{imputation}".into()],
-            synthetic_prefix: "__SYNTHETIC_".into(),
-            classifier_aliases: BTreeMap::from([
-                ("CATBOOST".into(), "CatBoost".into()),
-                ("XGBOOST".into(), "XGBoost".into()),
-            ]),
         }
     }
 }

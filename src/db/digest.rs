@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::schema::{tables, Table};
-use crate::hashing::hex;
+use crate::base::hashing::hex;
 
 /// The key of the metadata row that holds the digest.
 pub const DIGEST_KEY: &str = "logical_digest";

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use crate::base::fault;
 use crate::fsx;
-use crate::runner::fault;
 
 /// One member of the set: a temporary name and the final name, both in the set's directory.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::digest::{logical_digest, DIGEST_KEY};
 use super::schema::{tables, SCHEMA_VERSION};
 use super::writer::{sql_path, CheckpointPaths};
-use crate::hashing::sha256_file;
+use crate::base::hashing::sha256_file;
 
 /// One check and its outcome.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -20,8 +20,8 @@ use super::digest::{digest_of, per_table, DIGEST_KEY};
 use super::promote::{self, Member};
 use super::schema::{self, data_dictionary, ddl, Table, SCHEMA_VERSION};
 use super::table_rows::{batch_dump, Cell, TableRows};
+use crate::base::hashing::sha256_file;
 use crate::fsx;
-use crate::hashing::sha256_file;
 
 /// The storage version the checkpoint is written with (readable by DuckDB ≥ 1.1).
 pub const STORAGE_VERSION: &str = "v1.1.0";

@@ -32,11 +32,12 @@ use std::time::Instant;
 use anyhow::{anyhow, Context};
 use serde::Serialize;
 
+use crate::base::cancel::Signals;
 use crate::config::Settings;
 use crate::db::writer::{CheckpointPaths, NewCheckpoint, WriteOutcome};
 use crate::error::{Error, Result};
 use crate::mlflow::{Experiment, Run, RunNameRules, Store};
-use crate::runner::{Signals, StatCache};
+use crate::runner::StatCache;
 use crate::ui::Output;
 use anonymize::{CodeMap, Subject};
 use compute::RunMetrics;

@@ -28,8 +28,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use crate::base::hashing::hex;
 use crate::fsx;
-use crate::hashing::hex;
 use crate::ui::sanitize::shell_word;
 
 /// File name of the private secret inside the private directory.

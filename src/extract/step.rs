@@ -8,13 +8,13 @@ use anyhow::{anyhow, Context, Result};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::base::hashing::hex;
 use crate::config::{SelectionConfig, Settings};
 use crate::db::writer::CheckpointPaths;
 use crate::extract::{
     self, inputs, private, run_cache::EXTRACTOR_VERSION, scope::Scope, select::select, ExtractEnv,
     Listing,
 };
-use crate::hashing::hex;
 use crate::mlflow::entry::{self, Entry};
 use crate::mlflow::RunNameRules;
 use crate::runner::fingerprint::StepKey;

@@ -14,9 +14,10 @@ use super::run_cache::{CachedRun, RunCache};
 use super::secret::Secret;
 use super::select::{Candidate, Excluded};
 use super::{inputs, private, test_set, ExtractEnv, Extracted};
+use crate::base::fault;
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::runner::{fault, Probe, StatCache};
+use crate::runner::{Probe, StatCache};
 use crate::ui::{Output, Progress};
 
 /// How one run came out of the parallel phase.

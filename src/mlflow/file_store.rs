@@ -20,8 +20,8 @@ use serde_yaml_ng::Value;
 
 use super::entry::{self, Entry};
 use super::{Experiment, LifecycleStage, Run, RunStatus};
+use crate::base::fault;
 use crate::fsx;
-use crate::runner::fault;
 
 /// A file store rooted at a directory.
 #[derive(Debug)]

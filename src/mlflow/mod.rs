@@ -9,8 +9,10 @@ mod run;
 mod run_name;
 mod sqlite_store;
 mod store;
+mod tracking_uri;
 
 pub use artifact_path::{check_artifact_path, UnsafePicklePath};
 pub use run::{Experiment, LifecycleStage, Run, RunStatus};
-pub use run_name::{Factors, NameClass, RunNamePattern, RunNameRules};
+pub use run_name::{Factors, NameClass, RunNameConfig, RunNamePattern, RunNameRules};
 pub use store::{Store, StoreKind};
+pub use tracking_uri::{Origin, TrackingUri};

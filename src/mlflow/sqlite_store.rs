@@ -69,7 +69,7 @@ impl SqliteStore {
     /// Every run of an experiment with its params, tags and latest metrics.
     pub fn runs(&self, experiment: &Experiment) -> Result<Vec<Run>> {
         let ctx = || format!("cannot read runs from `{}`", self.path.display());
-        crate::runner::fault::inject_listing().with_context(ctx)?;
+        crate::base::fault::inject_listing().with_context(ctx)?;
         let mut params = self
             .key_values("params", "value", experiment)
             .with_context(ctx)?;

@@ -6,8 +6,7 @@ use anyhow::anyhow;
 
 use super::file_store::FileStore;
 use super::sqlite_store::SqliteStore;
-use super::{Experiment, LifecycleStage, Run};
-use crate::config::TrackingUri;
+use super::{Experiment, LifecycleStage, Run, TrackingUri};
 use crate::error::{Error, Result};
 
 /// Which backend a store uses.

@@ -18,7 +18,8 @@ use anyhow::{bail, Context, Result};
 
 use super::fingerprint::StepKey;
 use super::stat_cache::StatCache;
-use super::step::{Signals, Step, StepContext, StepOutput};
+use super::step::{Step, StepContext, StepOutput};
+use crate::base::cancel::Signals;
 use crate::config::{CustomStep, Settings};
 
 /// Revision of the command runner; bump when a custom step's behaviour changes.

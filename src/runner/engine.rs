@@ -118,7 +118,7 @@ pub fn execute(
         version: env!("CARGO_PKG_VERSION").to_string(),
         argv: command_line(),
         config: settings.config_path.display().to_string(),
-        config_digest: crate::hashing::sha256_file(&settings.config_path).unwrap_or_default(),
+        config_digest: crate::base::hashing::sha256_file(&settings.config_path).unwrap_or_default(),
         graph: graph::of(&steps, &settings),
     };
     let mut ledger = Ledger::start(&cache_dir, command, context, *out);

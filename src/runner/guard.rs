@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use super::interrupt::interrupted;
-use super::step::Signals;
+use crate::base::cancel::Signals;
 
 /// How long a cancelled thread has to stop before it is left running.
 pub const JOIN_GRACE: Duration = Duration::from_secs(3);

@@ -171,7 +171,7 @@ impl Ledger {
         let id = format!(
             "{}-{}",
             jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S%.3fZ"),
-            crate::hashing::hex(&random)
+            crate::base::hashing::hex(&random)
         );
         let open = |dir: PathBuf, name: String| -> Option<File> {
             fsx::create_dir_all(&dir).ok()?;

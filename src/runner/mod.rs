@@ -5,7 +5,6 @@
 pub mod command;
 pub mod engine;
 pub mod events;
-pub mod fault;
 pub mod fingerprint;
 pub mod graph;
 pub mod guard;
@@ -20,4 +19,4 @@ pub mod stat_cache;
 pub mod step;
 
 pub use stat_cache::{Probe, StatCache};
-pub use step::{Signals, Step, StepContext, StepOutput};
+pub use step::{Step, StepContext, StepOutput};

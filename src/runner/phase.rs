@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 
-use super::fault;
 use super::fingerprint::{compare, StaleReason, StepKey};
 use super::guard::{guard, Ended, Limits, JOIN_GRACE};
 use super::interrupt::interrupted;
@@ -14,7 +13,9 @@ use super::ledger::StepStatus;
 use super::record;
 use super::retry::{is_transient, jitter_unit, RetryPolicy};
 use super::stat_cache::StatCache;
-use super::step::{Signals, Step, StepContext, StepOutput};
+use super::step::{Step, StepContext, StepOutput};
+use crate::base::cancel::Signals;
+use crate::base::fault;
 use crate::config::Settings;
 use crate::ui::Output;
 

@@ -26,8 +26,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::base::hashing::sha256_file;
 use crate::fsx;
-use crate::hashing::sha256_file;
 
 /// What identifies a file's state without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

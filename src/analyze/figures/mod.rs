@@ -215,7 +215,7 @@ pub fn code_digest(shared: &[&str], own: &[&str]) -> String {
         h.update((text.len() as u64).to_le_bytes());
         h.update(text.as_bytes());
     }
-    crate::hashing::hex(&h.finalize())
+    crate::base::hashing::hex(&h.finalize())
 }
 
 /// The figures' names, in the order they are drawn.

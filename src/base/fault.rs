@@ -1,4 +1,4 @@
-//! Fault injection for tests of the runner: `MLREPRO_FAULT=STEP:KIND[:N]`.
+//! Fault injection for tests of the runner and the readers: `MLREPRO_FAULT=STEP:KIND[:N]`.
 //!
 //! Kinds: `transient:N` fails the first N attempts of STEP with a timed-out read (retried);
 //! `fatal` fails it with a corrupt-input error (not retried); `stall` makes it hang without
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 
-use super::step::Signals;
+use super::cancel::Signals;
 
 /// An injected fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
