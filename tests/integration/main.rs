@@ -16,6 +16,7 @@ mod hostile_pickle;
 mod inputs;
 mod install;
 mod keys;
+mod layers;
 mod messages;
 mod pickles;
 mod print;
