@@ -6,92 +6,24 @@
 //! read from the pickle. A key path shows only the keys of the metrics-pickle layout
 //! ([`LAYOUT_KEYS`]); any other key, such as the original subject codes that key the
 //! train/val per-subject dicts, reads `<key #i>`.
+//!
+//! - `layout.rs`: the key paths decoded and the layout's keys;
+//! - `fields.rs`: the typed, checked read of one key path.
+
+mod fields;
+mod layout;
+
+pub use layout::{LAYOUT_KEYS, SELECTED_PATHS};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use numpickle::Value;
 
-/// The key paths decoded from each pickle; everything else is skipped.
-pub const SELECTED_PATHS: [&str; 3] = [
-    "subjectwise_stats.test",
-    "metrics_iter.test.metrics.scalars",
-    "metrics_iter.test.preds.arrays.predictions.y_pred_proba",
-];
-
-/// Every dict key of the metrics-pickle layout (reference-pipeline.md §2.2), the only keys an
-/// error may show as text.
-pub const LAYOUT_KEYS: &[&str] = &[
-    // Sections and splits.
-    "metrics_iter",
-    "metrics_stats",
-    "subjectwise_stats",
-    "subject_global_stats",
-    "train",
-    "val",
-    "test",
-    // `metrics_iter` and `metrics_stats`.
-    "metrics",
-    "scalars",
-    "arrays",
-    "preds",
-    "predictions",
-    "preds_dict",
-    "y_pred_proba",
-    "y_pred",
-    "label",
-    "n",
-    "mean",
-    "std",
-    "ci",
-    // Metric names.
-    "AUROC",
-    "AUPR",
-    "F1",
-    "sensitivity",
-    "specificity",
-    "PPV",
-    "NPV",
-    "accuracy",
-    "accuracy_balanced",
-    "PPV_prev",
-    "NPV_prev",
-    "tpAUC",
-    "Brier",
-    "ECE",
-    // Curves.
-    "fpr",
-    "tpr",
-    "thresholds",
-    "recall",
-    "precision",
-    "calibration_curve",
-    "prob_pred",
-    "prob_true",
-    // `subjectwise_stats` and `subject_global_stats` (labels 0 and 1 key the latter).
-    "subject_code",
-    "labels",
-    "confidence",
-    "entropy_of_expected",
-    "expected_entropy",
-    "mutual_information",
-    "uq",
-    "entropy",
-    "MI",
-    "AURC",
-    "AURC_E",
-    "coverage",
-    "risk",
-    "0",
-    "1",
-];
-
-const CODES: &str = "subjectwise_stats.test.subject_code";
-const LABELS: &str = "subjectwise_stats.test.labels";
-const PROB_MEAN: &str = "subjectwise_stats.test.preds.y_pred_proba.mean";
-const PROB_STD: &str = "subjectwise_stats.test.preds.y_pred_proba.std";
-const SCALARS: &str = "metrics_iter.test.metrics.scalars";
-const MATRIX: &str = "metrics_iter.test.preds.arrays.predictions.y_pred_proba";
+use fields::{
+    at, finite_floats, floats_or_ints, iteration_scalars, number_kind, probabilities, strings,
+};
+use layout::{CODES, LABELS, MATRIX, PROB_MEAN, PROB_STD};
 
 /// The test-split data of one run, validated.
 #[derive(Debug, Clone, PartialEq)]
@@ -216,139 +148,6 @@ fn decode_run(root: &Value<'_>) -> Result<RunData, String> {
         n_bootstrap,
         iteration_scalars,
     })
-}
-
-/// What kind of number failed a check, without its value: `NaN`, `an infinity`, `a negative
-/// number` or `a number above 1`.
-fn number_kind(x: f64) -> &'static str {
-    if x.is_nan() {
-        "NaN"
-    } else if x.is_infinite() {
-        "an infinity"
-    } else if x < 0.0 {
-        "a negative number"
-    } else {
-        "a number above 1"
-    }
-}
-
-fn at<'v, 'a>(root: &'v Value<'a>, path: &str) -> Result<&'v Value<'a>, String> {
-    root.at(path).map_err(|e| format!("{path}: {e}"))
-}
-
-fn strings(root: &Value<'_>, path: &str) -> Result<Vec<String>, String> {
-    let v = at(root, path)?;
-    let found = || {
-        format!(
-            "{path}: expected an array of subject codes (str), found {}",
-            v.describe()
-        )
-    };
-    let codes = match (v.as_array(), v.as_list()) {
-        (Some(a), _) => a.to_string_vec().map_err(|_| found())?,
-        (None, Some(items)) => items
-            .iter()
-            .map(|i| i.as_str().map(str::to_string).ok_or_else(found))
-            .collect::<Result<_, _>>()?,
-        _ => return Err(found()),
-    };
-    if let Some(i) = codes.iter().position(|c| c.is_empty()) {
-        return Err(format!("{path}[{i}]: empty subject code"));
-    }
-    Ok(codes)
-}
-
-fn floats_or_ints(root: &Value<'_>, path: &str, n: usize) -> Result<Vec<i64>, String> {
-    let v = at(root, path)?;
-    let found = || {
-        format!(
-            "{path}: expected an integer array of length {n}, found {}",
-            v.describe()
-        )
-    };
-    let a = v.as_array().ok_or_else(found)?;
-    if a.shape() != [n] {
-        return Err(found());
-    }
-    a.to_i64_vec().map_err(|_| found())
-}
-
-fn finite_floats(root: &Value<'_>, path: &str, n: usize) -> Result<Vec<f64>, String> {
-    let v = at(root, path)?;
-    let found = || {
-        format!(
-            "{path}: expected a float array of length {n}, found {}",
-            v.describe()
-        )
-    };
-    let a = v.as_array().ok_or_else(found)?;
-    if a.shape() != [n] || !a.dtype().to_string().starts_with("float") {
-        return Err(found());
-    }
-    let values = a.to_f64_vec().map_err(|_| found())?;
-    if let Some(i) = values.iter().position(|x| !x.is_finite()) {
-        return Err(format!(
-            "{path}[{i}]: expected a finite number, found {}",
-            number_kind(values[i])
-        ));
-    }
-    Ok(values)
-}
-
-fn probabilities(root: &Value<'_>, path: &str, n: usize) -> Result<Vec<f64>, String> {
-    let values = finite_floats(root, path, n)?;
-    if let Some(i) = values.iter().position(|p| !(0.0..=1.0).contains(p)) {
-        return Err(format!(
-            "{path}[{i}]: {} is not a probability in [0, 1]",
-            number_kind(values[i])
-        ));
-    }
-    Ok(values)
-}
-
-/// Every per-iteration scalar metric of the test split; each must hold B numbers.
-fn iteration_scalars(root: &Value<'_>, b: usize) -> Result<BTreeMap<String, Vec<f64>>, String> {
-    let dict = at(root, SCALARS)?;
-    let entries = dict.as_dict().ok_or_else(|| {
-        format!(
-            "{SCALARS}: expected a dict of metric lists, found {}",
-            dict.describe()
-        )
-    })?;
-    let mut out = BTreeMap::new();
-    for (i, (key, v)) in entries.iter().enumerate() {
-        let key = key.as_str().ok_or_else(|| {
-            format!(
-                "{SCALARS}: expected metric names, found a {} key",
-                key.describe()
-            )
-        })?;
-        // A metric name outside the layout is pickled text: named by position only.
-        let path = if LAYOUT_KEYS.contains(&key) {
-            format!("{SCALARS}.{key}")
-        } else {
-            format!("{SCALARS}.<key #{i}>")
-        };
-        let found = || {
-            format!(
-                "{path}: expected {b} numbers (one per iteration), found {}",
-                v.describe()
-            )
-        };
-        let values: Vec<f64> = match (v.as_list(), v.as_array()) {
-            (Some(items), _) => items
-                .iter()
-                .map(|x| x.as_f64().ok_or_else(found))
-                .collect::<Result<_, _>>()?,
-            (None, Some(a)) if a.shape() == [b] => a.to_f64_vec().map_err(|_| found())?,
-            _ => return Err(found()),
-        };
-        if values.len() != b {
-            return Err(found());
-        }
-        out.insert(key.to_string(), values);
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
