@@ -6,7 +6,8 @@
 //! the config with the CLI flags and the environment applied once, in the documented
 //! precedence (flag > config file > `MLFLOW_TRACKING_URI`).
 //!
-//! - `schema.rs`: the sections of the file, their types and defaults;
+//! - `schema.rs`: the sections of the file, their types and defaults (the `run_name` section
+//!   is [`RunNameConfig`], which `mlflow` defines beside the grammar it describes);
 //! - `validate.rs`: the checks serde cannot make, each naming its key;
 //! - `resolve.rs`: [`Settings`], [`Overrides`] and where the tracking store came from;
 //! - `layout.rs`: where generated outputs may go ([`Settings::check_layout`]).

@@ -1,6 +1,6 @@
 //! MLflow tracking-store readers: the file store (`mlruns/`) and the SQLite store
-//! (`mlflow.db`), behind one [`Run`] type, plus the run-name grammar that yields the factor
-//! columns.
+//! (`mlflow.db`), behind one [`Run`] type, opened from a [`TrackingUri`], plus the run-name
+//! grammar that yields the factor columns.
 
 mod artifact_path;
 pub mod entry;

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// The `run_name` section: the grammar of run names.
+/// The config's `run_name` section: the grammar of run names, as written (the config
+/// re-exports it for its schema).
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct RunNameConfig {
