@@ -43,6 +43,7 @@ test:
 check:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
+	scripts/same_features.sh
 
 # The README's walkthrough on a clean clone of HEAD in a temporary directory.
 acceptance:

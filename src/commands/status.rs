@@ -6,7 +6,7 @@
 use crate::cli::{GlobalArgs, PipelineArgs};
 use crate::error::{Error, Result};
 use crate::runner::engine::freshness;
-use crate::runner::events::status_line;
+use crate::runner::events::{brief_reasons, status_line};
 use crate::runner::lock::{self, Access};
 use crate::ui::Output;
 
@@ -35,7 +35,7 @@ pub fn run(global: &GlobalArgs, args: &PipelineArgs, out: &Output) -> Result<()>
         } else {
             out.result(status_line(
                 "Stale",
-                &format!("{}: {}", f.step, f.reasons.join("; ")),
+                &format!("{}: {}", f.step, brief_reasons(&f.reasons)),
             ));
         }
     }

@@ -2,10 +2,13 @@
 //!
 //! The tables are created from [`super::schema::ddl`] in a file attached with storage version
 //! `v1.1.0`, so DuckDB 1.1 and later can open it. Rows go in through the Appender API as Arrow
-//! record batches. The logical digest is computed from the rows in memory while DuckDB stores
-//! them (the same canonical dump that `mlrepro verify` makes from the file) and stored in
-//! `metadata`. A checkpoint whose logical digest equals the existing one's does not replace
-//! it, so an unchanged result leaves the file (and a git checkout holding it) untouched.
+//! record batches, in parallel, into staging tables in DuckDB's memory, from which the Parquet
+//! copies are exported; the file receives them all in one transaction, written once, with no
+//! commit per table through the write-ahead log. The logical digest is computed from the rows
+//! in memory while DuckDB stores them (the same canonical dump that `mlrepro verify` makes from
+//! the file) and stored in `metadata`. A checkpoint whose logical digest equals the existing
+//! one's is not written at all, so an unchanged result leaves the file (and a git checkout
+//! holding it) untouched.
 //! Beside the database go its
 //! `.sha256` (sha256sum format), Parquet copies of every table and the data dictionary.
 
@@ -22,6 +25,9 @@ use super::schema::{self, data_dictionary, ddl, Table, SCHEMA_VERSION};
 use super::table_rows::{batch_dump, Cell, TableRows};
 use crate::base::hashing::sha256_file;
 use crate::fsx;
+
+/// The in-memory catalog of the staging tables.
+const STAGING: &str = "memory";
 
 /// The storage version the checkpoint is written with (readable by DuckDB ≥ 1.1).
 pub const STORAGE_VERSION: &str = "v1.1.0";
@@ -103,6 +109,15 @@ impl NewCheckpoint {
         .with_context(|| format!("cannot create `{}`", tmp.path.display()))?;
         conn.execute_batch(&ddl())
             .context("cannot create the checkpoint tables")?;
+        // Staging tables: the same columns, without the constraints, which the file's tables
+        // check once, as the rows are copied in.
+        for table in schema::tables() {
+            conn.execute_batch(&format!(
+                "CREATE TABLE {STAGING}.main.{0} AS SELECT * FROM ckpt.main.{0} LIMIT 0",
+                table.name
+            ))
+            .with_context(|| format!("cannot create the staging table `{}`", table.name))?;
+        }
         Ok(Self {
             existing_digest: existing_digest(&conn, &paths.db),
             paths: paths.clone(),
@@ -133,21 +148,18 @@ impl NewCheckpoint {
         let export = |conn: &Connection, table: &Table| {
             let out = parquet_tmp.path().join(format!("{}.parquet", table.name));
             conn.execute_batch(&format!(
-                "COPY ckpt.main.{} TO '{}' (FORMAT parquet)",
+                "COPY {STAGING}.main.{} TO '{}' (FORMAT parquet)",
                 table.name,
                 sql_path(&out)
             ))
             .with_context(|| format!("cannot export table `{}` to Parquet", table.name))
         };
-        // The digest is computed from the rows in memory while DuckDB stores them: every
-        // table is appended and checkpointed, and copied to Parquet except `metadata`, which
-        // is still to receive the digest.
+        // The digest is computed from the rows in memory while DuckDB stages them: every
+        // table is appended and copied to Parquet except `metadata`, which is still to receive
+        // the digest.
         let conns = per_table(&conn)?;
-        let checkpointer = conn
-            .try_clone()
-            .context("cannot open a second connection")?;
         let (tables, export) = (&tables, &export);
-        let (digest, stored) = rayon::join(
+        let (digest, staged) = rayon::join(
             || -> Result<String> {
                 let dumps = tables
                     .iter()
@@ -167,24 +179,31 @@ impl NewCheckpoint {
                             return Ok(());
                         }
                         export(&conn, table)
-                    })?;
-                checkpointer
-                    .execute_batch("CHECKPOINT ckpt")
-                    .context("cannot write the new checkpoint")
+                    })
             },
         );
-        stored?;
+        staged?;
         let digest = digest?;
         if existing_digest.as_deref() == Some(digest.as_str()) && set_agrees(&paths)? {
             return Ok(WriteOutcome::Unchanged { digest });
         }
         conn.execute(
-            "INSERT INTO ckpt.main.metadata VALUES (?, ?)",
+            &format!("INSERT INTO {STAGING}.main.metadata VALUES (?, ?)"),
             [DIGEST_KEY, digest.as_str()],
         )?;
         let metadata_table =
             schema::table("metadata").ok_or_else(|| anyhow!("no table `metadata`"))?;
         export(&conn, metadata_table)?;
+        let mut copy = String::from("BEGIN TRANSACTION;\n");
+        for (table, _) in tables.iter() {
+            copy.push_str(&format!(
+                "INSERT INTO ckpt.main.{0} SELECT * FROM {STAGING}.main.{0};\n",
+                table.name
+            ));
+        }
+        copy.push_str("COMMIT;\nCHECKPOINT ckpt;");
+        conn.execute_batch(&copy)
+            .context("cannot write the new checkpoint")?;
         conn.execute_batch("USE memory; DETACH ckpt;")
             .context("cannot close the new checkpoint")?;
         drop(conn);
@@ -234,7 +253,7 @@ fn push_metadata(rows: &mut TableRows, metadata: &[(&str, String)]) -> Result<()
 /// Appends a record batch to `table` of the new checkpoint.
 fn append(conn: &Connection, table: &Table, batch: &RecordBatch) -> Result<()> {
     let mut appender = conn
-        .appender_to_catalog_and_db(table.name, "ckpt", "main")
+        .appender_to_catalog_and_db(table.name, STAGING, "main")
         .with_context(|| format!("cannot append to `{}`", table.name))?;
     appender
         .append_record_batch(batch.clone())

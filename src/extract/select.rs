@@ -133,11 +133,7 @@ mod tests {
             lifecycle_stage: LifecycleStage::Active,
             start_time: None,
             end_time: end,
-            params: Default::default(),
-            tags: Default::default(),
-            metrics: Default::default(),
             artifact_dir: None,
-            source_files: vec![],
             unreadable: None,
         }
     }

@@ -67,15 +67,34 @@ fn pickle_relative(
     let relative = pattern.replace("{run_name}", run_name);
     check_artifact_path(&relative).map_err(refuse)?;
     if let Some(dir) = artifact_dir {
-        if let (Ok(file), Ok(dir)) = (dir.join(&relative).canonicalize(), dir.canonicalize()) {
-            if !file.starts_with(&dir) {
-                return Err(refuse(
-                    "leads out of the run's artifact directory through a symbolic link",
-                ));
-            }
+        if !stays_inside(dir, &relative) {
+            return Err(refuse(
+                "leads out of the run's artifact directory through a symbolic link",
+            ));
         }
     }
     Ok(relative)
+}
+
+/// Whether `relative` (checked by [`check_artifact_path`]) leads to a place inside `dir`, or
+/// to nothing. Without a symbolic link among its components it cannot leave `dir`, which
+/// costs one `lstat` per component; only a path through a link is resolved in full.
+fn stays_inside(dir: &Path, relative: &str) -> bool {
+    let mut current = dir.to_path_buf();
+    for component in Path::new(relative).components() {
+        current.push(component);
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return match (dir.join(relative).canonicalize(), dir.canonicalize()) {
+                    (Ok(file), Ok(dir)) => file.starts_with(dir),
+                    _ => true,
+                };
+            }
+            Ok(_) => {}
+            Err(_) => return true,
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -141,5 +160,21 @@ mod tests {
         )
         .unwrap();
         of("s", Some(&artifacts), PATTERN).unwrap();
+    }
+
+    #[test]
+    fn a_linked_directory_out_of_the_artifacts_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("metrics_r.pickle"), b"x").unwrap();
+        let artifacts = dir.path().join("run/artifacts");
+        std::fs::create_dir_all(&artifacts).unwrap();
+        std::os::unix::fs::symlink(&outside, artifacts.join("metrics")).unwrap();
+        let err = of("r", Some(&artifacts), PATTERN).unwrap_err();
+        assert!(err.why.contains("symbolic link"), "{err}");
+        // A pickle that does not exist yet is not refused: there is nothing to follow.
+        std::fs::remove_file(artifacts.join("metrics")).unwrap();
+        of("r", Some(&artifacts), PATTERN).unwrap();
     }
 }

@@ -11,7 +11,6 @@
 //! No file is opened before its type is known ([`super::entry`]), so nothing here can wait
 //! on a FIFO.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
@@ -22,6 +21,9 @@ use super::entry::{self, Entry};
 use super::{Experiment, LifecycleStage, Run, RunStatus};
 use crate::base::fault;
 use crate::fsx;
+
+/// The tag that names a run.
+const RUN_NAME_TAG: &str = "mlflow.runName";
 
 /// A file store rooted at a directory.
 #[derive(Debug)]
@@ -210,13 +212,19 @@ fn read_run_files(dir_name: &str, run_dir: &Path, meta_path: &Path) -> Result<Ru
         .filter(|s| !s.is_empty())
         .or_else(|| text_field(&meta, "run_uuid").filter(|s| !s.is_empty()))
         .unwrap_or_else(|| dir_name.to_string());
-    let mut source_files = vec![meta_path.to_path_buf()];
-    let params = read_key_files(run_dir, "params", &mut source_files)?;
-    let tags = read_key_files(run_dir, "tags", &mut source_files)?;
-    let metrics = read_metrics(run_dir, "metrics", &mut source_files)?;
-    let run_name = tags
-        .get("mlflow.runName")
-        .cloned()
+    // Extraction uses none of the params, other tags or MLflow metrics, so only the run name
+    // is read; each folder is still walked, so that a special file or a loop of links there
+    // makes the run unreadable as anywhere else in it.
+    walk_files(run_dir, "params")?;
+    walk_files(run_dir, "metrics")?;
+    let name_tag = match walk_files(run_dir, "tags")?
+        .into_iter()
+        .find(|(key, _)| key == RUN_NAME_TAG)
+    {
+        Some((_, path)) => Some(read_run_text(&path, &format!("tags/{RUN_NAME_TAG}"))?),
+        None => None,
+    };
+    let run_name = name_tag
         .or_else(|| text_field(&meta, "run_name").filter(|s| !s.is_empty()))
         .unwrap_or_else(|| run_id.clone());
     let artifacts = run_dir.join("artifacts");
@@ -228,74 +236,10 @@ fn read_run_files(dir_name: &str, run_dir: &Path, meta_path: &Path) -> Result<Ru
         ),
         start_time: int_field(&meta, "start_time")?,
         end_time: int_field(&meta, "end_time")?,
-        params,
-        tags,
-        metrics,
         artifact_dir: artifacts.is_dir().then_some(artifacts),
-        source_files,
         unreadable: None,
         run_id,
     })
-}
-
-/// Files under `<run_dir>/<sub>` (recursively: keys may contain `/`), as key → content.
-fn read_key_files(
-    run_dir: &Path,
-    sub: &str,
-    seen: &mut Vec<PathBuf>,
-) -> Result<BTreeMap<String, String>, Problem> {
-    let mut out = BTreeMap::new();
-    for (key, path) in walk_files(run_dir, sub)? {
-        let text = read_run_text(&path, &format!("{sub}/{key}"))?;
-        out.insert(key, text);
-        seen.push(path);
-    }
-    Ok(out)
-}
-
-/// The latest value (highest step, then latest timestamp) of each metric file under
-/// `<run_dir>/<sub>`.
-fn read_metrics(
-    run_dir: &Path,
-    sub: &str,
-    seen: &mut Vec<PathBuf>,
-) -> Result<BTreeMap<String, f64>, Problem> {
-    let mut out = BTreeMap::new();
-    for (key, path) in walk_files(run_dir, sub)? {
-        let text = read_run_text(&path, &format!("{sub}/{key}"))?;
-        let mut latest: Option<((i64, i64), f64)> = None;
-        for (i, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let bad = || {
-                Problem::Unusable(format!(
-                    "`{sub}/{key}` line {}: expected `timestamp value [step]`",
-                    i + 1
-                ))
-            };
-            let (ts, value, step) = match fields.as_slice() {
-                [ts, v] => (*ts, *v, "0"),
-                [ts, v, step, ..] => (*ts, *v, *step),
-                _ => return Err(bad()),
-            };
-            let order = (
-                step.parse::<i64>().map_err(|_| bad())?,
-                ts.parse::<i64>().map_err(|_| bad())?,
-            );
-            let value: f64 = value.parse().map_err(|_| bad())?;
-            if latest.is_none_or(|(o, _)| order >= o) {
-                latest = Some((order, value));
-            }
-        }
-        if let Some((_, v)) = latest {
-            out.insert(key, v);
-        }
-        seen.push(path);
-    }
-    Ok(out)
 }
 
 /// Regular files below `<run_dir>/<sub>` with their `/`-joined relative paths, sorted; none
@@ -383,14 +327,30 @@ mod tests {
         assert_eq!(r.run_name, "CATBOOST_eval-auc__f__i__o");
         assert_eq!(r.status, RunStatus::Finished);
         assert_eq!((r.start_time, r.end_time), (Some(5), Some(9)));
-        assert_eq!(r.params["model_name"], "CatBoost");
-        assert_eq!(r.metrics["test/AUROC"], 0.75);
-        assert_eq!(r.metrics["old"], 2.5);
         assert_eq!(
             r.artifact_dir.as_deref(),
             Some(run.join("artifacts").as_path())
         );
-        assert_eq!(r.source_files.len(), 5);
+    }
+
+    #[test]
+    fn files_the_extraction_does_not_use_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(&root.join("7/meta.yaml"), "experiment_id: '7'\nname: PLR\n");
+        let run = root.join("7/abc");
+        write(
+            &run.join("meta.yaml"),
+            "run_id: abc\nrun_name: n1\nstatus: 3\n",
+        );
+        // Neither would make the run unreadable if it were read and parsed.
+        std::fs::create_dir_all(run.join("params")).unwrap();
+        std::fs::write(run.join("params/binary"), [0xff, 0xfe, 0x00]).unwrap();
+        write(&run.join("metrics/test/AUROC"), "not a metric line\n");
+        let store = FileStore::new(root.to_path_buf());
+        let runs = store.runs(&store.experiments().unwrap()[0]).unwrap();
+        assert_eq!(runs[0].unreadable, None);
+        assert_eq!(runs[0].run_name, "n1");
     }
 
     #[test]
@@ -403,23 +363,25 @@ mod tests {
         std::fs::create_dir_all(&params).unwrap();
         std::os::unix::fs::symlink(elsewhere.join("nested"), params.join("tree")).unwrap();
         std::os::unix::fs::symlink(elsewhere.join("value"), params.join("model_name")).unwrap();
-        let read = read_key_files(dir.path(), "params", &mut Vec::new()).unwrap();
-        assert_eq!(read["tree/depth"], "3");
-        assert_eq!(read["model_name"], "CatBoost");
-        assert_eq!(read.len(), 2);
+        let keys: Vec<String> = walk_files(dir.path(), "params")
+            .unwrap()
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
+        assert_eq!(keys, ["model_name", "tree/depth"]);
     }
 
     #[test]
-    fn bad_metric_line_names_file_and_line_not_its_text() {
-        let dir = tempfile::tempdir().unwrap();
-        write(&dir.path().join("m/x"), "1 0.5 0\nnot a number\n");
-        match read_metrics(dir.path(), "m", &mut Vec::new()) {
-            Err(Problem::Unusable(reason)) => {
-                assert!(reason.contains("`m/x` line 2"), "{reason}");
-                assert!(!reason.contains("not a number"), "{reason}");
-            }
-            other => panic!("{other:?}"),
-        }
+    fn a_run_name_tag_that_is_not_text_makes_one_run_unreadable() {
+        let runs = list_with_a_spoiled_run(|run| {
+            std::fs::create_dir_all(run.join("tags")).unwrap();
+            std::fs::write(run.join("tags/mlflow.runName"), [0xff, 0xfe]).unwrap();
+        });
+        assert!(
+            reason(&runs).contains("`tags/mlflow.runName` is not UTF-8 text"),
+            "{}",
+            reason(&runs)
+        );
     }
 
     /// An experiment `7` with a good run `good` and the run `bad`, whose files `make_bad`

@@ -1,6 +1,5 @@
 //! The store-independent description of an experiment and of one run.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -97,7 +96,9 @@ impl fmt::Display for RunStatus {
     }
 }
 
-/// One MLflow run, whichever store it came from.
+/// One MLflow run, whichever store it came from: what extraction uses of it. Parameters,
+/// tags other than `mlflow.runName` and MLflow's own metrics are not read: no output depends
+/// on them (the metrics come from the run's pickle), so editing them reruns nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Run {
     /// The run id (32 hex characters in MLflow).
@@ -112,19 +113,9 @@ pub struct Run {
     pub start_time: Option<i64>,
     /// End time in milliseconds since the epoch, if recorded.
     pub end_time: Option<i64>,
-    /// Parameters (may hold subject codes: never copy them to public outputs).
-    pub params: BTreeMap<String, String>,
-    /// Tags.
-    pub tags: BTreeMap<String, String>,
-    /// Latest value of each metric (metric names may contain `/`).
-    pub metrics: BTreeMap<String, f64>,
     /// The run's artifact directory, after relocating a moved store; `None` when it cannot be
     /// found on disk.
     pub artifact_dir: Option<PathBuf>,
-    /// Files whose content describes the run (meta, params, tags, metrics): the inputs that
-    /// decide whether the run's cached extraction is still valid. Empty for SQLite stores,
-    /// whose rows are hashed through [`Run::describe_for_digest`].
-    pub source_files: Vec<PathBuf>,
     /// Why the run's files cannot be used (an empty or half-written `meta.yaml`, a FIFO, a
     /// loop of links), when they cannot: such a run is excluded with this reason.
     pub unreadable: Option<String>,
@@ -140,16 +131,12 @@ impl Run {
             lifecycle_stage: LifecycleStage::Other("unknown".into()),
             start_time: None,
             end_time: None,
-            params: BTreeMap::new(),
-            tags: BTreeMap::new(),
-            metrics: BTreeMap::new(),
             artifact_dir: None,
-            source_files: Vec::new(),
             unreadable: Some(reason),
         }
     }
 
-    /// A canonical text of the run's recorded fields, for content digests.
+    /// A canonical text of the run's fields, for the `extract` step's key.
     pub fn describe_for_digest(&self) -> String {
         let mut out = format!(
             "run_id={}\nrun_name={}\nstatus={}\nlifecycle={}\nstart={:?}\nend={:?}\n",
@@ -160,15 +147,6 @@ impl Run {
             self.start_time,
             self.end_time
         );
-        for (k, v) in &self.params {
-            out.push_str(&format!("param {k}={v}\n"));
-        }
-        for (k, v) in &self.tags {
-            out.push_str(&format!("tag {k}={v}\n"));
-        }
-        for (k, v) in &self.metrics {
-            out.push_str(&format!("metric {k}={v:?}\n"));
-        }
         if let Some(reason) = &self.unreadable {
             out.push_str(&format!("unreadable {reason}\n"));
         }

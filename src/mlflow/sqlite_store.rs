@@ -66,17 +66,11 @@ impl SqliteStore {
             .with_context(|| format!("cannot read experiments from `{}`", self.path.display()))
     }
 
-    /// Every run of an experiment with its params, tags and latest metrics.
+    /// Every run of an experiment, named by its `mlflow.runName` tag where it has one.
     pub fn runs(&self, experiment: &Experiment) -> Result<Vec<Run>> {
         let ctx = || format!("cannot read runs from `{}`", self.path.display());
         crate::base::fault::inject_listing().with_context(ctx)?;
-        let mut params = self
-            .key_values("params", "value", experiment)
-            .with_context(ctx)?;
-        let mut tags = self
-            .key_values("tags", "value", experiment)
-            .with_context(ctx)?;
-        let mut metrics = self.latest_metrics(experiment).with_context(ctx)?;
+        let mut names = self.run_name_tags(experiment).with_context(ctx)?;
         let store_dir = crate::fsx::parent_dir(&self.path);
         let roots: Vec<PathBuf> = std::iter::once(store_dir)
             .chain(self.artifact_root.clone())
@@ -102,10 +96,8 @@ impl SqliteStore {
         Ok(rows
             .into_iter()
             .map(|(run_id, name, status, start, end, stage, uri)| {
-                let tags = tags.remove(&run_id).unwrap_or_default();
-                let run_name = tags
-                    .get("mlflow.runName")
-                    .cloned()
+                let run_name = names
+                    .remove(&run_id)
                     .or(name.filter(|n| !n.is_empty()))
                     .unwrap_or_else(|| run_id.clone());
                 Run {
@@ -116,73 +108,29 @@ impl SqliteStore {
                     ),
                     start_time: start,
                     end_time: end,
-                    params: params.remove(&run_id).unwrap_or_default(),
-                    metrics: metrics.remove(&run_id).unwrap_or_default(),
                     artifact_dir: uri
                         .as_deref()
                         .and_then(|u| relocate_artifacts(u, &run_id, &roots)),
-                    source_files: Vec::new(),
                     unreadable: None,
-                    tags,
                     run_id,
                 }
             })
             .collect())
     }
 
-    fn key_values(
-        &self,
-        table: &str,
-        column: &str,
-        experiment: &Experiment,
-    ) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
-        let sql = format!(
-            "SELECT t.run_uuid, t.key, t.{column} FROM {table} t JOIN runs r ON r.run_uuid = t.run_uuid \
-             WHERE r.experiment_id = ?1"
-        );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        let rows = stmt.query_map([experiment.id.as_str()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (run, key, value) = row?;
-            out.entry(run)
-                .or_default()
-                .insert(key, value.unwrap_or_default());
-        }
-        Ok(out)
-    }
-
-    fn latest_metrics(
-        &self,
-        experiment: &Experiment,
-    ) -> Result<BTreeMap<String, BTreeMap<String, f64>>> {
+    /// The `mlflow.runName` tag of each run of the experiment that has one.
+    fn run_name_tags(&self, experiment: &Experiment) -> Result<BTreeMap<String, String>> {
         let mut stmt = self.conn.prepare(
-            "SELECT m.run_uuid, m.key, m.value, m.is_nan FROM latest_metrics m JOIN runs r ON r.run_uuid = m.run_uuid \
-             WHERE r.experiment_id = ?1",
+            "SELECT t.run_uuid, t.value FROM tags t JOIN runs r ON r.run_uuid = t.run_uuid \
+             WHERE r.experiment_id = ?1 AND t.key = 'mlflow.runName'",
         )?;
-        let mut out: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
         let rows = stmt.query_map([experiment.id.as_str()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<f64>>(2)?,
-                r.get::<_, Option<bool>>(3)?,
-            ))
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
         })?;
+        let mut out = BTreeMap::new();
         for row in rows {
-            let (run, key, value, is_nan) = row?;
-            let v = if is_nan == Some(true) {
-                f64::NAN
-            } else {
-                value.unwrap_or(f64::NAN)
-            };
-            out.entry(run).or_default().insert(key, v);
+            let (run, name) = row?;
+            out.insert(run, name.unwrap_or_default());
         }
         Ok(out)
     }

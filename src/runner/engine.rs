@@ -214,12 +214,11 @@ pub fn execute(
             emit(&mut sinks, &StepEvent::WouldRun { report: &report });
             continue;
         }
-        let because = reason_text.join("; ");
         emit(
             &mut sinks,
             &StepEvent::Started {
                 step: &name,
-                because: &because,
+                reasons: &reason_text,
             },
         );
         let (ran, run_attempts) = retried(

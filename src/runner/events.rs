@@ -50,8 +50,8 @@ pub enum StepEvent<'a> {
     Started {
         /// The step.
         step: &'a str,
-        /// Why it runs, joined.
-        because: &'a str,
+        /// Why it runs.
+        reasons: &'a [String],
     },
     /// A phase failed with a transient error and is tried again; or a warning while it ran.
     Retried {
@@ -83,6 +83,22 @@ pub fn status_line(verb: &str, text: &str) -> String {
     format!("{verb:>12} {text}")
 }
 
+/// The most reasons a terminal line names; the ledger, its log and `--json` keep them all.
+const SHOWN_REASONS: usize = 3;
+
+/// Why a step is stale, on one line: the first few reasons, then how many more there are
+/// (a new extractor version changes the input of every run).
+pub fn brief_reasons(reasons: &[String]) -> String {
+    if reasons.len() <= SHOWN_REASONS + 1 {
+        return reasons.join("; ");
+    }
+    format!(
+        "{}; and {} more",
+        reasons[..SHOWN_REASONS].join("; "),
+        reasons.len() - SHOWN_REASONS
+    )
+}
+
 /// The terminal: one status line per event on stderr, warnings for retries.
 pub struct TerminalSink<'a> {
     /// Where the lines go.
@@ -102,10 +118,13 @@ impl Sink for TerminalSink<'_> {
             }
             StepEvent::WouldRun { report } => out.status(status_line(
                 "Would run",
-                &format!("{}: {}", report.step, report.reasons.join("; ")),
+                &format!("{}: {}", report.step, brief_reasons(&report.reasons)),
             )),
-            StepEvent::Started { step, because } => {
-                out.status(status_line("Running", &format!("{step}: {because}")));
+            StepEvent::Started { step, reasons } => {
+                out.status(status_line(
+                    "Running",
+                    &format!("{step}: {}", brief_reasons(reasons)),
+                ));
             }
             StepEvent::Retried { line } => out.warn(line),
             StepEvent::Finished { report, .. } => {
@@ -165,6 +184,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_long_list_of_reasons_is_cut_to_the_first_few_and_a_count() {
+        let reasons: Vec<String> = (1..=400)
+            .map(|i| format!("input `run {i}` changed"))
+            .collect();
+        assert_eq!(
+            brief_reasons(&reasons),
+            "input `run 1` changed; input `run 2` changed; input `run 3` changed; and 397 more"
+        );
+        assert_eq!(brief_reasons(&reasons[..4]), reasons[..4].join("; "));
+    }
+
+    #[test]
     fn status_lines_align_their_verbs() {
         assert_eq!(status_line("Fresh", "extract"), "       Fresh extract");
         assert_eq!(status_line("Would run", "x: y"), "   Would run x: y");
@@ -179,7 +210,7 @@ mod tests {
         for event in [
             StepEvent::Started {
                 step: "tables",
-                because: "code changed",
+                reasons: &["code changed".to_string()],
             },
             StepEvent::Retried { line: "retrying" },
             StepEvent::Fresh {

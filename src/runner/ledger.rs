@@ -400,8 +400,8 @@ impl Sink for Ledger {
                 self.step(report.ledger_entry(Some(key), BTreeMap::new(), *offset));
             }
             StepEvent::WouldRun { .. } => {}
-            StepEvent::Started { step, because } => {
-                self.log(&format!("{step}: rerun because {because}"));
+            StepEvent::Started { step, reasons } => {
+                self.log(&format!("{step}: rerun because {}", reasons.join("; ")));
             }
             StepEvent::Retried { line } => self.log(line),
             StepEvent::Finished {

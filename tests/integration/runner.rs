@@ -133,6 +133,39 @@ fn a_changed_pickle_makes_extract_stale_naming_the_run_input() {
 }
 
 #[test]
+fn editing_what_no_output_depends_on_keeps_extract_fresh_and_renaming_a_run_does_not() {
+    let p = extracted();
+    let run = p.pickle_of("good_p4_f8");
+    let run = run
+        .ancestors()
+        .find(|d| d.join("meta.yaml").is_file())
+        .unwrap()
+        .to_path_buf();
+    // A param rewritten, a tag added and a metric logged again: extraction reads none of them.
+    let param = std::fs::read_dir(run.join("params"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::write(&param, "edited after the run").unwrap();
+    std::fs::write(run.join("tags/mlflow.note.content"), "a note").unwrap();
+    std::fs::create_dir_all(run.join("metrics")).unwrap();
+    std::fs::write(run.join("metrics/extra"), "1700000000000 0.5 3\n").unwrap();
+    let s = p.status();
+    assert!(s.contains("Fresh extract"), "{s}");
+    // The run name is what the factors are parsed from: renaming the run is a change.
+    let name = run.join("tags/mlflow.runName");
+    let text = std::fs::read_to_string(&name).unwrap();
+    std::fs::write(&name, format!("{text}x")).unwrap();
+    let s = p.status();
+    assert!(
+        s.contains("Stale extract") && s.contains("input `run "),
+        "{s}"
+    );
+}
+
+#[test]
 fn a_pickle_changed_and_restored_leaves_extract_fresh() {
     let p = extracted();
     let pickle = p.pickle_of("good_p4_f8");
