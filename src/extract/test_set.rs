@@ -8,11 +8,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::compute::{Notes, NET_BENEFITS};
+use super::estimates::Notes;
 use super::parse::RunData;
 use crate::config::TestBootstrapConfig;
-use crate::db::schema::ON_PBAR;
-use crate::metrics::{self, ColumnMetric, MetricError, Resample, Resampling};
+use crate::metrics::catalog::{self, Computation, Evaluator, Metric, Sample, TestInterval};
+use crate::metrics::{self, ColumnMetric, Resampling};
 
 /// One value of an `essential_metrics` column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,69 +31,60 @@ pub fn resampling(config: &TestBootstrapConfig) -> Resampling {
     }
 }
 
-/// The test-set columns of a run, in schema order: `auroc_pbar` with its DeLong interval,
-/// `brier_pbar` with its bootstrap interval, then the bootstrap interval of each of
-/// [`ON_PBAR`].
+/// The test-set columns of a run, in schema order: each metric of p̄ that is a column only
+/// with its test-set interval ([`catalog::pbar_only`]: `auroc_pbar` with DeLong's interval,
+/// `brier_pbar`), then the bootstrap interval of each metric of p̄ that has a model-variability
+/// CI.
 pub(super) fn columns(
     data: &RunData,
     resampling: Resampling,
     notes: &mut Notes,
 ) -> Vec<NamedValue> {
     let (y, p) = (&data.labels[..], &data.prob_mean[..]);
-    let mut out = Vec::with_capacity(6 + 2 * ON_PBAR.len());
-
-    let auroc = metrics::auroc(y, p);
-    if let Err(e) = &auroc {
-        notes.add("auroc_pbar", e.to_string());
-    }
-    let delong = match metrics::delong(y, p) {
-        Ok(d) => Some(d.ci()),
-        Err(e) => {
-            if auroc.is_ok() {
-                notes.add("auroc_pbar_test_ci", e.to_string());
-            }
-            None
-        }
+    let bootstrapped: Vec<&Metric> = catalog::test_bootstrapped().collect();
+    let intervals = bootstrap(data, resampling, &bootstrapped, notes);
+    let interval_of = |metric: &Metric| {
+        bootstrapped
+            .iter()
+            .position(|m| m.name == metric.name)
+            .and_then(|k| intervals[k])
     };
-    push(&mut out, "auroc_pbar", auroc.ok(), delong);
-
-    let fit = metrics::calibration_slope_intercept(y, p).ok();
-    let citl = metrics::calibration_in_the_large(y, p).ok();
-    let thresholds = NET_BENEFITS.map(|(_, t)| t);
-    let names: [&str; 1 + ON_PBAR.len()] = std::array::from_fn(|k| match k {
-        0 => "brier_pbar",
-        k => ON_PBAR[k - 1],
-    });
-    let intervals = bootstrap(data, resampling, names, notes, |r| {
-        let fit = metrics::calibration_slope_intercept_on_logits(r.y, r.logits, fit);
-        let nb = metrics::net_benefits(r.y, r.p, thresholds);
-        let net_benefit = |k: usize| nb.clone().map(|v| v[k]);
-        [
-            metrics::brier(r.y, r.p),
-            metrics::scaled_brier(r.y, r.p),
-            fit.clone().map(|f| f.slope),
-            fit.map(|f| f.intercept),
-            metrics::calibration_in_the_large_on_odds(r.y, r.odds, citl),
-            metrics::observed_expected_ratio(r.y, r.p),
-            net_benefit(0),
-            net_benefit(1),
-            net_benefit(2),
-            net_benefit(3),
-        ]
-    });
-    push(
-        &mut out,
-        "brier_pbar",
-        metrics::brier(y, p).ok(),
-        intervals[0],
-    );
-    for (metric, ci) in ON_PBAR.iter().zip(&intervals[1..]) {
+    let mut out = Vec::new();
+    for metric in catalog::pbar_only() {
+        let Some(computation) = metric.of_pbar() else {
+            continue;
+        };
+        let value = Evaluator::cold()
+            .on(Sample::Predictions(y, p), &[computation])
+            .remove(0);
+        if let Err(e) = &value {
+            notes.add(metric.name, e.to_string());
+        }
+        let ci = match metric.test_interval() {
+            Some(TestInterval::DeLong) => match metrics::delong(y, p) {
+                Ok(d) => Some(d.ci()),
+                Err(e) => {
+                    if value.is_ok() {
+                        notes.add(&format!("{}_test_ci", metric.name), e.to_string());
+                    }
+                    None
+                }
+            },
+            _ => interval_of(metric),
+        };
+        push(&mut out, metric.name, value.ok(), ci);
+    }
+    for metric in catalog::CATALOG.iter().filter(|m| m.has_model_ci()) {
+        if metric.test_interval().is_none() {
+            continue;
+        }
+        let ci = interval_of(metric);
         out.push(NamedValue {
-            column: format!("{metric}_test_ci_lower"),
+            column: format!("{}_test_ci_lower", metric.name),
             value: ci.map(|c| c.0),
         });
         out.push(NamedValue {
-            column: format!("{metric}_test_ci_upper"),
+            column: format!("{}_test_ci_upper", metric.name),
             value: ci.map(|c| c.1),
         });
     }
@@ -116,25 +107,39 @@ fn push(out: &mut Vec<NamedValue>, column: &str, value: Option<f64>, ci: Option<
     });
 }
 
-/// The percentile intervals of `K` metrics (named `names`) over the test-set resamples, with a
-/// note `<metric>_test_ci` for resamples left out or an interval that cannot be formed.
-fn bootstrap<const K: usize>(
+/// The percentile intervals of `metrics` over the test-set resamples, with a note
+/// `<metric>_test_ci` for resamples left out or an interval that cannot be formed. The
+/// metrics are computed together on each resample (one draw of subjects serves all, one
+/// logistic fit gives both of its coefficients), their fits started from those of p̄.
+fn bootstrap(
     data: &RunData,
     resampling: Resampling,
-    names: [&str; K],
+    metrics: &[&Metric],
     notes: &mut Notes,
-    metrics: impl FnMut(&Resample) -> [Result<f64, MetricError>; K],
-) -> [Option<(f64, f64)>; K] {
-    let key = names.map(|n| format!("{n}_test_ci"));
-    match metrics::subject_bootstrap(&data.labels, &data.prob_mean, resampling, metrics) {
-        Ok(per_metric) => {
-            std::array::from_fn(|k| interval(&per_metric[k], &key[k], resampling, notes))
-        }
+) -> Vec<Option<(f64, f64)>> {
+    let key: Vec<String> = metrics
+        .iter()
+        .map(|m| format!("{}_test_ci", m.name))
+        .collect();
+    let computations: Vec<Computation> = metrics.iter().filter_map(|m| m.of_pbar()).collect();
+    let start = Evaluator::around(&data.labels, &data.prob_mean);
+    match metrics::subject_bootstrap_each(
+        &data.labels,
+        &data.prob_mean,
+        resampling,
+        computations.len(),
+        |r| start.on(Sample::Resample(r), &computations),
+    ) {
+        Ok(per_metric) => per_metric
+            .iter()
+            .zip(&key)
+            .map(|(values, key)| interval(values, key, resampling, notes))
+            .collect(),
         Err(e) => {
             for k in &key {
                 notes.add(k, e.to_string());
             }
-            [None; K]
+            vec![None; key.len()]
         }
     }
 }

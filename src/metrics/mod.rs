@@ -11,11 +11,13 @@
 //! ([`calibration_slope_intercept`], [`calibration_in_the_large`]) are exact MLEs, matching
 //! statsmodels to far better than 1e-6.
 //!
-//! One family per file: `auroc`, `brier` (and IPA), `calibration` (logistic fits, O:E),
-//! `calibration_curve`, `histogram`, `net_benefit` (and DCA), `distribution`, `retention`,
-//! `bootstrap` (percentiles, means), `column_ci` (a metric over bootstrap columns), `delong`
-//! (the DeLong variance and paired test of the AUROC), `rng` (the seeded generator) and
-//! `subject_bootstrap` (a metric over test-set resamples).
+//! One family per file: `auroc`, `brier` (and IPA), `calibration` (the joint logistic fit),
+//! `calibration_in_the_large` (the offset fit, O:E), `calibration_curve`, `histogram`,
+//! `net_benefit` (and DCA), `distribution`, `retention`, `bootstrap` (percentiles, means),
+//! `column_ci` (a metric over bootstrap columns), `delong` (the DeLong variance and paired test
+//! of the AUROC), `rng` (the seeded generator) and `subject_bootstrap` (a metric over test-set
+//! resamples). [`catalog`] declares every headline metric of a run once: its columns, its
+//! description, its LaTeX header and how it is computed.
 
 mod auroc;
 mod bins;
@@ -23,6 +25,8 @@ mod bootstrap;
 mod brier;
 mod calibration;
 mod calibration_curve;
+mod calibration_in_the_large;
+pub mod catalog;
 mod column_ci;
 mod delong;
 mod distribution;
@@ -41,13 +45,15 @@ pub use bins::linspace;
 pub use bootstrap::{nanmean, nanpercentile, percentile_ci, CI_PERCENTILES};
 pub use brier::{brier, scaled_brier};
 pub use calibration::{
-    calibration_in_the_large, calibration_in_the_large_from, calibration_in_the_large_on_odds,
     calibration_slope_intercept, calibration_slope_intercept_from,
-    calibration_slope_intercept_on_logits, clipped_logit, clipped_odds, observed_expected_ratio,
-    CalibrationFit, LOGIT_CLIP,
+    calibration_slope_intercept_on_logits, clipped_logit, clipped_odds, CalibrationFit, LOGIT_CLIP,
 };
 pub use calibration_curve::{calibration_curve, CalibrationBin};
-pub use column_ci::{per_column, per_column_n, ColumnMetric};
+pub use calibration_in_the_large::{
+    calibration_in_the_large, calibration_in_the_large_from, calibration_in_the_large_on_odds,
+    observed_expected_ratio,
+};
+pub use column_ci::{per_column, per_column_each, ColumnMetric};
 pub use delong::{delong, delong_paired, DelongAuc, PairedDelong, Z_975};
 pub use distribution::{distribution_stats, ClassSummary, DistributionStats};
 pub use error::MetricError;
@@ -62,4 +68,4 @@ pub use retention::{
     RETENTION_NET_BENEFIT_THRESHOLD, RETENTION_RATES,
 };
 pub use rng::Xoshiro256StarStar;
-pub use subject_bootstrap::{subject_bootstrap, Resample, Resampling};
+pub use subject_bootstrap::{subject_bootstrap, subject_bootstrap_each, Resample, Resampling};
