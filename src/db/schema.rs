@@ -123,11 +123,11 @@ fn model_ci_columns(table: MetricTable) -> Vec<Column> {
 fn test_set_columns() -> Vec<Column> {
     use SqlType::Double;
     let mut out = Vec::new();
-    for m in catalog::pbar_only() {
+    for (m, _, interval) in catalog::pbar_only() {
         let name = m.name;
         out.push(opt(name, Double, &format!("{} {NULL_SEE_NOTES}", m.doc)));
-        match m.test_interval() {
-            Some(TestInterval::DeLong) => {
+        match interval {
+            TestInterval::DeLong => {
                 out.push(opt(&format!("{name}_test_ci_lower"), Double, &format!("Test-set interval of `{name}`: lower bound of DeLong's 95 % interval `{name}` − 1.96·SE (as R pROC `ci.auc(method = \"delong\")`, clipped to [0, 1]). It estimates how the AUROC of p̄ varies between test sets of this size; the B models are held fixed. NULL with fewer than 2 subjects of a class.")));
                 out.push(opt(
                     &format!("{name}_test_ci_upper"),
@@ -135,7 +135,7 @@ fn test_set_columns() -> Vec<Column> {
                     "Upper bound of the same DeLong interval.",
                 ));
             }
-            _ => {
+            TestInterval::Bootstrap => {
                 out.push(opt(&format!("{name}_test_ci_lower"), Double, &format!("Test-set interval of `{name}`: 2.5th percentile over {TEST_BOOTSTRAP}. NULL with fewer than 2 usable resamples or zero spread.")));
                 out.push(opt(
                     &format!("{name}_test_ci_upper"),
@@ -145,9 +145,7 @@ fn test_set_columns() -> Vec<Column> {
             }
         }
     }
-    let bootstrapped = catalog::with_model_ci(MetricTable::Essential)
-        .filter(|m| m.test_interval() == Some(TestInterval::Bootstrap));
-    for m in bootstrapped {
+    for m in catalog::with_both_intervals() {
         let name = m.name;
         out.push(opt(&format!("{name}_test_ci_lower"), Double, &format!("Test-set interval of `{name}`: 2.5th percentile over {TEST_BOOTSTRAP}. Unlike `{name}_ci_lower` (the spread of the B retrained models scored on one fixed test set), it estimates test-set sampling. NULL with fewer than 2 usable resamples or zero spread.")));
         out.push(opt(

@@ -8,7 +8,7 @@
 use std::sync::LazyLock;
 
 use crate::hashing::sha256_parts;
-use crate::metrics::catalog::{Estimand, CATALOG};
+use crate::metrics::catalog::{Computation, Estimand, Metric, CATALOG};
 
 /// The code every run's rows depend on, beyond each metric's own code
 /// ([`crate::metrics::catalog::Metric::code`]): the catalog, the shared metric code, the curves
@@ -57,7 +57,7 @@ fn digest(shared: &[&'static str]) -> String {
 }
 
 /// A metric's declaration as text: name, table, estimand, bounds and description.
-fn declaration(m: &crate::metrics::catalog::Metric) -> String {
+fn declaration(m: &Metric) -> String {
     let estimand = match m.estimand {
         Estimand::PerIteration { key, check } => {
             format!("per iteration `{key}`, checked: {}", check.is_some())
@@ -72,8 +72,7 @@ fn declaration(m: &crate::metrics::catalog::Metric) -> String {
 }
 
 /// A computation as text; a function is named by the metric's code, which is hashed too.
-fn computation(c: crate::metrics::catalog::Computation) -> String {
-    use crate::metrics::catalog::Computation;
+fn computation(c: Computation) -> String {
     match c {
         Computation::Of(_) => "function".into(),
         other => format!("{other:?}"),

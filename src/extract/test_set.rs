@@ -50,18 +50,15 @@ pub(super) fn columns(
             .and_then(|k| intervals[k])
     };
     let mut out = Vec::new();
-    for metric in catalog::pbar_only() {
-        let Some(computation) = metric.of_pbar() else {
-            continue;
-        };
+    for (metric, computation, test_interval) in catalog::pbar_only() {
         let value = Evaluator::cold()
             .on(Sample::Predictions(y, p), &[computation])
             .remove(0);
         if let Err(e) = &value {
             notes.add(metric.name, e.to_string());
         }
-        let ci = match metric.test_interval() {
-            Some(TestInterval::DeLong) => match metrics::delong(y, p) {
+        let ci = match test_interval {
+            TestInterval::DeLong => match metrics::delong(y, p) {
                 Ok(d) => Some(d.ci()),
                 Err(e) => {
                     if value.is_ok() {
@@ -70,14 +67,11 @@ pub(super) fn columns(
                     None
                 }
             },
-            _ => interval_of(metric),
+            TestInterval::Bootstrap => interval_of(metric),
         };
         push(&mut out, metric.name, value.ok(), ci);
     }
-    for metric in catalog::CATALOG.iter().filter(|m| m.has_model_ci()) {
-        if metric.test_interval().is_none() {
-            continue;
-        }
+    for metric in catalog::with_both_intervals() {
         let ci = interval_of(metric);
         out.push(NamedValue {
             column: format!("{}_test_ci_lower", metric.name),

@@ -270,11 +270,20 @@ pub fn with_model_ci(table: Table) -> impl Iterator<Item = &'static Metric> {
 }
 
 /// The metrics of p̄ whose value is a column of its own only with a test-set interval
-/// ([`Estimand::Pbar`]), in catalog order.
-pub fn pbar_only() -> impl Iterator<Item = &'static Metric> {
+/// ([`Estimand::Pbar`]), in catalog order, with their computation and interval.
+pub fn pbar_only() -> impl Iterator<Item = (&'static Metric, Computation, TestInterval)> {
+    CATALOG.iter().filter_map(|m| match m.estimand {
+        Estimand::Pbar(c, interval) => Some((m, c, interval)),
+        _ => None,
+    })
+}
+
+/// The metrics of p̄ with both a model-variability CI and a test-set interval
+/// ([`Estimand::OfPbar`]), in catalog order.
+pub fn with_both_intervals() -> impl Iterator<Item = &'static Metric> {
     CATALOG
         .iter()
-        .filter(|m| matches!(m.estimand, Estimand::Pbar(..)))
+        .filter(|m| matches!(m.estimand, Estimand::OfPbar(_)))
 }
 
 /// The metrics of p̄ with a bootstrap test-set interval, in catalog order.
@@ -401,6 +410,14 @@ mod tests {
                     "{c} twice"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn metrics_of_pbar_are_essential() {
+        // Their test-set intervals are columns of `essential_metrics`.
+        for m in CATALOG.iter().filter(|m| m.test_interval().is_some()) {
+            assert_eq!(m.table, Table::Essential, "{}", m.name);
         }
     }
 
