@@ -90,14 +90,15 @@ const NULL_SEE_NOTES: &str = "NULL when it cannot be estimated; the reason is in
 
 /// A metric with its 95 % percentile CI: three nullable DOUBLE columns.
 fn with_ci(name: &str, doc: &str, ci_over: &str) -> [Column; 3] {
+    let [lower, upper] = catalog::model_ci_columns(name);
     [
         opt(name, SqlType::Double, &format!("{doc} {NULL_SEE_NOTES}")),
         opt(
-            &format!("{name}_ci_lower"),
+            &lower,
             SqlType::Double,
             &format!("Model-variability interval of `{name}`: 2.5th percentile over {ci_over} (linear interpolation, NaN ignored). It is the spread of the B models retrained on bootstrap resamples of the training data and scored on one fixed test set; it leaves out test-set sampling. NULL when fewer than 2 usable values or zero spread."),
         ),
-        opt(&format!("{name}_ci_upper"), SqlType::Double, &format!("97.5th percentile of `{name}` over {ci_over} (model-variability interval).")),
+        opt(&upper, SqlType::Double, &format!("97.5th percentile of `{name}` over {ci_over} (model-variability interval).")),
     ]
 }
 
@@ -125,20 +126,21 @@ fn test_set_columns() -> Vec<Column> {
     let mut out = Vec::new();
     for (m, _, interval) in catalog::pbar_only() {
         let name = m.name;
+        let [lower, upper] = catalog::test_ci_columns(name);
         out.push(opt(name, Double, &format!("{} {NULL_SEE_NOTES}", m.doc)));
         match interval {
             TestInterval::DeLong => {
-                out.push(opt(&format!("{name}_test_ci_lower"), Double, &format!("Test-set interval of `{name}`: lower bound of DeLong's 95 % interval `{name}` − 1.96·SE (as R pROC `ci.auc(method = \"delong\")`, clipped to [0, 1]). It estimates how the AUROC of p̄ varies between test sets of this size; the B models are held fixed. NULL with fewer than 2 subjects of a class.")));
+                out.push(opt(&lower, Double, &format!("Test-set interval of `{name}`: lower bound of DeLong's 95 % interval `{name}` − 1.96·SE (as R pROC `ci.auc(method = \"delong\")`, clipped to [0, 1]). It estimates how the AUROC of p̄ varies between test sets of this size; the B models are held fixed. NULL with fewer than 2 subjects of a class.")));
                 out.push(opt(
-                    &format!("{name}_test_ci_upper"),
+                    &upper,
                     Double,
                     "Upper bound of the same DeLong interval.",
                 ));
             }
             TestInterval::Bootstrap => {
-                out.push(opt(&format!("{name}_test_ci_lower"), Double, &format!("Test-set interval of `{name}`: 2.5th percentile over {TEST_BOOTSTRAP}. NULL with fewer than 2 usable resamples or zero spread.")));
+                out.push(opt(&lower, Double, &format!("Test-set interval of `{name}`: 2.5th percentile over {TEST_BOOTSTRAP}. NULL with fewer than 2 usable resamples or zero spread.")));
                 out.push(opt(
-                    &format!("{name}_test_ci_upper"),
+                    &upper,
                     Double,
                     "97.5th percentile of the same test-set bootstrap.",
                 ));
@@ -147,9 +149,10 @@ fn test_set_columns() -> Vec<Column> {
     }
     for m in catalog::with_both_intervals() {
         let name = m.name;
-        out.push(opt(&format!("{name}_test_ci_lower"), Double, &format!("Test-set interval of `{name}`: 2.5th percentile over {TEST_BOOTSTRAP}. Unlike `{name}_ci_lower` (the spread of the B retrained models scored on one fixed test set), it estimates test-set sampling. NULL with fewer than 2 usable resamples or zero spread.")));
+        let [lower, upper] = catalog::test_ci_columns(name);
+        out.push(opt(&lower, Double, &format!("Test-set interval of `{name}`: 2.5th percentile over {TEST_BOOTSTRAP}. Unlike `{}` (the spread of the B retrained models scored on one fixed test set), it estimates test-set sampling. NULL with fewer than 2 usable resamples or zero spread.", catalog::model_ci_columns(name)[0])));
         out.push(opt(
-            &format!("{name}_test_ci_upper"),
+            &upper,
             Double,
             &format!("97.5th percentile of `{name}` over the same test-set bootstrap."),
         ));

@@ -14,7 +14,7 @@ use super::estimates::{self, NamedEstimate, Note, Notes};
 use super::parse::RunData;
 use super::test_set::{self, NamedValue};
 use crate::metrics::catalog::Table;
-use crate::metrics::{self, CalibrationBin, DcaPoint, Resampling};
+use crate::metrics::{self, CalibrationBin, DcaPoint, Resampling, RetentionMetrics};
 
 /// One histogram bin of p̄ for one outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,7 +38,7 @@ pub struct RetentionRow {
     pub rate: f64,
     /// Subjects retained.
     pub n_retained: usize,
-    /// `auroc`, `brier`, `scaled_brier` or `net_benefit`.
+    /// One of [`RetentionMetrics::NAMES`].
     pub metric: String,
     /// The value; `None` when the retained subjects are of one class.
     pub value: Option<f64>,
@@ -160,19 +160,16 @@ fn retention_rows(data: &RunData, notes: &mut Notes) -> Vec<RetentionRow> {
         Ok(points) => points
             .into_iter()
             .flat_map(|pt| {
-                let m = pt.metrics;
-                [
-                    ("auroc", m.map(|m| m.auroc)),
-                    ("brier", m.map(|m| m.brier)),
-                    ("scaled_brier", m.map(|m| m.scaled_brier)),
-                    ("net_benefit", m.map(|m| m.net_benefit)),
-                ]
-                .map(|(metric, value)| RetentionRow {
-                    rate: pt.rate,
-                    n_retained: pt.kept,
-                    metric: metric.into(),
-                    value,
-                })
+                let values = pt.metrics.map(|m| m.values());
+                RetentionMetrics::NAMES
+                    .iter()
+                    .enumerate()
+                    .map(move |(k, metric)| RetentionRow {
+                        rate: pt.rate,
+                        n_retained: pt.kept,
+                        metric: (*metric).into(),
+                        value: values.map(|v| v[k]),
+                    })
             })
             .collect(),
         Err(e) => {

@@ -107,10 +107,11 @@ pub(super) fn estimates(data: &RunData, table: Table, notes: &mut Notes) -> Vec<
 }
 
 fn named(name: &str, estimate: Estimate) -> NamedEstimate {
+    let [ci_lower, ci_upper] = catalog::model_ci_columns(name);
     NamedEstimate {
         column: name.into(),
-        ci_lower: format!("{name}_ci_lower"),
-        ci_upper: format!("{name}_ci_upper"),
+        ci_lower,
+        ci_upper,
         estimate,
     }
 }
@@ -182,8 +183,8 @@ fn on_mean(
     notes: &mut Notes,
 ) -> Vec<Estimate> {
     let (y, p) = (&data.labels[..], &data.prob_mean[..]);
-    let values: Vec<Option<f64>> = Evaluator::cold()
-        .on(Sample::Predictions(y, p), computations)
+    let values: Vec<Option<f64>> = Evaluator::cold(computations)
+        .on(Sample::Predictions(y, p))
         .into_iter()
         .zip(names)
         .map(|(value, name)| value.map_err(|e| notes.add(name, e.to_string())).ok())
@@ -203,13 +204,13 @@ fn on_mean(
         }
         vec![None; names.len()]
     } else {
-        let start = Evaluator::around(y, p);
+        let start = Evaluator::around(computations, y, p);
         match metrics::per_column_each(
             y,
             &data.prob_matrix,
             data.n_bootstrap,
             computations.len(),
-            |y, p| start.on(Sample::Predictions(y, p), computations),
+            |y, p| start.on(Sample::Predictions(y, p)),
         ) {
             Ok(per_column) => per_column
                 .into_iter()
@@ -258,4 +259,75 @@ fn on_mean(
 
 fn single_class(y: &[i64]) -> bool {
     y.iter().all(|&l| l == y[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::metrics::catalog::CATALOG;
+
+    /// Twelve subjects, three bootstrap columns around p̄, and the per-iteration values of
+    /// `AUROC`, `Brier` and `F1` only.
+    fn run() -> RunData {
+        let labels = vec![0, 1, 0, 1, 1, 0, 0, 1, 0, 0, 1, 0];
+        let prob_mean = vec![
+            0.2, 0.7, 0.4, 0.55, 0.9, 0.1, 0.35, 0.3, 0.25, 0.6, 0.8, 0.15,
+        ];
+        let prob_matrix = prob_mean
+            .iter()
+            .flat_map(|&p: &f64| [p, (p * 0.9).max(0.05), (p * 1.1).min(0.95)])
+            .collect();
+        RunData {
+            subject_codes: (0..12).map(|i| format!("PLR{i}")).collect(),
+            labels,
+            prob_mean,
+            prob_std: vec![0.01; 12],
+            prob_matrix,
+            n_bootstrap: 3,
+            iteration_scalars: BTreeMap::from([
+                ("AUROC".into(), vec![0.8, 0.75, 0.7]),
+                ("Brier".into(), vec![0.2, 0.21, 0.19]),
+                ("F1".into(), vec![0.6, 0.7, 0.65]),
+            ]),
+        }
+    }
+
+    #[test]
+    fn estimates_come_in_schema_order_within_their_bounds() {
+        let mut notes = Notes::default();
+        for (table, name) in [
+            (Table::Essential, "essential_metrics"),
+            (Table::Supplementary, "supplementary_metrics"),
+        ] {
+            let estimates = estimates(&run(), table, &mut notes);
+            let schema: Vec<&str> = crate::db::schema::table(name)
+                .unwrap()
+                .columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect();
+            let ours: Vec<&str> = estimates
+                .iter()
+                .flat_map(|e| [e.column.as_str(), &e.ci_lower, &e.ci_upper])
+                .collect();
+            let start = schema.iter().position(|c| *c == ours[0]).unwrap();
+            assert_eq!(schema[start..start + ours.len()], ours[..]);
+            for e in &estimates {
+                let (lo, hi) = CATALOG.iter().find(|m| m.name == e.column).unwrap().bounds;
+                let within = |v: f64| lo <= v && v <= hi;
+                let Estimate { value, ci } = e.estimate;
+                assert!(value.is_none_or(within), "{}: {value:?}", e.column);
+                assert!(
+                    ci.is_none_or(|(a, b)| within(a) && within(b) && a <= b),
+                    "{}: {ci:?}",
+                    e.column
+                );
+            }
+        }
+        let notes = notes.into_vec();
+        let aupr = notes.iter().find(|n| n.metric == "aupr").unwrap();
+        assert_eq!(aupr.reason, "the pickle stores no per-iteration `AUPR`");
+    }
 }

@@ -51,8 +51,8 @@ pub(super) fn columns(
     };
     let mut out = Vec::new();
     for (metric, computation, test_interval) in catalog::pbar_only() {
-        let value = Evaluator::cold()
-            .on(Sample::Predictions(y, p), &[computation])
+        let value = Evaluator::cold(&[computation])
+            .on(Sample::Predictions(y, p))
             .remove(0);
         if let Err(e) = &value {
             notes.add(metric.name, e.to_string());
@@ -72,15 +72,7 @@ pub(super) fn columns(
         push(&mut out, metric.name, value.ok(), ci);
     }
     for metric in catalog::with_both_intervals() {
-        let ci = interval_of(metric);
-        out.push(NamedValue {
-            column: format!("{}_test_ci_lower", metric.name),
-            value: ci.map(|c| c.0),
-        });
-        out.push(NamedValue {
-            column: format!("{}_test_ci_upper", metric.name),
-            value: ci.map(|c| c.1),
-        });
+        push_interval(&mut out, metric.name, interval_of(metric));
     }
     out
 }
@@ -91,12 +83,18 @@ fn push(out: &mut Vec<NamedValue>, column: &str, value: Option<f64>, ci: Option<
         column: column.into(),
         value,
     });
+    push_interval(out, column, ci);
+}
+
+/// The test-set interval of metric `name`: two columns.
+fn push_interval(out: &mut Vec<NamedValue>, name: &str, ci: Option<(f64, f64)>) {
+    let [lower, upper] = catalog::test_ci_columns(name);
     out.push(NamedValue {
-        column: format!("{column}_test_ci_lower"),
+        column: lower,
         value: ci.map(|c| c.0),
     });
     out.push(NamedValue {
-        column: format!("{column}_test_ci_upper"),
+        column: upper,
         value: ci.map(|c| c.1),
     });
 }
@@ -116,13 +114,13 @@ fn bootstrap(
         .map(|m| format!("{}_test_ci", m.name))
         .collect();
     let computations: Vec<Computation> = metrics.iter().filter_map(|m| m.of_pbar()).collect();
-    let start = Evaluator::around(&data.labels, &data.prob_mean);
+    let start = Evaluator::around(&computations, &data.labels, &data.prob_mean);
     match metrics::subject_bootstrap_each(
         &data.labels,
         &data.prob_mean,
         resampling,
         computations.len(),
-        |r| start.on(Sample::Resample(r), &computations),
+        |r| start.on(Sample::Resample(r)),
     ) {
         Ok(per_metric) => per_metric
             .iter()

@@ -10,7 +10,7 @@
 use super::{
     auroc, brier, calibration_in_the_large_from, calibration_in_the_large_on_odds,
     calibration_slope_intercept, calibration_slope_intercept_from,
-    calibration_slope_intercept_on_logits, net_benefit, observed_expected_ratio, scaled_brier,
+    calibration_slope_intercept_on_logits, net_benefits_at, observed_expected_ratio, scaled_brier,
     CalibrationFit, MetricError, Resample,
 };
 
@@ -262,6 +262,21 @@ impl Metric {
     }
 }
 
+/// The columns of the model-variability CI of metric `name`: `<name>_ci_lower` and
+/// `<name>_ci_upper`.
+pub fn model_ci_columns(name: &str) -> [String; 2] {
+    [format!("{name}_ci_lower"), format!("{name}_ci_upper")]
+}
+
+/// The columns of the test-set interval of metric `name`: `<name>_test_ci_lower` and
+/// `<name>_test_ci_upper`.
+pub fn test_ci_columns(name: &str) -> [String; 2] {
+    [
+        format!("{name}_test_ci_lower"),
+        format!("{name}_test_ci_upper"),
+    ]
+}
+
 /// The metrics of `table` that have a model-variability CI, in catalog order.
 pub fn with_model_ci(table: Table) -> impl Iterator<Item = &'static Metric> {
     CATALOG
@@ -318,38 +333,53 @@ impl Sample<'_> {
     }
 }
 
-/// Computes metrics of p̄ on samples, with the logistic fits started from those of p̄ (a near
-/// start needs fewer Newton iterations; the fit is the same).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Evaluator {
+/// Computes metrics of p̄ on samples, sharing work between them: one joint logistic fit
+/// gives both of its coefficients, one pass gives the net benefit at every threshold. The fits
+/// start from those of p̄ when asked (a near start needs fewer Newton iterations; the fit is
+/// the same).
+#[derive(Debug, Clone)]
+pub struct Evaluator<'a> {
+    computations: &'a [Computation],
+    thresholds: Vec<f64>,
     fit: Option<CalibrationFit>,
     in_the_large: Option<f64>,
 }
 
-impl Evaluator {
-    /// Fits started from scratch, for p̄ itself.
-    pub fn cold() -> Self {
-        Self::default()
-    }
-
-    /// Fits started from those of the labels `y` and p̄ `p`, for samples around p̄.
-    pub fn around(y: &[i64], p: &[f64]) -> Self {
+impl<'a> Evaluator<'a> {
+    /// `computations`, with fits started from scratch, for p̄ itself.
+    pub fn cold(computations: &'a [Computation]) -> Self {
+        let thresholds = computations
+            .iter()
+            .filter_map(|c| match c {
+                Computation::NetBenefit(t) => Some(*t),
+                _ => None,
+            })
+            .collect();
         Self {
-            fit: calibration_slope_intercept(y, p).ok(),
-            in_the_large: calibration_in_the_large_from(y, p, None).ok(),
+            computations,
+            thresholds,
+            fit: None,
+            in_the_large: None,
         }
     }
 
-    /// Each of `computations` on `sample`, in order; the joint fit is computed once for both
-    /// of its coefficients.
-    pub fn on(
-        &self,
-        sample: Sample,
-        computations: &[Computation],
-    ) -> Vec<Result<f64, MetricError>> {
-        let mut fit: Option<Result<CalibrationFit, MetricError>> = None;
+    /// `computations`, with fits started from those of the labels `y` and p̄ `p`, for samples
+    /// around p̄.
+    pub fn around(computations: &'a [Computation], y: &[i64], p: &[f64]) -> Self {
+        Self {
+            fit: calibration_slope_intercept(y, p).ok(),
+            in_the_large: calibration_in_the_large_from(y, p, None).ok(),
+            ..Self::cold(computations)
+        }
+    }
+
+    /// Each computation on `sample`, in order.
+    pub fn on(&self, sample: Sample) -> Vec<Result<f64, MetricError>> {
         let (y, p) = sample.labels_and_probabilities();
-        computations
+        let mut fit: Option<Result<CalibrationFit, MetricError>> = None;
+        let mut net_benefits: Option<Result<Vec<f64>, MetricError>> = None;
+        let mut next_threshold = 0;
+        self.computations
             .iter()
             .map(|c| match *c {
                 Computation::Of(f) => f(y, p),
@@ -377,7 +407,16 @@ impl Evaluator {
                         calibration_in_the_large_on_odds(r.y, r.odds, self.in_the_large)
                     }
                 },
-                Computation::NetBenefit(threshold) => net_benefit(y, p, threshold),
+                Computation::NetBenefit(_) => {
+                    // The k-th net benefit is at the k-th of `thresholds`.
+                    let k = next_threshold;
+                    next_threshold += 1;
+                    let values = net_benefits
+                        .get_or_insert_with(|| net_benefits_at(y, p, &self.thresholds))
+                        .as_ref()
+                        .map_err(Clone::clone)?;
+                    Ok(values[k])
+                }
             })
             .collect()
     }
@@ -386,6 +425,7 @@ impl Evaluator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::net_benefit;
 
     #[test]
     fn names_are_unique_and_columns_do_not_collide() {
@@ -393,16 +433,10 @@ mod tests {
         for m in CATALOG {
             let mut own = vec![m.name.to_string()];
             if m.has_model_ci() {
-                own.extend([
-                    format!("{}_ci_lower", m.name),
-                    format!("{}_ci_upper", m.name),
-                ]);
+                own.extend(model_ci_columns(m.name));
             }
             if m.test_interval().is_some() {
-                own.extend([
-                    format!("{}_test_ci_lower", m.name),
-                    format!("{}_test_ci_upper", m.name),
-                ]);
+                own.extend(test_ci_columns(m.name));
             }
             for c in own {
                 assert!(
@@ -431,13 +465,13 @@ mod tests {
             Computation::CalibrationInTheLarge,
             Computation::NetBenefit(0.15),
         ];
-        let values = Evaluator::cold().on(Sample::Predictions(&y, &p), &all);
+        let values = Evaluator::cold(&all).on(Sample::Predictions(&y, &p));
         let fit = calibration_slope_intercept(&y, &p).unwrap();
         assert_eq!(values[0], Ok(fit.slope));
         assert_eq!(values[1], Ok(fit.intercept));
         assert_eq!(values[2], super::super::calibration_in_the_large(&y, &p));
         assert_eq!(values[3], net_benefit(&y, &p, 0.15));
-        let single = Evaluator::cold().on(Sample::Predictions(&[1, 1], &[0.2, 0.4]), &all[..2]);
+        let single = Evaluator::cold(&all[..2]).on(Sample::Predictions(&[1, 1], &[0.2, 0.4]));
         assert_eq!(single, vec![Err(MetricError::SingleClass); 2]);
     }
 }

@@ -61,7 +61,8 @@ pub use histogram::{probability_histograms, HistogramBin};
 pub use input::{validate, ClassCounts};
 pub use lowess::lowess;
 pub use net_benefit::{
-    dca_thresholds, decision_curve, net_benefit, net_benefits, DcaPoint, DCA_THRESHOLDS,
+    dca_thresholds, decision_curve, net_benefit, net_benefits, net_benefits_at, DcaPoint,
+    DCA_THRESHOLDS,
 };
 pub use retention::{
     retention_curve, RetentionMetrics, RetentionPoint, MIN_RETAINED,
