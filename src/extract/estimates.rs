@@ -13,10 +13,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::parse::RunData;
-use crate::metrics::catalog::{
-    self, Computation, Estimand, Evaluator, Metric, MetricFn, Sample, Table,
-};
-use crate::metrics::{self, MetricError};
+use crate::metrics::catalog::{self, Computation, Estimand, Metric, MetricFn, Table};
+use crate::metrics::{self, Evaluator, MetricError, Sample};
 
 /// A point estimate with its 95 % percentile CI.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]

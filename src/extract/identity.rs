@@ -24,6 +24,7 @@ const SHARED: &[&str] = &[
     include_str!("../metrics/column_ci.rs"),
     include_str!("../metrics/distribution.rs"),
     include_str!("../metrics/error.rs"),
+    include_str!("../metrics/evaluator.rs"),
     include_str!("../metrics/histogram.rs"),
     include_str!("../metrics/input.rs"),
     include_str!("../metrics/net_benefit.rs"),

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::estimates::Notes;
 use super::parse::RunData;
 use crate::config::TestBootstrapConfig;
-use crate::metrics::catalog::{self, Computation, Evaluator, Metric, Sample, TestInterval};
-use crate::metrics::{self, ColumnMetric, Resampling};
+use crate::metrics::catalog::{self, Computation, Metric, TestInterval};
+use crate::metrics::{self, ColumnMetric, Evaluator, Resampling, Sample};
 
 /// One value of an `essential_metrics` column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -17,7 +17,8 @@
 //! `column_ci` (a metric over bootstrap columns), `delong` (the DeLong variance and paired test
 //! of the AUROC), `rng` (the seeded generator) and `subject_bootstrap` (a metric over test-set
 //! resamples). [`catalog`] declares every headline metric of a run once: its columns, its
-//! description, its LaTeX header and how it is computed.
+//! description, its LaTeX header and how it is computed; [`Evaluator`] computes the metrics of
+//! the mean prediction it declares on p̄, bootstrap columns and resamples.
 
 mod auroc;
 mod bins;
@@ -31,6 +32,7 @@ mod column_ci;
 mod delong;
 mod distribution;
 mod error;
+mod evaluator;
 mod histogram;
 mod input;
 mod lowess;
@@ -57,6 +59,7 @@ pub use column_ci::{per_column, per_column_each, ColumnMetric};
 pub use delong::{delong, delong_paired, DelongAuc, PairedDelong, Z_975};
 pub use distribution::{distribution_stats, ClassSummary, DistributionStats};
 pub use error::MetricError;
+pub use evaluator::{Evaluator, Sample};
 pub use histogram::{probability_histograms, HistogramBin};
 pub use input::{validate, ClassCounts};
 pub use lowess::lowess;
