@@ -15,6 +15,7 @@ use super::sidecar::Provenance;
 use super::stats::{Basis, Comparison, FACTORS};
 use super::tabular::{caption, table, Col};
 use crate::config::Config as Settings;
+use crate::metrics::catalog::{self, Metric};
 
 /// Escapes `s` for LaTeX text, in a table cell or a macro's body. Besides the special
 /// characters, brackets are braced (a cell starting with `[` would be read as the optional
@@ -262,25 +263,17 @@ pub fn stratos_table(
     ranked: &[Ranked],
     essential: &DataFrame,
 ) -> anyhow::Result<String> {
-    const MEASURES: [(&str, &str, &str); 7] = [
-        ("auroc_pbar", "AUROC", "1.3"),
-        ("brier_pbar", "Brier", "1.3"),
-        ("scaled_brier", "sBrier", "-1.3"),
-        ("calibration_slope", "Slope", "-1.3"),
-        ("calibration_in_the_large", "CITL", "-1.3"),
-        ("o_e_ratio", "O:E", "1.3"),
-        ("net_benefit_15pct", "NB$_{15}$", "-1.3"),
-    ];
-    let values: Vec<Vec<pbar::Interval>> = MEASURES
+    let measures: Vec<(&Metric, &catalog::Latex)> = catalog::latex().collect();
+    let values: Vec<Vec<pbar::Interval>> = measures
         .iter()
-        .map(|(c, _, _)| pbar::intervals(essential, c))
+        .map(|(m, _)| pbar::intervals(essential, m.name))
         .collect::<anyhow::Result<_>>()?;
     let top: Vec<&Ranked> = ranked
         .iter()
         .filter(|c| !uses_oracle(settings, &c.levels))
         .take(settings.analysis.top_k.max(1))
         .collect();
-    let columns = MEASURES.len();
+    let columns = measures.len();
     let mut body = Vec::new();
     for (i, c) in top.iter().enumerate() {
         let row = pbar::row_of(essential, c.id)?;
@@ -297,16 +290,17 @@ pub fn stratos_table(
                 .collect(),
         );
     }
-    let terms = [
-        AUROC,
-        CI,
-        ("sBrier", "scaled Brier score, 1 $-$ Brier/($\\pi(1-\\pi)$)"),
-        ("Slope", "calibration slope"),
-        ("CITL", "calibration-in-the-large (0 is ideal)"),
-        ("O:E", "observed:expected ratio"),
-        ("NB$_{15}$", "net benefit at a 15\\% risk threshold"),
-    ];
-    let cols: Vec<Col> = MEASURES.iter().map(|(_, _, f)| Col::Num(f)).collect();
+    let mut terms = vec![AUROC, CI];
+    terms.extend(
+        measures
+            .iter()
+            .filter_map(|(_, l)| l.term.map(|t| (l.header, t))),
+    );
+    let cols: Vec<Col> = measures
+        .iter()
+        .map(|(m, _)| Col::Num(if m.bounds.0 < 0.0 { "-1.3" } else { "1.3" }))
+        .collect();
+    let headers: Vec<&str> = measures.iter().map(|(_, l)| l.header).collect();
     Ok(table(
         prov,
         &caption(
@@ -316,7 +310,7 @@ pub fn stratos_table(
         ),
         "tab:stratos",
         &cols,
-        &MEASURES.map(|(_, h, _)| h),
+        &headers,
         &body,
     ))
 }

@@ -7,7 +7,12 @@ use anyhow::{anyhow, Result};
 use polars::prelude::DataFrame;
 
 use super::frames::{floats, ints, strings};
-use super::stats::FACTORS;
+use super::stats::{FACTORS, RESPONSE};
+use crate::metrics::catalog;
+
+/// The mean-of-models AUROC, whose model-variability interval the top-pipelines table shows
+/// beside the AUROC of p̄.
+const MODELS_AUROC: &str = "auroc";
 
 /// A metric of p̄ with its test-set interval.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -43,8 +48,9 @@ pub fn ranked(df: &DataFrame) -> Result<Vec<Ranked>> {
         .iter()
         .map(|(f, _)| strings(df, f))
         .collect::<Result<_>>()?;
-    let auroc = intervals(df, "auroc_pbar")?;
-    let (lo, hi) = (floats(df, "auroc_ci_lower")?, floats(df, "auroc_ci_upper")?);
+    let auroc = intervals(df, RESPONSE)?;
+    let [lower, upper] = catalog::model_ci_columns(MODELS_AUROC);
+    let (lo, hi) = (floats(df, &lower)?, floats(df, &upper)?);
     let mut out: Vec<Ranked> = (0..df.height())
         .filter_map(|i| {
             let id = ids[i]?;
@@ -68,8 +74,8 @@ pub fn ranked(df: &DataFrame) -> Result<Vec<Ranked>> {
 /// Metric `column` of p̄ with its test-set interval (`<column>_test_ci_*`), per row.
 pub fn intervals(df: &DataFrame, column: &str) -> Result<Vec<Interval>> {
     let value = floats(df, column)?;
-    let lower = floats(df, &format!("{column}_test_ci_lower"))?;
-    let upper = floats(df, &format!("{column}_test_ci_upper"))?;
+    let [lower, upper] = catalog::test_ci_columns(column);
+    let (lower, upper) = (floats(df, &lower)?, floats(df, &upper)?);
     Ok((0..df.height())
         .map(|i| Interval {
             value: value[i],

@@ -28,8 +28,8 @@ const FIGURE_REVISION: u32 = 4;
 /// Revision of the tables step's key format; the tables' code is keyed by its digest.
 const TABLES_REVISION: u32 = 5;
 
-/// The code the tables depend on: their modules, the statistics they print and the shared
-/// analysis code (frames, styles, method labels).
+/// The code the tables depend on: their modules, the statistics they print, the shared
+/// analysis code (frames, styles, method labels) and the metric catalog (the headers).
 const TABLE_SOURCES: &[&str] = &[
     include_str!("tables.rs"),
     include_str!("latex.rs"),
@@ -46,6 +46,7 @@ const TABLE_SOURCES: &[&str] = &[
     include_str!("style.rs"),
     include_str!("methods.rs"),
     include_str!("../metrics/delong.rs"),
+    include_str!("../metrics/catalog.rs"),
 ];
 
 /// The `analysis` settings that only figures read: how a figure is rendered, and the

@@ -1,4 +1,5 @@
-//! Hashing every layer uses: lower-case hex, and the SHA-256 of a file.
+//! Hashing every layer uses: lower-case hex, the SHA-256 of a file, and the SHA-256 of
+//! source texts (the code digests that key figures, tables and extraction).
 
 use std::fs::File;
 use std::io::Read;
@@ -10,6 +11,17 @@ use sha2::{Digest, Sha256};
 /// Lower-case hex of a byte string.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of `parts`, each prefixed by its length (so that moving text from one part to the
+/// next changes the digest), hex-encoded.
+pub fn sha256_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut h = Sha256::new();
+    for text in parts {
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
+    }
+    hex(&h.finalize())
 }
 
 /// Files at least this large are hashed through a memory map, which spares copying every

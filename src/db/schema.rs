@@ -2,10 +2,14 @@
 //!
 //! The DDL, the column checks of `mlrepro verify` and the data dictionary
 //! (`data/public/SCHEMA.md`) are all generated from [`tables`], so they cannot drift apart.
+//! The metric columns of `essential_metrics` and `supplementary_metrics`, and their
+//! descriptions, come from the metric catalog ([`crate::metrics::catalog`]).
 //! Every floating column is `DOUBLE`; no data row holds a timestamp.
 
 use std::fmt::Write as _;
 use std::sync::LazyLock;
+
+use crate::metrics::catalog::{self, Estimand, Table as MetricTable, TestInterval};
 
 /// Version of the schema written to `metadata.schema_version`; bumped on any change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -86,50 +90,69 @@ const NULL_SEE_NOTES: &str = "NULL when it cannot be estimated; the reason is in
 
 /// A metric with its 95 % percentile CI: three nullable DOUBLE columns.
 fn with_ci(name: &str, doc: &str, ci_over: &str) -> [Column; 3] {
+    let [lower, upper] = catalog::model_ci_columns(name);
     [
         opt(name, SqlType::Double, &format!("{doc} {NULL_SEE_NOTES}")),
         opt(
-            &format!("{name}_ci_lower"),
+            &lower,
             SqlType::Double,
             &format!("Model-variability interval of `{name}`: 2.5th percentile over {ci_over} (linear interpolation, NaN ignored). It is the spread of the B models retrained on bootstrap resamples of the training data and scored on one fixed test set; it leaves out test-set sampling. NULL when fewer than 2 usable values or zero spread."),
         ),
-        opt(&format!("{name}_ci_upper"), SqlType::Double, &format!("97.5th percentile of `{name}` over {ci_over} (model-variability interval).")),
+        opt(&upper, SqlType::Double, &format!("97.5th percentile of `{name}` over {ci_over} (model-variability interval).")),
     ]
 }
 
-/// The `essential_metrics` columns of metrics of p̄ that have a model-variability interval
-/// over the B columns and also get a test-set interval, in schema order.
-pub const ON_PBAR: [&str; 9] = [
-    "scaled_brier",
-    "calibration_slope",
-    "calibration_intercept",
-    "calibration_in_the_large",
-    "o_e_ratio",
-    "net_benefit_5pct",
-    "net_benefit_10pct",
-    "net_benefit_15pct",
-    "net_benefit_20pct",
-];
-
 const TEST_BOOTSTRAP: &str = "the seeded subject-level (test-set) bootstrap: the test subjects resampled with replacement (`metadata.test_bootstrap_resamples` resamples from seed `metadata.test_bootstrap_seed`), the metric of p̄ recomputed on each, resamples where it is undefined (one class, separation) left out and counted in `metric_notes`";
 
-/// The test-set uncertainty of the metrics of p̄, appended after the older columns:
-/// `auroc_pbar` and `brier_pbar` with their intervals, then a test-set interval for each
-/// metric of [`ON_PBAR`].
+/// The columns of the metrics of `table` that have a model-variability CI, in catalog order:
+/// each value with its CI.
+fn model_ci_columns(table: MetricTable) -> Vec<Column> {
+    catalog::with_model_ci(table)
+        .flat_map(|m| {
+            let over = match m.estimand {
+                Estimand::PerIteration { .. } => OVER_ITERATIONS,
+                _ => OVER_COLUMNS,
+            };
+            with_ci(m.name, m.doc, over)
+        })
+        .collect()
+}
+
+/// The test-set uncertainty of the metrics of p̄, appended after the older columns: each
+/// metric of p̄ that is a column only with its test-set interval (`auroc_pbar`, `brier_pbar`),
+/// then a test-set interval for each metric of p̄ that has a model-variability CI.
 fn test_set_columns() -> Vec<Column> {
     use SqlType::Double;
-    let mut out = vec![
-        opt("auroc_pbar", Double, &format!("AUROC of the mean prediction p̄ (scikit-learn's `roc_auc_score`; equals `distribution_stats.auroc`). A different estimand from `auroc`, the mean of the B models' AUROCs. {NULL_SEE_NOTES}")),
-        opt("auroc_pbar_test_ci_lower", Double, "Test-set interval of `auroc_pbar`: lower bound of DeLong's 95 % interval `auroc_pbar` − 1.96·SE (as R pROC `ci.auc(method = \"delong\")`, clipped to [0, 1]). It estimates how the AUROC of p̄ varies between test sets of this size; the B models are held fixed. NULL with fewer than 2 subjects of a class."),
-        opt("auroc_pbar_test_ci_upper", Double, "Upper bound of the same DeLong interval."),
-        opt("brier_pbar", Double, &format!("Brier score of the mean prediction p̄, mean((p̄ − y)²). A different estimand from `brier`, the mean of the B models' Brier scores. {NULL_SEE_NOTES}")),
-        opt("brier_pbar_test_ci_lower", Double, &format!("Test-set interval of `brier_pbar`: 2.5th percentile over {TEST_BOOTSTRAP}. NULL with fewer than 2 usable resamples or zero spread.")),
-        opt("brier_pbar_test_ci_upper", Double, "97.5th percentile of the same test-set bootstrap."),
-    ];
-    for name in ON_PBAR {
-        out.push(opt(&format!("{name}_test_ci_lower"), Double, &format!("Test-set interval of `{name}`: 2.5th percentile over {TEST_BOOTSTRAP}. Unlike `{name}_ci_lower` (the spread of the B retrained models scored on one fixed test set), it estimates test-set sampling. NULL with fewer than 2 usable resamples or zero spread.")));
+    let mut out = Vec::new();
+    for (m, _, interval) in catalog::pbar_only() {
+        let name = m.name;
+        let [lower, upper] = catalog::test_ci_columns(name);
+        out.push(opt(name, Double, &format!("{} {NULL_SEE_NOTES}", m.doc)));
+        match interval {
+            TestInterval::DeLong => {
+                out.push(opt(&lower, Double, &format!("Test-set interval of `{name}`: lower bound of DeLong's 95 % interval `{name}` − 1.96·SE (as R pROC `ci.auc(method = \"delong\")`, clipped to [0, 1]). It estimates how the AUROC of p̄ varies between test sets of this size; the B models are held fixed. NULL with fewer than 2 subjects of a class.")));
+                out.push(opt(
+                    &upper,
+                    Double,
+                    "Upper bound of the same DeLong interval.",
+                ));
+            }
+            TestInterval::Bootstrap => {
+                out.push(opt(&lower, Double, &format!("Test-set interval of `{name}`: 2.5th percentile over {TEST_BOOTSTRAP}. NULL with fewer than 2 usable resamples or zero spread.")));
+                out.push(opt(
+                    &upper,
+                    Double,
+                    "97.5th percentile of the same test-set bootstrap.",
+                ));
+            }
+        }
+    }
+    for m in catalog::with_both_intervals() {
+        let name = m.name;
+        let [lower, upper] = catalog::test_ci_columns(name);
+        out.push(opt(&lower, Double, &format!("Test-set interval of `{name}`: 2.5th percentile over {TEST_BOOTSTRAP}. Unlike `{}` (the spread of the B retrained models scored on one fixed test set), it estimates test-set sampling. NULL with fewer than 2 usable resamples or zero spread.", catalog::model_ci_columns(name)[0])));
         out.push(opt(
-            &format!("{name}_test_ci_upper"),
+            &upper,
             Double,
             &format!("97.5th percentile of `{name}` over the same test-set bootstrap."),
         ));
@@ -173,39 +196,11 @@ fn build_tables() -> Vec<Table> {
         col("n_events", Integer, "Test subjects with label 1."),
         col("n_bootstrap", Integer, "Bootstrap iterations B (retrained models)."),
     ];
-    essential.extend(with_ci(
-        "auroc",
-        "Mean over the B retrained models of the test AUROC (stored per-iteration values).",
-        OVER_ITERATIONS,
-    ));
-    essential.extend(with_ci("brier", "Mean over the B retrained models of the test Brier score (mean squared error of probabilities).", OVER_ITERATIONS));
-    for (name, doc) in [
-        ("scaled_brier", "Index of prediction accuracy 1 − Brier(p̄)/(π(1−π)) of the mean prediction p̄."),
-        ("calibration_slope", "Slope β of the unpenalized logistic fit logit P(y=1) = α + β·logit(p̄) (p̄ clipped to [1e-10, 1−1e-10]); 1 is ideal."),
-        ("calibration_intercept", "Intercept α of the same joint fit (not calibration-in-the-large)."),
-        ("calibration_in_the_large", "Intercept of the logistic fit with logit(p̄) as offset (slope fixed at 1); 0 is ideal."),
-        ("o_e_ratio", "Observed/expected events: mean(y) / mean(p̄); 1 is ideal."),
-        ("net_benefit_5pct", "Net benefit TP/n − FP/n · t/(1−t) at threshold t = 0.05 (positive: p̄ ≥ t)."),
-        ("net_benefit_10pct", "Net benefit at threshold t = 0.10."),
-        ("net_benefit_15pct", "Net benefit at threshold t = 0.15."),
-        ("net_benefit_20pct", "Net benefit at threshold t = 0.20."),
-    ] {
-        essential.extend(with_ci(name, doc, OVER_COLUMNS));
-    }
+    essential.extend(model_ci_columns(MetricTable::Essential));
     essential.extend(test_set_columns());
 
     let mut supplementary = vec![config_id()];
-    for (name, doc) in [
-        ("f1_score", "Mean over iterations of the test F1 score (pickle key `F1`)."),
-        ("aupr", "Mean over iterations of the test area under the precision-recall curve (pickle key `AUPR`)."),
-        ("sensitivity", "Mean over iterations of the test sensitivity (pickle key `sensitivity`)."),
-        ("specificity", "Mean over iterations of the test specificity (pickle key `specificity`)."),
-        ("ppv", "Mean over iterations of the test positive predictive value (pickle key `PPV`)."),
-        ("npv", "Mean over iterations of the test negative predictive value (pickle key `NPV`)."),
-        ("accuracy", "Mean over iterations of the test accuracy (pickle key `accuracy`)."),
-    ] {
-        supplementary.extend(with_ci(name, doc, OVER_ITERATIONS));
-    }
+    supplementary.extend(model_ci_columns(MetricTable::Supplementary));
 
     vec![
         Table {

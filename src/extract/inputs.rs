@@ -7,7 +7,8 @@
 //! val splits, the curves) leaves the digest, and so every row, unchanged.
 //!
 //! The digest is HMAC-SHA256, keyed with the anonymization secret, over a canonical
-//! encoding of [`RunData`] ([`encode`]): a format tag, the extractor version, then each field
+//! encoding of [`RunData`] ([`encode`]): a format tag, the extractor's identity
+//! ([`super::identity`]), then each field
 //! in a fixed order as its pickle key path, a type tag, its shape and its values
 //! (strings length-prefixed, integers as i64 and floats as the bits of f64, little-endian).
 //! The record holds the values as the metrics read them (labels as integers, probabilities as
@@ -17,17 +18,20 @@
 //! codes and values could be confirmed by whoever can guess them), and a new secret, which
 //! renumbers every subject, changes every digest.
 
+use super::identity;
 use super::parse::RunData;
-use super::run_cache::EXTRACTOR_VERSION;
 use super::secret::Secret;
 
 /// Tag at the start of the encoding; bump its number when the encoding changes.
-const FORMAT: &[u8] = b"mlrepro run inputs v1\0";
+const FORMAT: &[u8] = b"mlrepro run inputs v2\0";
 
 /// The context the stat cache stores a run's key value under: the value is reused only with
 /// the same extractor and the same secret.
 pub fn context(secret_fingerprint: &str) -> String {
-    format!("inputs v1, extractor {EXTRACTOR_VERSION}, secret {secret_fingerprint}")
+    format!(
+        "inputs v2, extractor {}, secret {secret_fingerprint}",
+        identity::version()
+    )
 }
 
 /// The input digest of a decoded run, hex-encoded.
@@ -58,7 +62,7 @@ pub fn refused_value(problem: &str, secret: &Secret) -> String {
 /// Writes the canonical encoding of `data` to `feed`, field by field.
 pub fn encode(data: &RunData, feed: &mut dyn FnMut(&[u8])) {
     feed(FORMAT);
-    feed(&EXTRACTOR_VERSION.to_le_bytes());
+    feed(identity::version().as_bytes());
     let n = data.subject_codes.len();
     field(feed, "subjectwise_stats.test.subject_code", b's', &[n]);
     for code in &data.subject_codes {

@@ -8,6 +8,8 @@
 
 pub mod anonymize;
 pub mod compute;
+pub mod estimates;
+pub mod identity;
 pub mod inputs;
 pub mod parse;
 pub mod private;

@@ -213,7 +213,7 @@ struct SeenRow<'a> {
 
 fn push_estimates<'a>(
     row: &mut Vec<(&'a str, Cell<'a>)>,
-    estimates: &'a [super::compute::NamedEstimate],
+    estimates: &'a [super::estimates::NamedEstimate],
 ) {
     for e in estimates {
         row.push((&e.column, Cell::opt_double(e.estimate.value)));

@@ -2,7 +2,8 @@
 //!
 //! An entry holds the run's computed rows with keyed pseudonyms in place of subject codes
 //! (never an original code). Its key is the run's input digest ([`super::inputs`]): a keyed
-//! digest of the extractor version and the decoded record the metrics read, so new code,
+//! digest of the extractor's identity ([`super::identity`]) and the decoded record the metrics
+//! read, so new code,
 //! changed inputs or a new secret each re-derive the run, while an edit elsewhere in the
 //! pickle does not. Entries of another test-set bootstrap (seed, resamples) live in a folder
 //! of their own, so changing those settings recomputes every run. Entries are postcard-encoded (compact binary, fast to load: a rerun after
@@ -15,9 +16,6 @@ use crate::fsx;
 use crate::metrics::Resampling;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-
-/// Revision of extraction: bump when parsing or metrics change their results.
-pub const EXTRACTOR_VERSION: u32 = 4;
 
 /// A run's cached extraction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,15 +40,14 @@ pub struct RunCache {
 
 impl RunCache {
     /// The cache under `cache_dir` of runs computed with the test-set bootstrap
-    /// `resampling`.
+    /// `resampling`. Entries of another extractor have other keys (the input digest holds the
+    /// extractor's identity), so they share the folder.
     pub fn new(cache_dir: &Path, resampling: Resampling) -> Self {
         Self {
-            dir: cache_dir
-                .join(format!("runs-v{EXTRACTOR_VERSION}"))
-                .join(format!(
-                    "seed-{}-resamples-{}",
-                    resampling.seed, resampling.resamples
-                )),
+            dir: cache_dir.join("runs").join(format!(
+                "seed-{}-resamples-{}",
+                resampling.seed, resampling.resamples
+            )),
         }
     }
 

@@ -12,8 +12,7 @@ use crate::base::hashing::hex;
 use crate::config::{SelectionConfig, Settings};
 use crate::db::writer::CheckpointPaths;
 use crate::extract::{
-    self, inputs, private, run_cache::EXTRACTOR_VERSION, scope::Scope, select::select, ExtractEnv,
-    Listing,
+    self, identity, inputs, private, scope::Scope, select::select, ExtractEnv, Listing,
 };
 use crate::mlflow::entry::{self, Entry};
 use crate::mlflow::RunNameRules;
@@ -66,6 +65,10 @@ fn run_input(describe: &str, pickle: &str) -> String {
     hex(&h.finalize())
 }
 
+/// Revision of the step key's format; the extractor's code is keyed by its digest
+/// ([`identity::version`]).
+const KEY_REVISION: u32 = 5;
+
 /// Input names of per-run entries start with this.
 const RUN_INPUT: &str = "run ";
 
@@ -99,7 +102,9 @@ impl Step for ExtractStep {
 
     fn key(&self, settings: &Settings, stat: &StatCache) -> Result<StepKey> {
         let c = &settings.config;
-        let mut key = StepKey::new("extract", EXTRACTOR_VERSION);
+        let mut key = StepKey::new("extract", KEY_REVISION);
+        // The extractor's code by its digest: editing a metric reruns extraction.
+        key.input("extractor code", identity::version());
         // Only the settings that change a row of the checkpoint or a private file. The store
         // and the experiment are keyed by what they lead to (below), not by how they are
         // named; `max_failed_runs` decides whether extraction succeeds, not what it writes.

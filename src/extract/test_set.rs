@@ -8,11 +8,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::compute::{Notes, NET_BENEFITS};
+use super::estimates::Notes;
 use super::parse::RunData;
 use crate::config::TestBootstrapConfig;
-use crate::db::schema::ON_PBAR;
-use crate::metrics::{self, ColumnMetric, MetricError, Resample, Resampling};
+use crate::metrics::catalog::{self, Computation, Metric, TestInterval};
+use crate::metrics::{self, ColumnMetric, Evaluator, Resampling, Sample};
 
 /// One value of an `essential_metrics` column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,71 +31,48 @@ pub fn resampling(config: &TestBootstrapConfig) -> Resampling {
     }
 }
 
-/// The test-set columns of a run, in schema order: `auroc_pbar` with its DeLong interval,
-/// `brier_pbar` with its bootstrap interval, then the bootstrap interval of each of
-/// [`ON_PBAR`].
+/// The test-set columns of a run, in schema order: each metric of p̄ that is a column only
+/// with its test-set interval ([`catalog::pbar_only`]: `auroc_pbar` with DeLong's interval,
+/// `brier_pbar`), then the bootstrap interval of each metric of p̄ that has a model-variability
+/// CI.
 pub(super) fn columns(
     data: &RunData,
     resampling: Resampling,
     notes: &mut Notes,
 ) -> Vec<NamedValue> {
     let (y, p) = (&data.labels[..], &data.prob_mean[..]);
-    let mut out = Vec::with_capacity(6 + 2 * ON_PBAR.len());
-
-    let auroc = metrics::auroc(y, p);
-    if let Err(e) = &auroc {
-        notes.add("auroc_pbar", e.to_string());
-    }
-    let delong = match metrics::delong(y, p) {
-        Ok(d) => Some(d.ci()),
-        Err(e) => {
-            if auroc.is_ok() {
-                notes.add("auroc_pbar_test_ci", e.to_string());
-            }
-            None
-        }
+    let bootstrapped: Vec<&Metric> = catalog::test_bootstrapped().collect();
+    let intervals = bootstrap(data, resampling, &bootstrapped, notes);
+    let interval_of = |metric: &Metric| {
+        bootstrapped
+            .iter()
+            .position(|m| m.name == metric.name)
+            .and_then(|k| intervals[k])
     };
-    push(&mut out, "auroc_pbar", auroc.ok(), delong);
-
-    let fit = metrics::calibration_slope_intercept(y, p).ok();
-    let citl = metrics::calibration_in_the_large(y, p).ok();
-    let thresholds = NET_BENEFITS.map(|(_, t)| t);
-    let names: [&str; 1 + ON_PBAR.len()] = std::array::from_fn(|k| match k {
-        0 => "brier_pbar",
-        k => ON_PBAR[k - 1],
-    });
-    let intervals = bootstrap(data, resampling, names, notes, |r| {
-        let fit = metrics::calibration_slope_intercept_on_logits(r.y, r.logits, fit);
-        let nb = metrics::net_benefits(r.y, r.p, thresholds);
-        let net_benefit = |k: usize| nb.clone().map(|v| v[k]);
-        [
-            metrics::brier(r.y, r.p),
-            metrics::scaled_brier(r.y, r.p),
-            fit.clone().map(|f| f.slope),
-            fit.map(|f| f.intercept),
-            metrics::calibration_in_the_large_on_odds(r.y, r.odds, citl),
-            metrics::observed_expected_ratio(r.y, r.p),
-            net_benefit(0),
-            net_benefit(1),
-            net_benefit(2),
-            net_benefit(3),
-        ]
-    });
-    push(
-        &mut out,
-        "brier_pbar",
-        metrics::brier(y, p).ok(),
-        intervals[0],
-    );
-    for (metric, ci) in ON_PBAR.iter().zip(&intervals[1..]) {
-        out.push(NamedValue {
-            column: format!("{metric}_test_ci_lower"),
-            value: ci.map(|c| c.0),
-        });
-        out.push(NamedValue {
-            column: format!("{metric}_test_ci_upper"),
-            value: ci.map(|c| c.1),
-        });
+    let mut out = Vec::new();
+    for (metric, computation, test_interval) in catalog::pbar_only() {
+        let value = Evaluator::cold(&[computation])
+            .on(Sample::Predictions(y, p))
+            .remove(0);
+        if let Err(e) = &value {
+            notes.add(metric.name, e.to_string());
+        }
+        let ci = match test_interval {
+            TestInterval::DeLong => match metrics::delong(y, p) {
+                Ok(d) => Some(d.ci()),
+                Err(e) => {
+                    if value.is_ok() {
+                        notes.add(&format!("{}_test_ci", metric.name), e.to_string());
+                    }
+                    None
+                }
+            },
+            TestInterval::Bootstrap => interval_of(metric),
+        };
+        push(&mut out, metric.name, value.ok(), ci);
+    }
+    for metric in catalog::with_both_intervals() {
+        push_interval(&mut out, metric.name, interval_of(metric));
     }
     out
 }
@@ -106,35 +83,55 @@ fn push(out: &mut Vec<NamedValue>, column: &str, value: Option<f64>, ci: Option<
         column: column.into(),
         value,
     });
+    push_interval(out, column, ci);
+}
+
+/// The test-set interval of metric `name`: two columns.
+fn push_interval(out: &mut Vec<NamedValue>, name: &str, ci: Option<(f64, f64)>) {
+    let [lower, upper] = catalog::test_ci_columns(name);
     out.push(NamedValue {
-        column: format!("{column}_test_ci_lower"),
+        column: lower,
         value: ci.map(|c| c.0),
     });
     out.push(NamedValue {
-        column: format!("{column}_test_ci_upper"),
+        column: upper,
         value: ci.map(|c| c.1),
     });
 }
 
-/// The percentile intervals of `K` metrics (named `names`) over the test-set resamples, with a
-/// note `<metric>_test_ci` for resamples left out or an interval that cannot be formed.
-fn bootstrap<const K: usize>(
+/// The percentile intervals of `metrics` over the test-set resamples, with a note
+/// `<metric>_test_ci` for resamples left out or an interval that cannot be formed. The
+/// metrics are computed together on each resample (one draw of subjects serves all, one
+/// logistic fit gives both of its coefficients), their fits started from those of p̄.
+fn bootstrap(
     data: &RunData,
     resampling: Resampling,
-    names: [&str; K],
+    metrics: &[&Metric],
     notes: &mut Notes,
-    metrics: impl FnMut(&Resample) -> [Result<f64, MetricError>; K],
-) -> [Option<(f64, f64)>; K] {
-    let key = names.map(|n| format!("{n}_test_ci"));
-    match metrics::subject_bootstrap(&data.labels, &data.prob_mean, resampling, metrics) {
-        Ok(per_metric) => {
-            std::array::from_fn(|k| interval(&per_metric[k], &key[k], resampling, notes))
-        }
+) -> Vec<Option<(f64, f64)>> {
+    let key: Vec<String> = metrics
+        .iter()
+        .map(|m| format!("{}_test_ci", m.name))
+        .collect();
+    let computations: Vec<Computation> = metrics.iter().filter_map(|m| m.of_pbar()).collect();
+    let start = Evaluator::around(&computations, &data.labels, &data.prob_mean);
+    match metrics::subject_bootstrap_each(
+        &data.labels,
+        &data.prob_mean,
+        resampling,
+        computations.len(),
+        |r| start.on(Sample::Resample(r)),
+    ) {
+        Ok(per_metric) => per_metric
+            .iter()
+            .zip(&key)
+            .map(|(values, key)| interval(values, key, resampling, notes))
+            .collect(),
         Err(e) => {
             for k in &key {
                 notes.add(k, e.to_string());
             }
-            [None; K]
+            vec![None; key.len()]
         }
     }
 }

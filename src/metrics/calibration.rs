@@ -1,23 +1,22 @@
-//! Calibration on the logit scale: [`calibration_slope_intercept`] (joint logistic fit),
-//! [`calibration_in_the_large`] (intercept with logit(p) as offset) and
-//! [`observed_expected_ratio`].
+//! Calibration on the logit scale: [`calibration_slope_intercept`], the joint logistic
+//! recalibration fit, and the clipping and logit helpers that the offset fit of
+//! [`super::calibration_in_the_large`] shares.
 //!
-//! Both fits are unpenalized maximum likelihood by Newton's method (IRLS), iterated to machine
-//! precision so that they agree with statsmodels' `Logit` / `GLM` far inside 1e-6.
+//! The fit is unpenalized maximum likelihood by Newton's method (IRLS), iterated to machine
+//! precision so that it agrees with statsmodels' `Logit` far inside 1e-6.
 
 use super::input::{count_classes, validate};
-use super::summation::numpy_mean;
 use super::MetricError;
 
 /// Probabilities are clipped to `[LOGIT_CLIP, 1 - LOGIT_CLIP]` before `logit`.
 pub const LOGIT_CLIP: f64 = 1e-10;
 
 /// Iteration cap of both Newton solvers; convergence takes well under 30 iterations.
-const MAX_ITERATIONS: usize = 100;
+pub(super) const MAX_ITERATIONS: usize = 100;
 
 /// A Newton step smaller than this, relative to `1 + |parameter|`, ends the iteration: the
 /// quadratic convergence makes the next iterate exact to machine precision.
-const STEP_TOLERANCE: f64 = 1e-10;
+pub(super) const STEP_TOLERANCE: f64 = 1e-10;
 
 /// Relative change of the log-likelihood that counts as rounding noise, not as a decrease.
 const LOG_LIKELIHOOD_NOISE: f64 = 1e-12;
@@ -145,101 +144,6 @@ pub fn calibration_slope_intercept_on_logits(
     })
 }
 
-/// Calibration-in-the-large: the intercept α of `logit P(y = 1) = α + logit(clip(p))` with the
-/// slope fixed at 1 (logit(p) as offset), the STRATOS definition; 0 is ideal.
-///
-/// The MLE exists whenever both classes are present, so only [`MetricError::SingleClass`] and
-/// input errors are possible (and [`MetricError::NotConverged`], which bracketing rules out in
-/// practice).
-pub fn calibration_in_the_large(y: &[i64], p: &[f64]) -> Result<f64, MetricError> {
-    calibration_in_the_large_from(y, p, None)
-}
-
-/// [`calibration_in_the_large`], with Newton started from `start` (the α of similar data, such
-/// as the mean prediction's when fitting each bootstrap column) where it lies inside the
-/// bracket of the root. The MLE is the same; a near start only needs fewer iterations.
-pub fn calibration_in_the_large_from(
-    y: &[i64],
-    p: &[f64],
-    start: Option<f64>,
-) -> Result<f64, MetricError> {
-    validate(y, p)?.require_both()?;
-    let odds: Vec<f64> = p.iter().map(|&p| clipped_odds(p)).collect();
-    calibration_in_the_large_on_odds(y, &odds, start)
-}
-
-/// [`calibration_in_the_large_from`] on the odds `clipped_odds(p)` of valid probabilities,
-/// computed once by the caller: no allocation, for fits repeated on resamples of one set of
-/// predictions.
-pub fn calibration_in_the_large_on_odds(
-    y: &[i64],
-    odds: &[f64],
-    start: Option<f64>,
-) -> Result<f64, MetricError> {
-    let counts = paired_counts(y, odds)?;
-    // With the odds o = p / (1 - p) of the clipped predictions, expit(α + logit p) is
-    // k·o / (1 + k·o) for k = e^α: one exponential per iteration, none per subject.
-    let cases = counts.cases as f64;
-    // score(α) = Σ y - Σ expit(α + logit p) falls from n₁ to n₁ - n; the root lies where
-    // expit(α + logit p) averages to the prevalence, hence between logit(π) - ln max o and
-    // logit(π) - ln min o.
-    let (min_odds, max_odds) = odds
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &o| {
-            (lo.min(o), hi.max(o))
-        });
-    let centre = logit(counts.prevalence());
-    let (mut lo, mut hi) = (centre - max_odds.ln(), centre - min_odds.ln());
-    let mut alpha = match start {
-        Some(a) if a > lo && a < hi => a,
-        _ => (lo + hi) / 2.0,
-    };
-    for _ in 0..MAX_ITERATIONS {
-        let k = alpha.exp();
-        let (mut expected, mut information) = (0.0, 0.0);
-        for &o in odds {
-            let ko = k * o;
-            let complement = 1.0 / (1.0 + ko);
-            let mu = ko * complement;
-            expected += mu;
-            information += mu * complement;
-        }
-        let score = cases - expected;
-        if score == 0.0 || lo >= hi {
-            return Ok(alpha);
-        }
-        if score > 0.0 {
-            lo = alpha;
-        } else {
-            hi = alpha;
-        }
-        // Converged once the Newton step is negligible: quadratic convergence makes the
-        // iterate after it exact to machine precision. A bisection step never ends the search.
-        let step = score / information;
-        if step.abs() <= STEP_TOLERANCE * (1.0 + alpha.abs()) {
-            return Ok(alpha + step);
-        }
-        let newton = alpha + step;
-        // Safeguarded Newton: fall back to bisection when the step leaves the bracket.
-        alpha = if newton > lo && newton < hi {
-            newton
-        } else {
-            (lo + hi) / 2.0
-        };
-    }
-    Err(MetricError::NotConverged {
-        iterations: MAX_ITERATIONS,
-    })
-}
-
-/// Observed-to-expected ratio `mean(y) / max(mean(clip(p)), LOGIT_CLIP)`; 1 is ideal. Defined
-/// for a single class too (0 when there are no events).
-pub fn observed_expected_ratio(y: &[i64], p: &[f64]) -> Result<f64, MetricError> {
-    let counts = validate(y, p)?;
-    let expected = numpy_mean(p.len(), &|i| clip(p[i]));
-    Ok(counts.prevalence() / expected.max(LOGIT_CLIP))
-}
-
 /// Rejects logits from which no slope can be estimated: all equal, or perfectly separating
 /// the two classes (CONTRACT.md, including ties at the boundary).
 fn check_slope_estimable(y: &[i64], x: &[f64]) -> Result<(), MetricError> {
@@ -312,7 +216,8 @@ impl Newton {
     }
 }
 
-fn clip(p: f64) -> f64 {
+/// `p` clipped to `[LOGIT_CLIP, 1 - LOGIT_CLIP]`.
+pub(super) fn clip(p: f64) -> f64 {
     p.clamp(LOGIT_CLIP, 1.0 - LOGIT_CLIP)
 }
 
@@ -327,7 +232,7 @@ pub fn clipped_odds(p: f64) -> f64 {
 }
 
 /// The class counts of `y`, which pairs with `values`; both classes required.
-fn paired_counts(y: &[i64], values: &[f64]) -> Result<super::ClassCounts, MetricError> {
+pub(super) fn paired_counts(y: &[i64], values: &[f64]) -> Result<super::ClassCounts, MetricError> {
     if y.len() != values.len() {
         return Err(MetricError::LengthMismatch {
             labels: y.len(),
@@ -338,7 +243,7 @@ fn paired_counts(y: &[i64], values: &[f64]) -> Result<super::ClassCounts, Metric
 }
 
 /// `ln(p / (1 - p))`, as the reference writes it.
-fn logit(p: f64) -> f64 {
+pub(super) fn logit(p: f64) -> f64 {
     odds(p).ln()
 }
 
@@ -348,11 +253,12 @@ fn odds(p: f64) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use crate::metrics::calibration_in_the_large;
 
     /// The logistic function, without overflow for large |η|.
-    fn expit(eta: f64) -> f64 {
+    pub(crate) fn expit(eta: f64) -> f64 {
         if eta >= 0.0 {
             1.0 / (1.0 + (-eta).exp())
         } else {
@@ -361,7 +267,7 @@ mod tests {
         }
     }
 
-    fn assert_close(actual: f64, expected: f64) {
+    pub(crate) fn assert_close(actual: f64, expected: f64) {
         let tolerance = 1e-9f64.max(1e-6 * expected.abs());
         assert!(
             (actual - expected).abs() <= tolerance,
@@ -427,24 +333,6 @@ mod tests {
     }
 
     #[test]
-    fn a_start_changes_the_iterations_not_the_calibration_in_the_large() {
-        let cold = calibration_in_the_large(&Y, &P).unwrap();
-        for start in [
-            Some(cold),
-            Some(cold + 0.5),
-            Some(-40.0),
-            Some(f64::NAN),
-            None,
-        ] {
-            let warm = calibration_in_the_large_from(&Y, &P, start).unwrap();
-            assert!(
-                (warm - cold).abs() <= 1e-12 * (1.0 + cold.abs()),
-                "{start:?}"
-            );
-        }
-    }
-
-    #[test]
     fn well_calibrated_data_fit_slope_one_intercept_zero() {
         // Each p appears with exactly p·m cases out of m, so the MLE is (0, 1).
         let mut y = Vec::new();
@@ -459,18 +347,6 @@ mod tests {
         assert!(fit.intercept.abs() < 1e-12, "{fit:?}");
         assert!((fit.slope - 1.0).abs() < 1e-12, "{fit:?}");
         assert!(calibration_in_the_large(&y, &p).unwrap().abs() < 1e-12);
-    }
-
-    #[test]
-    fn calibration_in_the_large_matches_statsmodels_glm_with_offset() {
-        // sm.GLM(Y, np.ones((len(Y), 1)), family=sm.families.Binomial(), offset=l).fit().params[0]
-        assert_close(calibration_in_the_large(&Y, &P).unwrap(), CITL);
-        // With all logits equal the slope is undefined but the offset fit is not:
-        // α = logit(π) - logit(p) = logit(0.5) - logit(0.2) = ln 4.
-        assert_close(
-            calibration_in_the_large(&[0, 1, 0, 1], &[0.2; 4]).unwrap(),
-            4f64.ln(),
-        );
     }
 
     #[test]
@@ -529,44 +405,17 @@ mod tests {
         assert!(s0.abs() < 1e-12 && s1.abs() < 1e-12, "{s0} {s1}");
     }
 
-    #[test]
-    fn offset_fit_with_exact_zeros_and_ones_solves_its_score_equation() {
-        // statsmodels 0.14.4's GLM(..., offset=l).fit() reports "converged" at 4.5e14 here
-        // (exp overflow on the ±23 offsets); the true root makes Σ y = Σ expit(α + l).
-        let y = [0, 0, 1, 1, 1, 1, 1, 1, 0, 1];
-        let p = [
-            0.202, 0.859, 0.574, 1.0, 1.0, 0.185, 0.186, 0.552, 0.014, 1.0,
-        ];
-        let alpha = calibration_in_the_large(&y, &p).unwrap();
-        let expected: f64 = p.iter().map(|&pi| expit(alpha + clipped_logit(pi))).sum();
-        assert!((expected - 7.0).abs() < 1e-12, "{alpha} {expected}");
-    }
-
-    #[test]
-    fn observed_expected_ratio_by_hand() {
-        // mean(y) = 0.5, mean(p) = 0.25
-        assert_eq!(
-            observed_expected_ratio(&[0, 1, 0, 1], &[0.1, 0.4, 0.2, 0.3]).unwrap(),
-            2.0
-        );
-        // All-zero predictions are clipped to 1e-10 before dividing.
-        assert_eq!(
-            observed_expected_ratio(&[0, 1], &[0.0, 0.0]).unwrap(),
-            0.5 / 1e-10
-        );
-    }
-
     // numpy.random.default_rng(42): P = np.round(rng.uniform(0.02, 0.98, 30), 3),
     // Y = (rng.uniform(size=30) < P**1.5).astype(int)
-    const Y: [i64; 30] = [
+    pub(crate) const Y: [i64; 30] = [
         0, 0, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1, 0, 0, 1, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1,
     ];
-    const P: [f64; 30] = [
+    pub(crate) const P: [f64; 30] = [
         0.763, 0.441, 0.844, 0.689, 0.11, 0.957, 0.751, 0.775, 0.143, 0.452, 0.376, 0.91, 0.638,
         0.81, 0.446, 0.238, 0.552, 0.081, 0.815, 0.626, 0.748, 0.36, 0.952, 0.877, 0.767, 0.207,
         0.468, 0.062, 0.168, 0.676,
     ];
     const SLOPE: f64 = 1.8461009097366856;
     const INTERCEPT: f64 = -0.710597381944672;
-    const CITL: f64 = -0.33175935405269413;
+    pub(crate) const CITL: f64 = -0.33175935405269413;
 }

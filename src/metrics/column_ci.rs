@@ -48,20 +48,24 @@ pub fn per_column<F>(
 where
     F: FnMut(&[i64], &[f64]) -> Result<f64, MetricError>,
 {
-    let [values] = per_column_n(y, matrix, columns, |y, p| metric(y, p).map(|v| [v]))?;
-    Ok(values)
+    let mut per_metric = per_column_each(y, matrix, columns, 1, |y, p| vec![metric(y, p)])?;
+    per_metric.remove(0)
 }
 
-/// [`per_column`] for a metric with `K` values from one computation (a fit's coefficients):
-/// one [`ColumnMetric`] per value, with the same columns left out.
-pub fn per_column_n<const K: usize, F>(
+/// [`per_column`] for `metrics` metrics computed together on each column (so that they can
+/// share work, such as a fit's coefficients): `metric` returns one result per metric, in
+/// order. Each metric gets its own [`ColumnMetric`], or its own [`MetricError::InColumn`] at
+/// the first column where it fails with broken input; a matrix of the wrong shape fails them
+/// all.
+pub fn per_column_each<F>(
     y: &[i64],
     matrix: &[f64],
     columns: usize,
+    metrics: usize,
     mut metric: F,
-) -> Result<[ColumnMetric; K], MetricError>
+) -> Result<Vec<Result<ColumnMetric, MetricError>>, MetricError>
 where
-    F: FnMut(&[i64], &[f64]) -> Result<[f64; K], MetricError>,
+    F: FnMut(&[i64], &[f64]) -> Vec<Result<f64, MetricError>>,
 {
     let rows = count_classes(y)?.n();
     if rows.checked_mul(columns) != Some(matrix.len()) {
@@ -72,45 +76,51 @@ where
         });
     }
     let mut column_values = vec![0.0; rows];
-    let mut collected = Collected::new(columns);
+    let mut collected: Vec<Result<Collected, MetricError>> =
+        (0..metrics).map(|_| Ok(Collected::new(columns))).collect();
     for column in 0..columns {
         for (row, value) in column_values.iter_mut().enumerate() {
             *value = matrix[row * columns + column];
         }
-        collected
-            .add(metric(y, &column_values))
-            .map_err(|reason| MetricError::InColumn {
-                column,
-                reason: Box::new(reason),
-            })?;
+        for (slot, result) in collected.iter_mut().zip(metric(y, &column_values)) {
+            if let Ok(c) = slot {
+                if let Err(reason) = c.add(result) {
+                    *slot = Err(MetricError::InColumn {
+                        column,
+                        reason: Box::new(reason),
+                    });
+                }
+            }
+        }
     }
-    Ok(collected.finish())
+    Ok(collected
+        .into_iter()
+        .map(|c| c.map(Collected::finish))
+        .collect())
 }
 
-/// The values of `K` metrics computed together on many samples (bootstrap columns or
-/// resamples), with the samples left out for a degenerate reason counted.
-pub(crate) struct Collected<const K: usize> {
-    values: [Vec<f64>; K],
+/// The values of one metric computed on many samples (bootstrap columns or resamples), with
+/// the samples left out for a degenerate reason counted.
+pub(crate) struct Collected {
+    values: Vec<f64>,
     left_out: Vec<(MetricError, usize)>,
 }
 
-impl<const K: usize> Collected<K> {
-    /// Room for `samples` values of each metric.
+impl Collected {
+    /// Room for `samples` values.
     pub(crate) fn new(samples: usize) -> Self {
         Self {
-            values: std::array::from_fn(|_| Vec::with_capacity(samples)),
+            values: Vec::with_capacity(samples),
             left_out: Vec::new(),
         }
     }
 
-    /// Adds one sample's result: its values, or a degenerate reason counted; any other error
+    /// Adds one sample's result: its value, or a degenerate reason counted; any other error
     /// (broken input) is returned.
-    pub(crate) fn add(&mut self, result: Result<[f64; K], MetricError>) -> Result<(), MetricError> {
+    pub(crate) fn add(&mut self, result: Result<f64, MetricError>) -> Result<(), MetricError> {
         match result {
             Ok(value) => {
-                for (k, v) in value.into_iter().enumerate() {
-                    self.values[k].push(v);
-                }
+                self.values.push(value);
                 Ok(())
             }
             Err(reason) if reason.is_degenerate() => {
@@ -124,13 +134,12 @@ impl<const K: usize> Collected<K> {
         }
     }
 
-    /// One [`ColumnMetric`] per metric, sharing the samples left out.
-    pub(crate) fn finish(self) -> [ColumnMetric; K] {
-        let left_out = self.left_out;
-        self.values.map(|values| ColumnMetric {
-            values,
-            left_out: left_out.clone(),
-        })
+    /// The metric's values and the samples left out.
+    pub(crate) fn finish(self) -> ColumnMetric {
+        ColumnMetric {
+            values: self.values,
+            left_out: self.left_out,
+        }
     }
 }
 
@@ -185,18 +194,22 @@ mod tests {
     }
 
     #[test]
-    fn several_values_per_column_share_the_columns_left_out() {
-        let fits = per_column_n(&Y, &MATRIX, 3, |y, p| Ok([auroc(y, p)?, brier(y, p)?])).unwrap();
-        assert_eq!(fits[0], per_column(&Y, &MATRIX, 3, auroc).unwrap());
-        assert_eq!(fits[1], per_column(&Y, &MATRIX, 3, brier).unwrap());
-        let both = per_column_n(&Y, &MATRIX, 3, |y, p| {
-            calibration_slope_intercept(y, p).map(|f| [f.slope, f.intercept])
+    fn several_metrics_per_column_are_collected_each_on_its_own() {
+        let each =
+            per_column_each(&Y, &MATRIX, 3, 2, |y, p| vec![auroc(y, p), brier(y, p)]).unwrap();
+        assert_eq!(each[0], per_column(&Y, &MATRIX, 3, auroc));
+        assert_eq!(each[1], per_column(&Y, &MATRIX, 3, brier));
+        let mut matrix = MATRIX;
+        matrix[2 * 3 + 2] = f64::NAN;
+        let each = per_column_each(&Y, &matrix, 3, 2, |y, p| {
+            vec![Ok(p.len() as f64), brier(y, p)]
         })
         .unwrap();
-        for metric in &both {
-            assert!(metric.values.is_empty());
-            assert_eq!(metric.left_out_count(), 3);
-        }
+        assert_eq!(each[0].as_ref().unwrap().values, [4.0, 4.0, 4.0]);
+        assert!(matches!(
+            each[1],
+            Err(MetricError::InColumn { column: 2, .. })
+        ));
     }
 
     #[test]

@@ -41,11 +41,27 @@ pub fn net_benefits<const K: usize>(
         return Err(MetricError::ThresholdOutOfRange { threshold });
     }
     let n = validate(y, p)?.n();
-    let treated = treated(y, p, &thresholds);
+    let mut treated = [(0, 0); K];
+    count_treated(y, p, &thresholds, &mut treated);
     Ok(std::array::from_fn(|k| {
         let (tp, fp) = treated[k];
         formula(tp, fp, n, thresholds[k])
     }))
+}
+
+/// [`net_benefits`] at thresholds known at run time.
+pub fn net_benefits_at(y: &[i64], p: &[f64], thresholds: &[f64]) -> Result<Vec<f64>, MetricError> {
+    if let Some(&threshold) = thresholds.iter().find(|&&t| !(t > 0.0 && t < 1.0)) {
+        return Err(MetricError::ThresholdOutOfRange { threshold });
+    }
+    let n = validate(y, p)?.n();
+    let mut treated = vec![(0, 0); thresholds.len()];
+    count_treated(y, p, thresholds, &mut treated);
+    Ok(treated
+        .iter()
+        .zip(thresholds)
+        .map(|(&(tp, fp), &t)| formula(tp, fp, n, t))
+        .collect())
 }
 
 /// The thresholds of a decision curve: `k / 100`, `k = 1..=DCA_THRESHOLDS`.
@@ -62,9 +78,11 @@ pub fn decision_curve(y: &[i64], p: &[f64]) -> Result<Vec<DcaPoint>, MetricError
     let n = counts.n();
     let prevalence = counts.prevalence();
     let thresholds = dca_thresholds();
+    let mut treated = [(0, 0); DCA_THRESHOLDS as usize];
+    count_treated(y, p, &thresholds, &mut treated);
     let curve = thresholds
         .iter()
-        .zip(treated(y, p, &thresholds))
+        .zip(treated)
         .map(|(&t, (tp, fp))| DcaPoint {
             threshold: t,
             net_benefit_model: formula(tp, fp, n, t),
@@ -78,10 +96,9 @@ pub fn decision_curve(y: &[i64], p: &[f64]) -> Result<Vec<DcaPoint>, MetricError
     Ok(curve)
 }
 
-/// True and false positives at each threshold `t`, treating every subject with `p >= t`;
-/// one pass over the subjects.
-fn treated<const K: usize>(y: &[i64], p: &[f64], thresholds: &[f64; K]) -> [(usize, usize); K] {
-    let mut counts = [(0, 0); K];
+/// Adds to `counts` the true and false positives at each threshold `t` (in order), treating
+/// every subject with `p >= t`; one pass over the subjects.
+fn count_treated(y: &[i64], p: &[f64], thresholds: &[f64], counts: &mut [(usize, usize)]) {
     for (&y, &p) in y.iter().zip(p) {
         for ((tp, fp), &t) in counts.iter_mut().zip(thresholds) {
             if p >= t {
@@ -93,7 +110,6 @@ fn treated<const K: usize>(y: &[i64], p: &[f64], thresholds: &[f64; K]) -> [(usi
             }
         }
     }
-    counts
 }
 
 /// `TP/n - FP/n * t/(1-t)`, evaluated left to right exactly as CONTRACT.md writes it.

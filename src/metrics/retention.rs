@@ -30,6 +30,16 @@ pub struct RetentionMetrics {
     pub net_benefit: f64,
 }
 
+impl RetentionMetrics {
+    /// The metrics' names (`retention_metrics.metric_name`), in the order of [`Self::values`].
+    pub const NAMES: [&'static str; 4] = ["auroc", "brier", "scaled_brier", "net_benefit"];
+
+    /// The values, in the order of [`Self::NAMES`].
+    pub fn values(&self) -> [f64; 4] {
+        [self.auroc, self.brier, self.scaled_brier, self.net_benefit]
+    }
+}
+
 /// One retention rate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetentionPoint {

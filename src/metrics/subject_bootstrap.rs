@@ -51,14 +51,34 @@ pub fn subject_bootstrap<const K: usize, F>(
 where
     F: FnMut(&Resample) -> [Result<f64, MetricError>; K],
 {
+    let mut per_metric =
+        subject_bootstrap_each(y, p, resampling, K, |r| Vec::from(metrics(r)))?.into_iter();
+    Ok(std::array::from_fn(|_| {
+        per_metric.next().expect("one ColumnMetric per metric")
+    }))
+}
+
+/// [`subject_bootstrap`] for `count` metrics, a number known at run time: `metrics` returns
+/// one result per metric, in order.
+pub fn subject_bootstrap_each<F>(
+    y: &[i64],
+    p: &[f64],
+    resampling: Resampling,
+    count: usize,
+    mut metrics: F,
+) -> Result<Vec<ColumnMetric>, MetricError>
+where
+    F: FnMut(&Resample) -> Vec<Result<f64, MetricError>>,
+{
     let n = validate(y, p)?.n();
     let logits: Vec<f64> = p.iter().map(|&v| clipped_logit(v)).collect();
     let odds: Vec<f64> = p.iter().map(|&v| clipped_odds(v)).collect();
     let (mut yb, mut pb) = (vec![0; n], vec![0.0; n]);
     let (mut lb, mut ob) = (vec![0.0; n], vec![0.0; n]);
     let mut rng = Xoshiro256StarStar::seed_from(resampling.seed);
-    let mut collected: [Collected<1>; K] =
-        std::array::from_fn(|_| Collected::new(resampling.resamples));
+    let mut collected: Vec<Collected> = (0..count)
+        .map(|_| Collected::new(resampling.resamples))
+        .collect();
     for _ in 0..resampling.resamples {
         for i in 0..n {
             let j = rng.below(n);
@@ -74,13 +94,10 @@ where
             odds: &ob,
         });
         for (c, value) in collected.iter_mut().zip(values) {
-            c.add(value.map(|v| [v]))?;
+            c.add(value)?;
         }
     }
-    Ok(collected.map(|c| {
-        let [metric] = c.finish();
-        metric
-    }))
+    Ok(collected.into_iter().map(Collected::finish).collect())
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //!
 //! Besides content digests, the cache keeps *derived* values under the same stamps and rule:
 //! a value computed from what was read of a file after its stamp was taken, under a context
-//! string (for extraction: the run's input digest under the extractor version and the
+//! string (for extraction: the run's input digest under the extractor's identity and the
 //! secret's fingerprint, [`crate::extract::inputs`]). A derived value is reused only when the
 //! stamp and the context both match.
 

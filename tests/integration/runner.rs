@@ -318,7 +318,7 @@ fn killed_extraction_resumes_from_the_run_cache_with_the_same_content() {
         .args(["-c", "config.yaml", "-j", "1", "extract"])
         .spawn()
         .unwrap();
-    let cache = p.path().join("cache/runs-v4");
+    let cache = p.path().join("cache/runs");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while count_files(&cache) < 3 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));

@@ -209,13 +209,7 @@ impl Spec {
 
 /// SHA-256 over `shared` and `own` sources, each prefixed by its length.
 pub fn code_digest(shared: &[&str], own: &[&str]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for text in shared.iter().chain(own) {
-        h.update((text.len() as u64).to_le_bytes());
-        h.update(text.as_bytes());
-    }
-    crate::base::hashing::hex(&h.finalize())
+    crate::base::hashing::sha256_parts(shared.iter().chain(own).copied())
 }
 
 /// The figures' names, in the order they are drawn.

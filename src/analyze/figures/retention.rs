@@ -15,16 +15,18 @@ use super::panels::Panels;
 use super::Env;
 use crate::analyze::frames::{floats, ints, strings};
 use crate::analyze::sidecar::num;
+use crate::metrics::RetentionMetrics;
 
 /// The figure name.
 pub const NAME: &str = "retention_curves";
 
-/// Panel order and titles of the metrics extraction writes; others follow by name.
-const KNOWN: [(&str, &str); 4] = [
-    ("auroc", "AUROC"),
-    ("brier", "Brier score (lower is better)"),
-    ("scaled_brier", "Scaled Brier score"),
-    ("net_benefit", "Net benefit at 15%"),
+/// Panel titles of the metrics extraction writes ([`RetentionMetrics::NAMES`]), in that order;
+/// other metrics follow by name.
+const TITLES: [&str; 4] = [
+    "AUROC",
+    "Brier score (lower is better)",
+    "Scaled Brier score",
+    "Net benefit at 15%",
 ];
 
 /// Draws the retention curves and their sidecar.
@@ -36,15 +38,16 @@ pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     let min = env.config.analysis.retention_min_subjects;
     let enough = |i: usize| retained[i].is_some_and(|n| usize::try_from(n).unwrap_or(0) >= min);
     let present: BTreeSet<&str> = names.iter().map(String::as_str).collect();
-    let mut metrics: Vec<(String, String)> = KNOWN
+    let mut metrics: Vec<(String, String)> = RetentionMetrics::NAMES
         .iter()
-        .filter(|(m, _)| present.contains(m))
+        .zip(TITLES)
+        .filter(|(m, _)| present.contains(*m))
         .map(|(m, t)| (m.to_string(), t.to_string()))
         .collect();
     metrics.extend(
         present
             .iter()
-            .filter(|m| !KNOWN.iter().any(|(k, _)| k == *m))
+            .filter(|m| !RetentionMetrics::NAMES.contains(m))
             .map(|m| (m.to_string(), m.to_string())),
     );
     if metrics.is_empty() {
