@@ -2,7 +2,7 @@
 //! `status` says nothing would rerun), and one that does reruns the steps whose output it
 //! changes, naming the key, while the others stay cached. That a limit such as
 //! `max_failed_runs` still applies when extraction runs is in
-//! `extract::too_many_failed_runs_exit_1_and_keep_the_previous_checkpoint`.
+//! `extract::checkpoint::too_many_failed_runs_exit_1_and_keep_the_previous_checkpoint`.
 
 use std::path::Path;
 
