@@ -112,24 +112,12 @@ fn special_kind(meta: &Metadata) -> &'static str {
 /// (`InvalidInput`, saying what it is).
 ///
 /// A store holds thousands of small files, so this makes as few system calls as it can: the
-/// size from the type check sizes the buffer, and the file is read until end of file (two
-/// reads for a file that did not grow), with no further `fstat` or `lseek`.
+/// size from the type check sizes the buffer, and the file is read through `Take`, which (unlike
+/// `File` itself) asks for no further `fstat` or `lseek` to size it.
 pub fn read_text(path: &Path) -> std::io::Result<String> {
-    let (mut file, meta) = open_regular_with_metadata(path)?;
-    let mut bytes = vec![0; usize::try_from(meta.len()).unwrap_or(0) + 1];
-    let mut filled = 0;
-    loop {
-        if filled == bytes.len() {
-            bytes.resize(2 * bytes.len(), 0);
-        }
-        match file.read(&mut bytes[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    bytes.truncate(filled);
+    let (file, meta) = open_regular_with_metadata(path)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
+    file.take(u64::MAX).read_to_end(&mut bytes)?;
     String::from_utf8(bytes).map_err(|_| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
