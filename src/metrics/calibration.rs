@@ -6,6 +6,8 @@
 //! precision so that it agrees with statsmodels' `Logit` far inside 1e-6.
 
 use super::input::{count_classes, validate};
+use super::subject_bootstrap::Resample;
+use super::subjects::{Drawn, InOrder, Subjects};
 use super::MetricError;
 
 /// Probabilities are clipped to `[LOGIT_CLIP, 1 - LOGIT_CLIP]` before `logit`.
@@ -25,9 +27,6 @@ const LOG_LIKELIHOOD_NOISE: f64 = 1e-12;
 /// evaluating the likelihood: near the optimum a Newton step of the concave log-likelihood
 /// raises it by about half the Newton decrement, so only larger steps can overshoot.
 const CHECKED_STEP: f64 = 0.1;
-
-/// Subjects whose exponentials [`Newton::at`] computes before summing them.
-const CHUNK: usize = 64;
 
 /// Step halving stops at this fraction of the Newton step.
 const MIN_STEP_SCALE: f64 = 1e-3;
@@ -65,13 +64,31 @@ pub fn calibration_slope_intercept_from(
 }
 
 /// [`calibration_slope_intercept_from`] on the logits `clipped_logit(p)` of valid
-/// probabilities, computed once by the caller: no allocation, for fits repeated on resamples
-/// of one set of predictions.
+/// probabilities, computed once by the caller, for fits repeated on resamples of one set of
+/// predictions.
 pub fn calibration_slope_intercept_on_logits(
     y: &[i64],
     x: &[f64],
     start: Option<CalibrationFit>,
 ) -> Result<CalibrationFit, MetricError> {
+    solve(&InOrder { y, values: x }, start)
+}
+
+/// [`calibration_slope_intercept_on_logits`] on a test-set resample: the same fit, with the
+/// exponentials and logarithms of a subject drawn more than once computed once per pass.
+pub fn calibration_slope_intercept_on_resample(
+    r: &Resample,
+    start: Option<CalibrationFit>,
+) -> Result<CalibrationFit, MetricError> {
+    solve(&Drawn::logits(r), start)
+}
+
+/// Newton's method on `subjects`, started from `start` or from the prevalence with slope 0.
+fn solve<S: Subjects>(
+    subjects: &S,
+    start: Option<CalibrationFit>,
+) -> Result<CalibrationFit, MetricError> {
+    let (y, x) = (subjects.labels(), subjects.values());
     let counts = paired_counts(y, x)?;
     check_slope_estimable(y, x)?;
 
@@ -81,7 +98,11 @@ pub fn calibration_slope_intercept_on_logits(
         }
         _ => [logit(counts.prevalence()), 0.0],
     };
-    let mut at = Newton::at(y, x, beta, false);
+    // e^{-|η|} per subject at `beta`, from the latest `Newton::at`: the log-likelihood at the
+    // same β reuses them instead of computing every exponential again.
+    let mut exps = vec![0.0; subjects.table_len()];
+    let mut logs = vec![0.0; subjects.table_len()];
+    let mut at = Newton::at(subjects, beta, &mut exps);
     // The log-likelihood at `beta`, once computed.
     let mut log_lik = None;
     for iteration in 1..=MAX_ITERATIONS {
@@ -91,7 +112,6 @@ pub fn calibration_slope_intercept_on_logits(
             h00,
             h01,
             h11,
-            ..
         } = at;
         let det = h00 * h11 - h01 * h01;
         if !(det > 0.0 && det.is_finite()) {
@@ -111,32 +131,37 @@ pub fn calibration_slope_intercept_on_logits(
             });
         }
 
-        let (next, next_at) =
+        let (next, next_at, next_log_lik) =
             if (0..2).all(|j| step[j].abs() <= CHECKED_STEP * (1.0 + beta[j].abs())) {
                 let next = [beta[0] + step[0], beta[1] + step[1]];
-                (next, Newton::at(y, x, next, false))
+                (next, Newton::at(subjects, next, &mut exps), None)
             } else {
                 // Far from the optimum a full step can overshoot: halve it while it lowers the
                 // likelihood by more than rounding noise.
-                let current = log_lik.unwrap_or_else(|| Newton::at(y, x, beta, true).log_lik);
+                let current =
+                    log_lik.unwrap_or_else(|| log_likelihood(subjects, beta, &exps, &mut logs));
                 let noise = LOG_LIKELIHOOD_NOISE * (1.0 + current.abs());
                 let mut scale = 1.0;
                 loop {
                     let candidate = [beta[0] + scale * step[0], beta[1] + scale * step[1]];
-                    let candidate_at = Newton::at(y, x, candidate, true);
-                    if candidate_at.log_lik >= current - noise || scale < MIN_STEP_SCALE {
-                        break (candidate, candidate_at);
+                    let candidate_at = Newton::at(subjects, candidate, &mut exps);
+                    let candidate_log_lik = log_likelihood(subjects, candidate, &exps, &mut logs);
+                    if candidate_log_lik >= current - noise || scale < MIN_STEP_SCALE {
+                        break (candidate, candidate_at, Some(candidate_log_lik));
                     }
                     scale *= 0.5;
                 }
             };
-        if !(next[0].is_finite() && next[1].is_finite() && !next_at.log_lik.is_infinite()) {
+        if !(next[0].is_finite()
+            && next[1].is_finite()
+            && !next_log_lik.is_some_and(f64::is_infinite))
+        {
             return Err(MetricError::NotConverged {
                 iterations: iteration,
             });
         }
         beta = next;
-        log_lik = Some(next_at.log_lik).filter(|l| !l.is_nan());
+        log_lik = next_log_lik.filter(|l| !l.is_nan());
         at = next_at;
     }
     Err(MetricError::NotConverged {
@@ -164,10 +189,8 @@ fn check_slope_estimable(y: &[i64], x: &[f64]) -> Result<(), MetricError> {
 }
 
 /// The gradient and Hessian (the Fisher information) of the joint model's log-likelihood
-/// Σ y·η − log(1 + e^η) at one β, from one exponential per subject, and the log-likelihood
-/// itself (one `ln_1p` more) when asked for; NaN when not.
+/// Σ y·η − log(1 + e^η) at one β.
 struct Newton {
-    log_lik: f64,
     g0: f64,
     g1: f64,
     h00: f64,
@@ -176,44 +199,58 @@ struct Newton {
 }
 
 impl Newton {
-    fn at(y: &[i64], x: &[f64], beta: [f64; 2], with_log_lik: bool) -> Self {
+    /// The gradient and Hessian at `beta`, from one exponential per subject, which it leaves
+    /// in `exps` ([`Subjects::fill`]) for [`log_likelihood`] at the same β.
+    fn at<S: Subjects>(subjects: &S, beta: [f64; 2], exps: &mut [f64]) -> Self {
         let mut n = Newton {
-            log_lik: if with_log_lik { 0.0 } else { f64::NAN },
             g0: 0.0,
             g1: 0.0,
             h00: 0.0,
             h01: 0.0,
             h11: 0.0,
         };
-        // The exponentials of a chunk first, then its sums: the calls to `exp` and the
-        // divisions that depend on them then overlap instead of waiting on each other.
-        let mut exps = [0.0; CHUNK];
-        for (y, x) in y.chunks(CHUNK).zip(x.chunks(CHUNK)) {
-            for (e, &xi) in exps.iter_mut().zip(x) {
-                *e = (-(beta[0] + beta[1] * xi).abs()).exp();
-            }
-            for ((&yi, &xi), &e) in y.iter().zip(x).zip(&exps) {
-                let eta = beta[0] + beta[1] * xi;
-                // e = e^{-|η|} gives the logistic function, its derivative
-                // μ(1 - μ) = e / (1 + e)² and log(1 + e^η) without overflow; both branches
-                // are computed so none is taken.
-                let r = 1.0 / (1.0 + e);
-                let mu = if eta >= 0.0 { r } else { e * r };
-                if with_log_lik {
-                    let softplus = eta.max(0.0) + e.ln_1p();
-                    n.log_lik += yi as f64 * eta - softplus;
-                }
-                let residual = yi as f64 - mu;
-                let weight = e * r * r;
-                n.g0 += residual;
-                n.g1 += residual * xi;
-                n.h00 += weight;
-                n.h01 += weight * xi;
-                n.h11 += weight * xi * xi;
-            }
+        // The exponentials first, then the sums: the calls to `exp` and the divisions that
+        // depend on them then overlap instead of waiting on each other.
+        subjects.fill(exps, |xi| (-(beta[0] + beta[1] * xi).abs()).exp());
+        let (y, x) = (subjects.labels(), subjects.values());
+        for (i, (&yi, &xi)) in y.iter().zip(x).enumerate() {
+            let e = exps[subjects.entry(i)];
+            let eta = beta[0] + beta[1] * xi;
+            // e = e^{-|η|} gives the logistic function and its derivative
+            // μ(1 - μ) = e / (1 + e)² without overflow; both branches are computed so none
+            // is taken.
+            let r = 1.0 / (1.0 + e);
+            let mu = if eta >= 0.0 { r } else { e * r };
+            let residual = yi as f64 - mu;
+            let weight = e * r * r;
+            n.g0 += residual;
+            n.g1 += residual * xi;
+            n.h00 += weight;
+            n.h01 += weight * xi;
+            n.h11 += weight * xi * xi;
         }
         n
     }
+}
+
+/// The log-likelihood Σ y·η − log(1 + e^η) at `beta`, from the `exps` that [`Newton::at`]
+/// left for the same β: log(1 + e^η) = max(η, 0) + log(1 + e^{-|η|}), without overflow.
+/// `logs` receives log(1 + e^{-|η|}) per table entry.
+fn log_likelihood<S: Subjects>(
+    subjects: &S,
+    beta: [f64; 2],
+    exps: &[f64],
+    logs: &mut [f64],
+) -> f64 {
+    subjects.map(exps, logs, f64::ln_1p);
+    let (y, x) = (subjects.labels(), subjects.values());
+    let mut log_lik = 0.0;
+    for (i, (&yi, &xi)) in y.iter().zip(x).enumerate() {
+        let eta = beta[0] + beta[1] * xi;
+        let softplus = eta.max(0.0) + logs[subjects.entry(i)];
+        log_lik += yi as f64 * eta - softplus;
+    }
+    log_lik
 }
 
 /// `p` clipped to `[LOGIT_CLIP, 1 - LOGIT_CLIP]`.

@@ -8,6 +8,8 @@ use super::calibration::{
     clip, clipped_odds, logit, paired_counts, MAX_ITERATIONS, STEP_TOLERANCE,
 };
 use super::input::validate;
+use super::subject_bootstrap::Resample;
+use super::subjects::{Drawn, InOrder, Subjects};
 use super::summation::numpy_mean;
 use super::{MetricError, LOGIT_CLIP};
 
@@ -42,6 +44,21 @@ pub fn calibration_in_the_large_on_odds(
     odds: &[f64],
     start: Option<f64>,
 ) -> Result<f64, MetricError> {
+    solve(&InOrder { y, values: odds }, start)
+}
+
+/// [`calibration_in_the_large_on_odds`] on a test-set resample: the same fit, with the
+/// reciprocals of a subject drawn more than once computed once per iteration.
+pub fn calibration_in_the_large_on_resample(
+    r: &Resample,
+    start: Option<f64>,
+) -> Result<f64, MetricError> {
+    solve(&Drawn::odds(r), start)
+}
+
+/// Safeguarded Newton on `subjects`, whose regressors are the odds.
+fn solve<S: Subjects>(subjects: &S, start: Option<f64>) -> Result<f64, MetricError> {
+    let (y, odds) = (subjects.labels(), subjects.values());
     let counts = paired_counts(y, odds)?;
     // With the odds o = p / (1 - p) of the clipped predictions, expit(α + logit p) is
     // k·o / (1 + k·o) for k = e^α: one exponential per iteration, none per subject.
@@ -60,13 +77,15 @@ pub fn calibration_in_the_large_on_odds(
         Some(a) if a > lo && a < hi => a,
         _ => (lo + hi) / 2.0,
     };
+    // 1 / (1 + k·o) per subject at the current α.
+    let mut complements = vec![0.0; subjects.table_len()];
     for _ in 0..MAX_ITERATIONS {
         let k = alpha.exp();
+        subjects.fill(&mut complements, |o| 1.0 / (1.0 + k * o));
         let (mut expected, mut information) = (0.0, 0.0);
-        for &o in odds {
-            let ko = k * o;
-            let complement = 1.0 / (1.0 + ko);
-            let mu = ko * complement;
+        for (i, &o) in odds.iter().enumerate() {
+            let complement = complements[subjects.entry(i)];
+            let mu = k * o * complement;
             expected += mu;
             information += mu * complement;
         }

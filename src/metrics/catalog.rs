@@ -98,10 +98,11 @@ pub struct Metric {
 const UNIT: (f64, f64) = (0.0, 1.0);
 const UNBOUNDED: (f64, f64) = (f64::NEG_INFINITY, f64::INFINITY);
 const AT_MOST_ONE: (f64, f64) = (f64::NEG_INFINITY, 1.0);
-const CALIBRATION: &[&str] = &[include_str!("calibration.rs")];
+const CALIBRATION: &[&str] = &[include_str!("calibration.rs"), include_str!("subjects.rs")];
 const IN_THE_LARGE: &[&str] = &[
     include_str!("calibration_in_the_large.rs"),
     include_str!("calibration.rs"),
+    include_str!("subjects.rs"),
 ];
 const NET_BENEFIT: &[&str] = &[include_str!("net_benefit.rs")];
 

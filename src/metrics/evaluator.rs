@@ -4,9 +4,10 @@
 
 use super::catalog::Computation;
 use super::{
-    calibration_in_the_large_from, calibration_in_the_large_on_odds, calibration_slope_intercept,
-    calibration_slope_intercept_from, calibration_slope_intercept_on_logits, net_benefits_at,
-    CalibrationFit, MetricError, Resample,
+    calibration_in_the_large_from, calibration_in_the_large_on_resample,
+    calibration_slope_intercept, calibration_slope_intercept_from,
+    calibration_slope_intercept_on_resample, net_benefits_at, CalibrationFit, MetricError,
+    Resample,
 };
 
 /// One sample the metrics of p̄ are computed on.
@@ -84,7 +85,7 @@ impl<'a> Evaluator<'a> {
                                 calibration_slope_intercept_from(y, p, self.fit)
                             }
                             Sample::Resample(r) => {
-                                calibration_slope_intercept_on_logits(r.y, r.logits, self.fit)
+                                calibration_slope_intercept_on_resample(r, self.fit)
                             }
                         })
                         .clone()?;
@@ -98,7 +99,7 @@ impl<'a> Evaluator<'a> {
                         calibration_in_the_large_from(y, p, self.in_the_large)
                     }
                     Sample::Resample(r) => {
-                        calibration_in_the_large_on_odds(r.y, r.odds, self.in_the_large)
+                        calibration_in_the_large_on_resample(r, self.in_the_large)
                     }
                 },
                 Computation::NetBenefit(_) => {

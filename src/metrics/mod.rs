@@ -40,6 +40,7 @@ mod net_benefit;
 mod retention;
 mod rng;
 mod subject_bootstrap;
+mod subjects;
 mod summation;
 
 pub use auroc::auroc;
@@ -48,12 +49,13 @@ pub use bootstrap::{nanmean, nanpercentile, percentile_ci, CI_PERCENTILES};
 pub use brier::{brier, scaled_brier};
 pub use calibration::{
     calibration_slope_intercept, calibration_slope_intercept_from,
-    calibration_slope_intercept_on_logits, clipped_logit, clipped_odds, CalibrationFit, LOGIT_CLIP,
+    calibration_slope_intercept_on_logits, calibration_slope_intercept_on_resample, clipped_logit,
+    clipped_odds, CalibrationFit, LOGIT_CLIP,
 };
 pub use calibration_curve::{calibration_curve, CalibrationBin};
 pub use calibration_in_the_large::{
     calibration_in_the_large, calibration_in_the_large_from, calibration_in_the_large_on_odds,
-    observed_expected_ratio,
+    calibration_in_the_large_on_resample, observed_expected_ratio,
 };
 pub use column_ci::{per_column, per_column_each, ColumnMetric};
 pub use delong::{delong, delong_paired, DelongAuc, PairedDelong, Z_975};

@@ -36,6 +36,14 @@ pub struct Resample<'a> {
     pub logits: &'a [f64],
     /// `clipped_odds(p̄)` of the drawn subjects.
     pub odds: &'a [f64],
+    /// The index of each drawn subject among the test subjects, in draw order.
+    pub drawn: &'a [usize],
+    /// The indices of the subjects drawn at least once, each once.
+    pub distinct: &'a [usize],
+    /// `clipped_logit(p̄)` of every test subject, drawn or not.
+    pub subject_logits: &'a [f64],
+    /// `clipped_odds(p̄)` of every test subject, drawn or not.
+    pub subject_odds: &'a [f64],
 }
 
 /// Applies `metrics` (`K` metrics, computed together so that fits can share work) to
@@ -75,13 +83,21 @@ where
     let odds: Vec<f64> = p.iter().map(|&v| clipped_odds(v)).collect();
     let (mut yb, mut pb) = (vec![0; n], vec![0.0; n]);
     let (mut lb, mut ob) = (vec![0.0; n], vec![0.0; n]);
+    let (mut drawn, mut distinct, mut seen) = (vec![0; n], Vec::with_capacity(n), vec![false; n]);
     let mut rng = Xoshiro256StarStar::seed_from(resampling.seed);
     let mut collected: Vec<Collected> = (0..count)
         .map(|_| Collected::new(resampling.resamples))
         .collect();
     for _ in 0..resampling.resamples {
+        distinct.clear();
+        seen.fill(false);
         for i in 0..n {
             let j = rng.below(n);
+            drawn[i] = j;
+            if !seen[j] {
+                seen[j] = true;
+                distinct.push(j);
+            }
             yb[i] = y[j];
             pb[i] = p[j];
             lb[i] = logits[j];
@@ -92,6 +108,10 @@ where
             p: &pb,
             logits: &lb,
             odds: &ob,
+            drawn: &drawn,
+            distinct: &distinct,
+            subject_logits: &logits,
+            subject_odds: &odds,
         });
         for (c, value) in collected.iter_mut().zip(values) {
             c.add(value)?;
@@ -103,7 +123,10 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{brier, calibration_slope_intercept, scaled_brier};
+    use crate::metrics::{
+        brier, calibration_slope_intercept, calibration_slope_intercept_on_logits,
+        calibration_slope_intercept_on_resample, scaled_brier, CalibrationFit,
+    };
 
     const Y: [i64; 8] = [0, 1, 0, 1, 1, 0, 0, 1];
     const P: [f64; 8] = [0.2, 0.7, 0.4, 0.55, 0.9, 0.1, 0.35, 0.3];
@@ -147,13 +170,33 @@ mod tests {
     fn transforms_follow_the_drawn_subjects() {
         let [a, b] = subject_bootstrap(&Y, &P, SETTINGS, |r| {
             let direct = calibration_slope_intercept(r.y, r.p);
-            let on_logits =
-                crate::metrics::calibration_slope_intercept_on_logits(r.y, r.logits, None);
+            let on_logits = calibration_slope_intercept_on_logits(r.y, r.logits, None);
             [direct.map(|f| f.slope), on_logits.map(|f| f.slope)]
         })
         .unwrap();
         assert_eq!(a.values, b.values);
         assert!(a.left_out_count() > 0, "separated resamples are left out");
+    }
+
+    #[test]
+    fn a_fit_on_the_drawn_subjects_equals_the_fit_on_their_copies_to_the_bit() {
+        let start = calibration_slope_intercept(&Y, &P).ok();
+        let mut repeated = 0;
+        let [on_copies, on_drawn] = subject_bootstrap(&Y, &P, SETTINGS, |r| {
+            assert!(r.drawn.iter().all(|j| r.distinct.contains(j)));
+            assert_eq!(r.y, r.drawn.iter().map(|&j| Y[j]).collect::<Vec<_>>());
+            repeated += usize::from(r.distinct.len() < r.drawn.len());
+            let copies = calibration_slope_intercept_on_logits(r.y, r.logits, start);
+            let drawn = calibration_slope_intercept_on_resample(r, start);
+            let bits = |fit: Result<CalibrationFit, MetricError>| {
+                fit.map(|f| (f.slope.to_bits(), f.intercept.to_bits()))
+            };
+            assert_eq!(bits(copies.clone()), bits(drawn.clone()));
+            [copies.map(|f| f.slope), drawn.map(|f| f.intercept)]
+        })
+        .unwrap();
+        assert!(repeated > 100, "most resamples draw a subject twice");
+        assert!(on_copies.values.len() > 100 && on_drawn.values.len() > 100);
     }
 
     #[test]
