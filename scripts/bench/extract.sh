@@ -11,6 +11,8 @@
 #   BENCH_BASELINE=BIN     another mlrepro binary (e.g. a build of an earlier commit), timed
 #                          the same way beside this one
 #   BENCH_RSS_RUNS="400"   the larger corpus sizes for the peak-RSS table ("" to skip)
+#   BENCH_REPEAT=3         cold extractions per binary and job count, the baseline's and this
+#                          binary's interleaved; the median time and the largest peak RSS count
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ $# -eq 3 ]] || die "usage: $0 STORE_DIR N WORKDIR"
@@ -50,26 +52,40 @@ cold_extract() {
     rm -rf "$project"
 }
 
+# The median of the times and the largest of the peak RSSs in lines of "SECONDS MIB".
+median_and_peak() {
+    sort -n | awk '{ t[NR] = $1; if ($2 > rss) rss = $2 }
+        END { m = NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2; printf "%.3f %.1f\n", m, rss }'
+}
+
+repeat=${BENCH_REPEAT:-3}
+(( repeat >= 1 )) || die "BENCH_REPEAT=$repeat: at least one extraction is needed"
 jobs=(1)
 for j in 2 4 8 16 32 64 128; do (( j <= $(nproc) )) && jobs+=("$j"); done
 declare -A t_ml rss_ml t_base rss_base
 for j in "${jobs[@]}"; do
+    ours=() theirs=()
+    for ((k = 1; k <= repeat; k++)); do
+        if [[ -n "$baseline" ]]; then
+            say "baseline $(basename "$baseline") extract -j $j on $n runs ($k of $repeat)"
+            theirs+=("$(cold_extract "$baseline" "$store" "$j" base)")
+        fi
+        say "mlrepro extract -j $j on $n runs ($k of $repeat)"
+        project="$work/extract-j$j"
+        rm -rf "$project" && mkdir -p "$project"
+        bench_config "$project" "$store"
+        ours+=("$(cd "$project" && timed_rss json err "$mlrepro" -c bench.yaml --no-progress extract -j "$j" --json)")
+        parsed=$(step_field "$project/json" extract runs_parsed)
+        (( parsed == n )) || die "mlrepro -j $j parsed $parsed runs, not $n"
+    done
+    read -r "t_ml[$j]" "rss_ml[$j]" < <(printf '%s\n' "${ours[@]}" | median_and_peak)
     if [[ -n "$baseline" ]]; then
-        say "baseline $(basename "$baseline") extract -j $j on $n runs"
-        r=$(cold_extract "$baseline" "$store" "$j" base)
-        read -r "t_base[$j]" "rss_base[$j]" <<<"$r"
+        read -r "t_base[$j]" "rss_base[$j]" < <(printf '%s\n' "${theirs[@]}" | median_and_peak)
     fi
-    say "mlrepro extract -j $j on $n runs"
-    project="$work/extract-j$j"
-    rm -rf "$project" && mkdir -p "$project"
-    bench_config "$project" "$store"
-    r=$(cd "$project" && timed_rss json err "$mlrepro" -c bench.yaml --no-progress extract -j "$j" --json)
-    read -r "t_ml[$j]" "rss_ml[$j]" <<<"$r"
-    parsed=$(step_field "$project/json" extract runs_parsed)
-    (( parsed == n )) || die "mlrepro -j $j parsed $parsed runs, not $n"
 done
 
-printf '\nExtract: %d full-size runs (%s MB), cold, warm page cache, %d cores\n' "$n" "$mb" "$(nproc)"
+printf '\nExtract: %d full-size runs (%s MB), cold, warm page cache, %d cores; median of %d\n' \
+    "$n" "$mb" "$(nproc)" "$repeat"
 printf '%-40s %9s %9s %9s %12s %12s %12s\n' "extractor" "total s" "runs / s" "vs -j 1" "vs reference" "vs baseline" "peak RSS MiB"
 row() {
     awk -v name="$1" -v t="$2" -v n="$n" -v one="$3" -v ref="$t_ref" -v base="$4" -v rss="$5" 'BEGIN {

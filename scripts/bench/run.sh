@@ -13,6 +13,8 @@
 #   BENCH_CORPUS_RUNS=N   runs in the corpus (default 401: 400, and one to add)
 #   BENCH_DECODE_RUNS=N   pickles decoded (default 8)
 #   BENCH_EXTRACT_RUNS=N  runs extracted (default 100)
+#   BENCH_REPEAT=N        cold extractions per binary and job count (default 3; the median counts)
+#   BENCH_BASELINE=BIN    another mlrepro binary, its extractions timed beside this one's
 #   REFERENCE_REPO=DIR    a checkout of petteriTeikari/foundation_PLR, for the reference exporter
 # Needs the fixture venv (`make fixtures` creates it); the reference and peer tools get their
 # own venvs (.venv-bench, .venv-peers), made on first use.

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use rayon::prelude::*;
 use serde_json::json;
 
 use super::curves::top;
@@ -62,18 +63,21 @@ struct Calibration {
 /// Draws the calibration panels of the top-k configurations and their sidecar.
 pub fn generate(env: &Env) -> Result<Vec<PathBuf>> {
     let top = top(env)?;
-    let mut panels = Vec::new();
-    for (c, label) in &top {
-        let (y, p) = bands::outcomes(env.ckpt, c.id)?;
-        let outcome: Vec<f64> = y.iter().map(|&v| v as f64).collect();
-        panels.push(Panel {
-            title: label.clone(),
-            smooth: Smooth::new(&p, &outcome),
-            band: bands::calibration(&y, &p, env.ckpt.resampling)?,
-            n: y.len(),
-            events: y.iter().filter(|&&v| v == 1).count(),
-        });
-    }
+    // Each panel's band is its own bootstrap: the panels are computed in parallel, in order.
+    let panels: Vec<Panel> = top
+        .par_iter()
+        .map(|(c, label)| {
+            let (y, p) = bands::outcomes(env.ckpt, c.id)?;
+            let outcome: Vec<f64> = y.iter().map(|&v| v as f64).collect();
+            Ok(Panel {
+                title: label.clone(),
+                smooth: Smooth::new(&p, &outcome),
+                band: bands::calibration(&y, &p, env.ckpt.resampling)?,
+                n: y.len(),
+                events: y.iter().filter(|&&v| v == 1).count(),
+            })
+        })
+        .collect::<Result<_>>()?;
     let data = json!({
         "smoother": format!("LOWESS of the outcome on the mean prediction, span {:.4}, no robustness iterations", bands::SPAN),
         "band": format!("pointwise 95% percentile band of the smooths of {} subject-level bootstrap resamples (seed {}), each interpolated at {} points evenly spaced over the observed predictions; a point where fewer than half the resamples reach is left out", env.ckpt.resampling.resamples, env.ckpt.resampling.seed, bands::CALIBRATION_GRID),

@@ -8,6 +8,7 @@ use anyhow::{bail, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use super::panels::Panels;
@@ -125,8 +126,9 @@ pub fn dca(env: &Env) -> Result<Vec<PathBuf>> {
         .iter()
         .map(|(c, _)| series(df, c.id, "threshold", "net_benefit_model"))
         .collect::<Result<_>>()?;
+    // Each panel's band is its own bootstrap: they are computed in parallel, in order.
     let bands: Vec<Vec<BandPoint>> = top
-        .iter()
+        .par_iter()
         .map(|(c, _)| {
             let (y, p) = bands::outcomes(env.ckpt, c.id)?;
             bands::net_benefit(&y, &p, env.ckpt.resampling)
