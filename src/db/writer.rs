@@ -102,6 +102,11 @@ impl NewCheckpoint {
         promote::recover(&dir, &file_name(&paths.db))?;
         let tmp = TempDb::new(&paths.db);
         let conn = Connection::open_in_memory().context("cannot start DuckDB")?;
+        // The tables are staged from several threads at once, one connection each; DuckDB's
+        // own workers would only contend with them (they spin waiting for tasks), so staging
+        // runs on the calling threads. The copy into the file gets them back.
+        conn.execute_batch("SET threads = 1")
+            .context("cannot configure DuckDB")?;
         conn.execute_batch(&format!(
             "ATTACH '{}' AS ckpt (STORAGE_VERSION '{STORAGE_VERSION}'); USE ckpt;",
             sql_path(&tmp.path)
@@ -194,7 +199,7 @@ impl NewCheckpoint {
         let metadata_table =
             schema::table("metadata").ok_or_else(|| anyhow!("no table `metadata`"))?;
         export(&conn, metadata_table)?;
-        let mut copy = String::from("BEGIN TRANSACTION;\n");
+        let mut copy = String::from("RESET threads;\nBEGIN TRANSACTION;\n");
         for (table, _) in tables.iter() {
             copy.push_str(&format!(
                 "INSERT INTO ckpt.main.{0} SELECT * FROM {STAGING}.main.{0};\n",
