@@ -140,19 +140,7 @@ impl<'a> NdArray<'a> {
                 })
                 .collect();
         }
-        let wide = self.integers()?;
-        wide.into_iter()
-            .enumerate()
-            .map(|(i, x)| {
-                i64::try_from(x).map_err(|_| {
-                    Error::new(ErrorKind::Conversion(format!(
-                        "element {i} of a {} array does not fit in i64",
-                        self.dtype
-                    )))
-                    .at(self.offset, None)
-                })
-            })
-            .collect()
+        self.narrowed("i64")
     }
 
     /// The elements in C order as `u64`; unsigned, bool and signed integer dtypes, where
@@ -176,19 +164,7 @@ impl<'a> NdArray<'a> {
                 })
                 .collect();
         }
-        self.integers()?
-            .into_iter()
-            .enumerate()
-            .map(|(i, x)| {
-                u64::try_from(x).map_err(|_| {
-                    Error::new(ErrorKind::Conversion(format!(
-                        "element {i} of a {} array does not fit in u64",
-                        self.dtype
-                    )))
-                    .at(self.offset, None)
-                })
-            })
-            .collect()
+        self.narrowed("u64")
     }
 
     /// The elements in C order as strings: `U<n>` arrays (trailing NULs stripped, as numpy
@@ -214,13 +190,10 @@ impl<'a> NdArray<'a> {
                 let be = self.dtype.byte_order() == ByteOrder::Big;
                 let mut out = Vec::with_capacity(self.len());
                 for (i, elem) in bytes.chunks_exact(size.max(4)).enumerate() {
-                    out.push(utf32(elem, be).ok_or_else(|| {
-                        Error::new(ErrorKind::Conversion(format!(
-                            "element {i} of a {} array is not valid UTF-32",
-                            self.dtype
-                        )))
-                        .at(self.offset, None)
-                    })?);
+                    out.push(
+                        utf32(elem, be)
+                            .ok_or_else(|| self.raw_element_error(i, "is not valid UTF-32"))?,
+                    );
                 }
                 out
             }
@@ -228,13 +201,8 @@ impl<'a> NdArray<'a> {
                 let mut out = Vec::with_capacity(self.len());
                 for (i, elem) in bytes.chunks_exact(size).enumerate() {
                     let end = elem.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
-                    let s = std::str::from_utf8(&elem[..end]).map_err(|_| {
-                        Error::new(ErrorKind::Conversion(format!(
-                            "element {i} of a {} array is not UTF-8",
-                            self.dtype
-                        )))
-                        .at(self.offset, None)
-                    })?;
+                    let s = std::str::from_utf8(&elem[..end])
+                        .map_err(|_| self.raw_element_error(i, "is not UTF-8"))?;
                     out.push(s.to_owned());
                 }
                 out
@@ -306,6 +274,27 @@ impl<'a> NdArray<'a> {
     fn conversion_error(&self, target: &str) -> Error {
         Error::new(ErrorKind::Conversion(format!(
             "cannot convert a {} array to {target}",
+            self.dtype
+        )))
+        .at(self.offset, None)
+    }
+
+    /// The integer elements in C order as `T` (named `target`), each of which must fit.
+    fn narrowed<T: TryFrom<i128>>(&self, target: &str) -> Result<Vec<T>, Error> {
+        self.integers()?
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| {
+                T::try_from(x)
+                    .map_err(|_| self.raw_element_error(i, &format!("does not fit in {target}")))
+            })
+            .collect()
+    }
+
+    /// "element `index` of a `<dtype>` array `problem`", at the array's offset.
+    fn raw_element_error(&self, index: usize, problem: &str) -> Error {
+        Error::new(ErrorKind::Conversion(format!(
+            "element {index} of a {} array {problem}",
             self.dtype
         )))
         .at(self.offset, None)
