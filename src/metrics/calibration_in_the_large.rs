@@ -37,8 +37,7 @@ pub fn calibration_in_the_large_from(
 }
 
 /// [`calibration_in_the_large_from`] on the odds `clipped_odds(p)` of valid probabilities,
-/// computed once by the caller: no allocation, for fits repeated on resamples of one set of
-/// predictions.
+/// computed once by the caller, for fits repeated on resamples of one set of predictions.
 pub fn calibration_in_the_large_on_odds(
     y: &[i64],
     odds: &[f64],

@@ -124,8 +124,10 @@ where
 mod tests {
     use super::*;
     use crate::metrics::{
-        brier, calibration_slope_intercept, calibration_slope_intercept_on_logits,
-        calibration_slope_intercept_on_resample, scaled_brier, CalibrationFit,
+        brier, calibration_in_the_large, calibration_in_the_large_on_odds,
+        calibration_in_the_large_on_resample, calibration_slope_intercept,
+        calibration_slope_intercept_on_logits, calibration_slope_intercept_on_resample,
+        scaled_brier, CalibrationFit,
     };
 
     const Y: [i64; 8] = [0, 1, 0, 1, 1, 0, 0, 1];
@@ -179,10 +181,11 @@ mod tests {
     }
 
     #[test]
-    fn a_fit_on_the_drawn_subjects_equals_the_fit_on_their_copies_to_the_bit() {
+    fn fits_on_the_drawn_subjects_equal_the_fits_on_their_copies_to_the_bit() {
         let start = calibration_slope_intercept(&Y, &P).ok();
+        let citl_start = calibration_in_the_large(&Y, &P).ok();
         let mut repeated = 0;
-        let [on_copies, on_drawn] = subject_bootstrap(&Y, &P, SETTINGS, |r| {
+        let [slopes, offsets] = subject_bootstrap(&Y, &P, SETTINGS, |r| {
             assert!(r.drawn.iter().all(|j| r.distinct.contains(j)));
             assert_eq!(r.y, r.drawn.iter().map(|&j| Y[j]).collect::<Vec<_>>());
             repeated += usize::from(r.distinct.len() < r.drawn.len());
@@ -192,11 +195,15 @@ mod tests {
                 fit.map(|f| (f.slope.to_bits(), f.intercept.to_bits()))
             };
             assert_eq!(bits(copies.clone()), bits(drawn.clone()));
-            [copies.map(|f| f.slope), drawn.map(|f| f.intercept)]
+            let in_the_large = |alpha: Result<f64, MetricError>| alpha.map(f64::to_bits);
+            let citl_copies = calibration_in_the_large_on_odds(r.y, r.odds, citl_start);
+            let citl_drawn = calibration_in_the_large_on_resample(r, citl_start);
+            assert_eq!(in_the_large(citl_copies.clone()), in_the_large(citl_drawn));
+            [copies.map(|f| f.slope), citl_copies]
         })
         .unwrap();
         assert!(repeated > 100, "most resamples draw a subject twice");
-        assert!(on_copies.values.len() > 100 && on_drawn.values.len() > 100);
+        assert!(slopes.values.len() > 100 && offsets.values.len() > 100);
     }
 
     #[test]
