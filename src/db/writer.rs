@@ -102,9 +102,9 @@ impl NewCheckpoint {
         promote::recover(&dir, &file_name(&paths.db))?;
         let tmp = TempDb::new(&paths.db);
         let conn = Connection::open_in_memory().context("cannot start DuckDB")?;
-        // The tables are staged from several threads at once, one connection each; DuckDB's
-        // own workers would only contend with them (they spin waiting for tasks), so staging
-        // runs on the calling threads. The copy into the file gets them back.
+        // The tables are staged, copied into the file and exported to Parquet from several
+        // threads at once, one connection each; DuckDB's own workers would only contend with
+        // them (they spin waiting for tasks), so every statement runs on its calling thread.
         conn.execute_batch("SET threads = 1")
             .context("cannot configure DuckDB")?;
         conn.execute_batch(&format!(
@@ -143,48 +143,23 @@ impl NewCheckpoint {
         } = self;
         push_metadata(&mut rows, metadata)?;
         let tables = rows.finish()?;
-        let dir = fsx::parent_dir(&paths.db);
-        let parquet_tmp = tempfile::Builder::new()
-            .prefix(".parquet.")
-            .tempdir_in(&dir)
-            .with_context(|| {
-                format!("cannot create a temporary directory in `{}`", dir.display())
-            })?;
-        let export = |conn: &Connection, table: &Table| {
-            let out = parquet_tmp.path().join(format!("{}.parquet", table.name));
-            conn.execute_batch(&format!(
-                "COPY {STAGING}.main.{} TO '{}' (FORMAT parquet)",
-                table.name,
-                sql_path(&out)
-            ))
-            .with_context(|| format!("cannot export table `{}` to Parquet", table.name))
-        };
-        // The digest is computed from the rows in memory while DuckDB stages them: every
-        // table is appended and copied to Parquet except `metadata`, which is still to receive
-        // the digest.
-        let conns = per_table(&conn)?;
-        let (tables, export) = (&tables, &export);
+        let batches: Vec<_> = tables.iter().collect();
+        // The digest is computed from the rows in memory while DuckDB stages them; `metadata`
+        // is staged without the digest, which it receives once known.
+        let appends = per_table(&conn)?;
         let (digest, staged) = rayon::join(
             || -> Result<String> {
-                let dumps = tables
-                    .iter()
-                    .collect::<Vec<_>>()
-                    .into_par_iter()
+                let dumps = batches
+                    .par_iter()
                     .map(|(table, batch)| batch_dump(table, batch))
                     .collect::<Result<Vec<_>>>()?;
                 Ok(digest_of(dumps))
             },
-            move || -> Result<()> {
-                conns
+            || -> Result<()> {
+                appends
                     .into_par_iter()
-                    .zip(tables.iter().map(|(_, batch)| batch).collect::<Vec<_>>())
-                    .try_for_each(|((table, conn), batch)| {
-                        append(&conn, table, batch)?;
-                        if table.name == "metadata" {
-                            return Ok(());
-                        }
-                        export(&conn, table)
-                    })
+                    .zip(batches.par_iter())
+                    .try_for_each(|((table, conn), (_, batch))| append(&conn, table, batch))
             },
         );
         staged?;
@@ -196,22 +171,37 @@ impl NewCheckpoint {
             &format!("INSERT INTO {STAGING}.main.metadata VALUES (?, ?)"),
             [DIGEST_KEY, digest.as_str()],
         )?;
-        let metadata_table =
-            schema::table("metadata").ok_or_else(|| anyhow!("no table `metadata`"))?;
-        export(&conn, metadata_table)?;
-        let mut copy = String::from("RESET threads;\nBEGIN TRANSACTION;\n");
-        for (table, _) in tables.iter() {
+        let dir = fsx::parent_dir(&paths.db);
+        let parquet_tmp = tempfile::Builder::new()
+            .prefix(".parquet.")
+            .tempdir_in(&dir)
+            .with_context(|| {
+                format!("cannot create a temporary directory in `{}`", dir.display())
+            })?;
+        // The file receives the rows on one thread while the others export the Parquet copies
+        // from the staging tables. A checkpoint found unchanged above exported nothing.
+        let exports = per_table(&conn)?;
+        let mut copy = String::from("BEGIN TRANSACTION;\n");
+        for (table, _) in &batches {
             copy.push_str(&format!(
                 "INSERT INTO ckpt.main.{0} SELECT * FROM {STAGING}.main.{0};\n",
                 table.name
             ));
         }
-        copy.push_str("COMMIT;\nCHECKPOINT ckpt;");
-        conn.execute_batch(&copy)
-            .context("cannot write the new checkpoint")?;
-        conn.execute_batch("USE memory; DETACH ckpt;")
-            .context("cannot close the new checkpoint")?;
-        drop(conn);
+        copy.push_str("COMMIT;\nCHECKPOINT ckpt;\nUSE memory;\nDETACH ckpt;");
+        let (written, exported) = rayon::join(
+            move || {
+                conn.execute_batch(&copy)
+                    .context("cannot write the new checkpoint")
+            },
+            || {
+                exports
+                    .into_par_iter()
+                    .try_for_each(|(table, conn)| export(&conn, table, parquet_tmp.path()))
+            },
+        );
+        written?;
+        exported?;
 
         let db_tmp = tmp.keep()?;
         promote::sync_file(&db_tmp)?;
@@ -266,6 +256,17 @@ fn append(conn: &Connection, table: &Table, batch: &RecordBatch) -> Result<()> {
     appender
         .flush()
         .with_context(|| format!("cannot write table `{}`", table.name))
+}
+
+/// Exports the staged rows of `table` to `<dir>/<table>.parquet`.
+fn export(conn: &Connection, table: &Table, dir: &Path) -> Result<()> {
+    let out = dir.join(format!("{}.parquet", table.name));
+    conn.execute_batch(&format!(
+        "COPY {STAGING}.main.{} TO '{}' (FORMAT parquet)",
+        table.name,
+        sql_path(&out)
+    ))
+    .with_context(|| format!("cannot export table `{}` to Parquet", table.name))
 }
 
 /// The logical digest recorded in the checkpoint at `db`, if there is one and it can be
@@ -465,6 +466,9 @@ mod tests {
         assert_eq!(recorded, outcome.digest());
         drop(conn);
 
+        use std::os::unix::fs::MetadataExt;
+        let inode = |p: &Path| std::fs::metadata(p).unwrap().ino();
+        let parquet_before = inode(&paths.parquet_dir.join("metadata.parquet"));
         let again = NewCheckpoint::create(&paths)
             .unwrap()
             .write(awkward_rows(), &metadata)
@@ -474,6 +478,11 @@ mod tests {
             WriteOutcome::Unchanged {
                 digest: outcome.digest().to_string()
             }
+        );
+        assert_eq!(
+            inode(&paths.parquet_dir.join("metadata.parquet")),
+            parquet_before,
+            "an unchanged checkpoint leaves its Parquet copies in place"
         );
         let changed = NewCheckpoint::create(&paths)
             .unwrap()
