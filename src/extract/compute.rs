@@ -100,11 +100,22 @@ pub fn run_metrics(data: &RunData, resampling: Resampling) -> RunMetrics {
     let y = &data.labels;
     let p = &data.prob_mean;
     let b = data.n_bootstrap;
-    let mut notes = Notes::default();
-
-    let essential = estimates::estimates(data, Table::Essential, &mut notes);
-    let test_set = test_set::columns(data, resampling, &mut notes);
-    let supplementary = estimates::estimates(data, Table::Supplementary, &mut notes);
+    // The three headline computations are independent: they run in parallel (a run computed
+    // alone, as after one run is added, gets every core), each with its own notes, merged in
+    // the order a sequential computation would give.
+    let (mut notes, mut test_notes, mut supplementary_notes) =
+        (Notes::default(), Notes::default(), Notes::default());
+    let ((essential, test_set), supplementary) = rayon::join(
+        || {
+            rayon::join(
+                || estimates::estimates(data, Table::Essential, &mut notes),
+                || test_set::columns(data, resampling, &mut test_notes),
+            )
+        },
+        || estimates::estimates(data, Table::Supplementary, &mut supplementary_notes),
+    );
+    notes.extend(test_notes);
+    notes.extend(supplementary_notes);
 
     let calibration = metrics::calibration_curve(y, p, BINS).unwrap_or_else(|e| {
         notes.add("calibration_curves", e.to_string());

@@ -60,6 +60,13 @@ impl Notes {
             .push(reason.into());
     }
 
+    /// Adds every reason of `other` after this one's, metric by metric.
+    pub(super) fn extend(&mut self, other: Notes) {
+        for (metric, reasons) in other.0 {
+            self.0.entry(metric).or_default().extend(reasons);
+        }
+    }
+
     /// The notes, one per metric, reasons joined.
     pub(super) fn into_vec(self) -> Vec<Note> {
         self.0
@@ -265,6 +272,28 @@ mod tests {
 
     use super::*;
     use crate::metrics::catalog::CATALOG;
+
+    #[test]
+    fn notes_computed_apart_merge_as_if_added_in_sequence() {
+        let mut sequential = Notes::default();
+        for (metric, reason) in [("brier", "a"), ("auroc", "b"), ("brier", "c"), ("f1", "d")] {
+            sequential.add(metric, reason);
+        }
+        let (mut first, mut second) = (Notes::default(), Notes::default());
+        first.add("brier", "a");
+        first.add("auroc", "b");
+        second.add("brier", "c");
+        second.add("f1", "d");
+        first.extend(second);
+        let reasons = |notes: Notes| -> Vec<(String, String)> {
+            notes
+                .into_vec()
+                .into_iter()
+                .map(|n| (n.metric, n.reason))
+                .collect()
+        };
+        assert_eq!(reasons(first), reasons(sequential));
+    }
 
     /// Twelve subjects, three bootstrap columns around p̄, and the per-iteration values of
     /// `AUROC`, `Brier` and `F1` only.
