@@ -77,6 +77,11 @@ pub fn promote(tmp: tempfile::NamedTempFile, target: &Path) -> Result<()> {
     tmp.as_file()
         .sync_all()
         .with_context(|| format!("cannot flush the new `{}`", target.display()))?;
+    persist(tmp, target)
+}
+
+/// Renames a temporary file onto `target` atomically.
+fn persist(tmp: tempfile::NamedTempFile, target: &Path) -> Result<()> {
     tmp.persist(target).map_err(|e| e.error).with_context(|| {
         format!(
             "cannot move the new file into place at `{}`",
@@ -103,6 +108,17 @@ pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     tmp.write_all(bytes)
         .with_context(|| format!("cannot write the new `{}`", path.display()))?;
     promote(tmp, path)
+}
+
+/// Like [`write_atomic`], readable by its owner only and without flushing the data to disk
+/// first: after a crash the file may be missing, empty or hold garbage under its name, so only
+/// files that readers verify and can do without (checksummed cache entries) are written this
+/// way.
+pub fn write_atomic_unflushed(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = temp_beside(path)?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("cannot write the new `{}`", path.display()))?;
+    persist(tmp, path)
 }
 
 /// Sets Unix permission bits (e.g. `0o600` for private files), naming the path in the error.

@@ -6,8 +6,11 @@
 //! read, so new code,
 //! changed inputs or a new secret each re-derive the run, while an edit elsewhere in the
 //! pickle does not. Entries of another test-set bootstrap (seed, resamples) live in a folder
-//! of their own, so changing those settings recomputes every run. Entries are postcard-encoded (compact binary, fast to load: a rerun after
-//! one new run loads every other run from here) and written atomically.
+//! of their own, so changing those settings recomputes every run. Entries are postcard-encoded
+//! (compact binary, fast to load: a rerun after one new run loads every other run from here)
+//! behind the SHA-256 of the encoding, and renamed into place without being flushed to disk: a
+//! run's computation costs less than waiting for the disk, and an entry that a crash left
+//! empty or torn fails its checksum and counts as absent.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +19,10 @@ use crate::fsx;
 use crate::metrics::Resampling;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Bytes of the SHA-256 that heads every entry.
+const CHECKSUM_LEN: usize = 32;
 
 /// A run's cached extraction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,16 +58,24 @@ impl RunCache {
         }
     }
 
-    /// The entry for `key` (an input digest), if present and readable (a corrupt entry counts as absent).
+    /// The entry for `key` (an input digest), if present and intact (an entry whose checksum
+    /// or encoding is wrong counts as absent).
     pub fn load(&self, key: &str) -> Option<CachedRun> {
         let bytes = std::fs::read(self.path(key)).ok()?;
-        postcard::from_bytes(&bytes).ok()
+        let (checksum, encoded) = bytes.split_first_chunk::<CHECKSUM_LEN>()?;
+        if Sha256::digest(encoded)[..] != checksum[..] {
+            return None;
+        }
+        postcard::from_bytes(encoded).ok()
     }
 
-    /// Stores an entry atomically.
+    /// Stores an entry atomically, behind its checksum, without flushing it to disk.
     pub fn store(&self, key: &str, run: &CachedRun) -> Result<()> {
-        let bytes = postcard::to_stdvec(run).context("cannot serialize a cached run")?;
-        fsx::write_atomic(&self.path(key), &bytes)
+        let encoded = postcard::to_stdvec(run).context("cannot serialize a cached run")?;
+        let mut bytes = Vec::with_capacity(CHECKSUM_LEN + encoded.len());
+        bytes.extend_from_slice(&Sha256::digest(&encoded));
+        bytes.extend_from_slice(&encoded);
+        fsx::write_atomic_unflushed(&self.path(key), &bytes)
     }
 
     fn path(&self, key: &str) -> PathBuf {
@@ -123,6 +138,39 @@ mod tests {
 
         let bytes = std::fs::read(cache.path(&key)).unwrap();
         std::fs::write(cache.path(&key), &bytes[..bytes.len() / 2]).unwrap();
+        assert_eq!(cache.load(&key), None);
+        std::fs::write(cache.path(&key), b"").unwrap();
+        assert_eq!(cache.load(&key), None);
+    }
+
+    #[test]
+    fn an_entry_with_any_byte_changed_counts_as_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = RunCache::new(dir.path(), RESAMPLING);
+        let key = "ef".repeat(32);
+        cache.store(&key, &cached_run()).unwrap();
+        let good = std::fs::read(cache.path(&key)).unwrap();
+        let changed = |at: usize| {
+            let mut bytes = good.clone();
+            bytes[at] ^= 0x01;
+            bytes
+        };
+        // Most changed bytes still decode, to other values (postcard has no checksum of its
+        // own): only the checksum can tell.
+        let stored = format!("{:?}", cached_run());
+        let decodes_to_other_values = (CHECKSUM_LEN..good.len())
+            .filter(|&at| {
+                postcard::from_bytes::<CachedRun>(&changed(at)[CHECKSUM_LEN..])
+                    .is_ok_and(|run| format!("{run:?}") != stored)
+            })
+            .count();
+        assert!(decodes_to_other_values > (good.len() - CHECKSUM_LEN) / 2);
+        for at in 0..good.len() {
+            std::fs::write(cache.path(&key), changed(at)).unwrap();
+            assert_eq!(cache.load(&key), None, "byte {at} changed");
+        }
+        // A crash before the data reached the disk can leave zeros under the name.
+        std::fs::write(cache.path(&key), vec![0; good.len()]).unwrap();
         assert_eq!(cache.load(&key), None);
     }
 
