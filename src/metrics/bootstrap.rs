@@ -12,12 +12,11 @@ pub fn nanpercentile(values: &[f64], q: f64) -> Option<f64> {
     if !(0.0..=100.0).contains(&q) {
         return None;
     }
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-    if sorted.is_empty() {
+    let mut kept: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    if kept.is_empty() {
         return None;
     }
-    sorted.sort_unstable_by(f64::total_cmp);
-    Some(percentile_of_sorted(&sorted, q))
+    Some(percentile_of(&mut kept, q))
 }
 
 /// The 95 % percentile interval `nanpercentile(values, [2.5, 97.5])`, or `None` when fewer
@@ -27,15 +26,15 @@ pub fn nanpercentile(values: &[f64], q: f64) -> Option<f64> {
 /// spread means `min == max` rather than the reference's `nanstd == 0`, which rounding can make
 /// non-zero for equal values.
 pub fn percentile_ci(values: &[f64]) -> Option<(f64, f64)> {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    sorted.sort_unstable_by(f64::total_cmp);
-    match (sorted.first(), sorted.last()) {
-        (Some(first), Some(last)) if sorted.len() >= 2 && first != last => Some((
-            percentile_of_sorted(&sorted, CI_PERCENTILES.0),
-            percentile_of_sorted(&sorted, CI_PERCENTILES.1),
-        )),
-        _ => None,
-    }
+    let mut finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let min = finite.iter().copied().min_by(f64::total_cmp)?;
+    let max = finite.iter().copied().max_by(f64::total_cmp)?;
+    (finite.len() >= 2 && min != max).then(|| {
+        (
+            percentile_of(&mut finite, CI_PERCENTILES.0),
+            percentile_of(&mut finite, CI_PERCENTILES.1),
+        )
+    })
 }
 
 /// `numpy.nanmean(values)` bit for bit (NaN counted as 0 in the pairwise sum, divided by the
@@ -55,9 +54,11 @@ pub fn nanmean(values: &[f64]) -> Option<f64> {
     Some(sum / count as f64)
 }
 
-/// numpy's "linear" quantile of a non-empty ascending slice at percentile `q` in [0, 100].
-fn percentile_of_sorted(sorted: &[f64], q: f64) -> f64 {
-    let last = sorted.len() - 1;
+/// numpy's "linear" quantile at percentile `q` in [0, 100] of a non-empty slice, whose order
+/// it changes: the one or two order statistics it interpolates (in `total_cmp` order, which
+/// sorting would give) are selected in linear time, not the whole slice sorted.
+fn percentile_of(values: &mut [f64], q: f64) -> f64 {
+    let last = values.len() - 1;
     let virtual_index = last as f64 * (q / 100.0);
     // numpy clamps the neighbours to the last value from `n - 1` on and then measures gamma
     // from index -1; the interpolation between equal neighbours gives that value either way.
@@ -67,7 +68,18 @@ fn percentile_of_sorted(sorted: &[f64], q: f64) -> f64 {
         let floor = virtual_index.floor();
         (floor as usize, floor as usize + 1, virtual_index - floor)
     };
-    lerp(sorted[previous], sorted[next], gamma)
+    let (_, &mut low, above) = values.select_nth_unstable_by(previous, f64::total_cmp);
+    let high = if next == previous {
+        low
+    } else {
+        // The next order statistic is the least of those above.
+        above
+            .iter()
+            .copied()
+            .min_by(f64::total_cmp)
+            .expect("next <= last")
+    };
+    lerp(low, high, gamma)
 }
 
 /// numpy's `_lerp`: interpolates from the nearer end so that `t = 1` returns `b` exactly.
@@ -111,6 +123,38 @@ mod tests {
         assert_eq!(percentile_ci(&[]), None);
         // Two values: 0 + 1 · 0.025 and 1 - 1 · 0.025.
         assert_eq!(percentile_ci(&[1.0, 0.0]), Some((0.025, 0.975)));
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Selecting the order statistics gives the bits that sorting gives, ties, signed
+        /// zeros and infinities included.
+        #[test]
+        fn selected_percentiles_equal_sorted_ones(
+            values in prop::collection::vec(
+                prop_oneof![
+                    (0u8..6).prop_map(|k| f64::from(k) / 4.0),
+                    prop::num::f64::NORMAL | prop::num::f64::ZERO | prop::num::f64::INFINITE,
+                ],
+                1..300,
+            ),
+            q in 0.0..=100.0f64,
+        ) {
+            let mut sorted = values.clone();
+            sorted.sort_unstable_by(f64::total_cmp);
+            let last = sorted.len() - 1;
+            let virtual_index = last as f64 * (q / 100.0);
+            let expected = if virtual_index >= last as f64 {
+                lerp(sorted[last], sorted[last], virtual_index + 1.0)
+            } else {
+                let floor = virtual_index.floor();
+                let k = floor as usize;
+                lerp(sorted[k], sorted[k + 1], virtual_index - floor)
+            };
+            let got = percentile_of(&mut values.clone(), q);
+            prop_assert_eq!(got.to_bits(), expected.to_bits());
+        }
     }
 
     #[test]
